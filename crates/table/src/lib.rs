@@ -1,0 +1,66 @@
+//! The cache-line bucket hash table at the heart of Ferrokey.
+//!
+//! [`Table`] stores *owned pointers* to entries (a keyspace record, a set
+//! member, ...) through the small [`Entry`] trait: there is no separate node
+//! per entry, the entry allocation itself is all there is. [`KvStore`] is an
+//! array of tables indexed by cluster slot.
+//!
+//! # Layout
+//!
+//! A table is an array of 64-byte buckets (one cache line). A bucket is eight
+//! pointer slots; the top byte of each pointer holds a *tag* (the top byte of
+//! the entry's hash) and bit 48 marks a link to a child bucket, so a lookup
+//! compares the tag of all eight slots at once (SSE2) and follows a pointer to
+//! compare a key almost only on a real match. See `bucket.rs`.
+//!
+//! ```text
+//!  array:  [ b0 ][ b1 ][ b2 ] ...          b1 overflowed:
+//!                 |                         slot 7 of b1 links to a child
+//!                 +--> [ child ] --> [ child ]
+//! ```
+//!
+//! # Invariants
+//!
+//! 1. An entry with hash `h` lives in the chain of bucket `h & mask` of one of
+//!    the two levels (never anywhere else: no displacement, which is what
+//!    makes [`Table::scan`]'s guarantee possible).
+//! 2. While rehashing (level 1 allocated), chains of level 0 below
+//!    `rehash_idx` are empty; new entries go to level 1 only.
+//! 3. In a chain, every bucket but the last is full, and the last of a chain
+//!    of two or more is not empty. Deletes fill their hole from the chain's
+//!    tail (`compact_chain`), so chains stay short after churn. The safe
+//!    iterator defers this to the end of each chain.
+//! 4. A slot is empty iff it is null; slot 7 of a chained bucket is a link,
+//!    never an entry; a stored tag always equals the top byte of the entry's
+//!    hash.
+//! 5. `levels[i].used` counts the entries in level `i`, `children` its child
+//!    buckets; [`Table::bucket_bytes`] is exact from them.
+//! 6. The fill (entries / slots) stays at most 100 % after an insert and at
+//!    least 13 % after a delete, under [`ResizePolicy::Allow`]; both limits
+//!    widen to 500 % / 3 % under `Avoid`, and `Forbid` never resizes. A resize
+//!    allocates the new array and moves one bucket chain per operation (and
+//!    more from [`Table::rehash_for`]): no operation is O(n).
+//!
+//! # Safety
+//!
+//! The unsafe code is confined to this crate: buckets hold raw tagged
+//! pointers, and views of entries are rebuilt from them (see [`Entry`]'s
+//! contract). Every block states why it is sound; the tests, including the
+//! property tests against `HashMap`, also run under valgrind
+//! (`scripts/valgrind-table.sh`).
+
+mod alloc;
+mod bucket;
+mod fenwick;
+mod hash;
+mod iter;
+mod kvstore;
+mod sample;
+mod scan;
+mod table;
+
+pub use alloc::LAZY_FREE_BYTES;
+pub use hash::DefaultHashBuilder;
+pub use iter::{Iter, IterMut};
+
+pub use table::{Entry, EntryRef, Occupied, Ref, RefMut, ResizePolicy, Table, Vacant};

@@ -1,0 +1,873 @@
+//! [`Table`]: the hash table.
+//!
+//! See the crate documentation for the layout and the invariants. This file
+//! holds the core: lookup, insert, delete, resize and incremental rehashing.
+//! Scanning, iteration and random sampling live in `scan.rs`, `iter.rs` and
+//! `sample.rs` as further `impl` blocks.
+
+use crate::alloc::{alloc_array, alloc_child, free_array, free_child};
+use crate::bucket::{tag_of, Bucket, BUCKET_BYTES, LINK_SLOT, SLOTS};
+use crate::hash::DefaultHashBuilder;
+use core::hash::{BuildHasher, Hash};
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
+use core::ptr::{self, NonNull};
+use std::time::{Duration, Instant};
+
+/// An entry the table can own: a pointer-sized handle to an allocation that
+/// contains the entry's key.
+///
+/// The table stores `into_raw()` and gives the value back with `from_raw()`
+/// when the entry leaves the table (remove, drop). To hand out references it
+/// also rebuilds *temporary* values with `from_raw()` that it never drops.
+///
+/// # Safety
+/// Implementors guarantee that:
+/// - `from_raw(into_raw(e))` gives back `e`;
+/// - a value rebuilt with `from_raw` while the table still holds the pointer,
+///   and forgotten afterwards, may be used through `&Self` (and `&mut Self` when
+///   the table hands out a [`RefMut`]) without undefined behaviour: the handle
+///   must not assert uniqueness of its pointer the way `Box` does — use a plain
+///   `NonNull` wrapper;
+/// - the address fits in 48 bits (user-space pointers on x86-64 and AArch64;
+///   checked by the table on every store).
+pub unsafe trait Entry: Sized {
+    /// What the table hashes and compares.
+    type Key: ?Sized + Hash + Eq;
+
+    fn key(&self) -> &Self::Key;
+
+    fn into_raw(self) -> NonNull<u8>;
+
+    /// # Safety
+    /// `raw` must come from `into_raw` of a value of this type.
+    unsafe fn from_raw(raw: NonNull<u8>) -> Self;
+
+    /// Asked before the table resizes, with the bytes the new bucket array
+    /// would take. Lets a server avoid resizes during a fork (copy-on-write) or
+    /// when the allocation would exceed `maxmemory`.
+    #[inline]
+    fn resize_policy(_new_array_bytes: usize) -> ResizePolicy {
+        ResizePolicy::Allow
+    }
+}
+
+/// How freely a table may resize; see [`Entry::resize_policy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResizePolicy {
+    /// Resize at the soft fill limits and rehash on every operation.
+    Allow,
+    /// Resize only past the hard fill limits and rehash only on inserts, so
+    /// little memory moves (Valkey's policy while a child process runs).
+    Avoid,
+    /// Never resize or rehash.
+    Forbid,
+}
+
+/// Grow when an insert would take the fill above this (percent of slots).
+const MAX_FILL_SOFT: usize = 100;
+const MAX_FILL_HARD: usize = 500;
+/// Shrink when a delete takes the fill below this.
+const MIN_FILL_SOFT: usize = 13;
+const MIN_FILL_HARD: usize = 3;
+
+/// One of the two bucket arrays. `exp < 0` means no array.
+#[derive(Clone, Copy)]
+pub(crate) struct Level {
+    pub(crate) buckets: *mut Bucket,
+    pub(crate) exp: i8,
+    pub(crate) used: usize,
+    pub(crate) children: usize,
+}
+
+impl Level {
+    const NONE: Level = Level {
+        buckets: ptr::null_mut(),
+        exp: -1,
+        used: 0,
+        children: 0,
+    };
+
+    #[inline]
+    pub(crate) fn num_buckets(&self) -> usize {
+        if self.exp < 0 {
+            0
+        } else {
+            1 << self.exp
+        }
+    }
+
+    #[inline]
+    pub(crate) fn mask(&self) -> usize {
+        self.num_buckets().wrapping_sub(1)
+    }
+
+    #[inline]
+    pub(crate) fn is_allocated(&self) -> bool {
+        !self.buckets.is_null()
+    }
+
+    /// # Safety
+    /// The level is allocated and `idx < num_buckets()`.
+    #[inline]
+    pub(crate) unsafe fn bucket(&self, idx: usize) -> *mut Bucket {
+        debug_assert!(idx < self.num_buckets());
+        // SAFETY: in bounds by the caller's guarantee.
+        unsafe { self.buckets.add(idx) }
+    }
+}
+
+/// Where an entry is (or goes): a bucket of a level and a slot in it.
+#[derive(Clone, Copy)]
+pub(crate) struct Pos {
+    pub(crate) level: usize,
+    pub(crate) bucket: *mut Bucket,
+    pub(crate) slot: usize,
+}
+
+/// A cache-line bucket hash table of owned entries; see the crate docs.
+pub struct Table<E: Entry, S = DefaultHashBuilder> {
+    pub(crate) levels: [Level; 2],
+    /// Next bucket of level 0 to move while rehashing (level 1 allocated).
+    pub(crate) rehash_idx: usize,
+    pause_rehash: u32,
+    pause_shrink: u32,
+    hasher: S,
+    _owns: PhantomData<E>,
+}
+
+// SAFETY: the table owns its entries and buckets exclusively; sending it sends
+// the entries, so it is Send when they (and the hasher) are.
+unsafe impl<E: Entry + Send, S: Send> Send for Table<E, S> {}
+// SAFETY: shared access only reads (no interior mutability), so it is Sync when
+// the entries and hasher are.
+unsafe impl<E: Entry + Sync, S: Sync> Sync for Table<E, S> {}
+
+/// A shared view of an entry in a table.
+pub struct Ref<'a, E> {
+    e: ManuallyDrop<E>,
+    _table: PhantomData<&'a E>,
+}
+
+impl<E: Entry> Ref<'_, E> {
+    /// # Safety
+    /// `raw` is a non-null entry pointer held by a table borrowed for `'a`.
+    #[inline]
+    pub(crate) unsafe fn new(raw: *mut u8) -> Self {
+        Ref {
+            // SAFETY: by the Entry contract a temporary, never-dropped value
+            // rebuilt from a held pointer may be used through `&E`.
+            e: ManuallyDrop::new(unsafe { E::from_raw(NonNull::new_unchecked(raw)) }),
+            _table: PhantomData,
+        }
+    }
+}
+
+impl<E> Deref for Ref<'_, E> {
+    type Target = E;
+    #[inline]
+    fn deref(&self) -> &E {
+        &self.e
+    }
+}
+
+/// A mutable view of an entry. The entry may be replaced by a reallocated
+/// handle (e.g. a value grown in place); the new pointer is written back to
+/// the slot when the view is dropped. The key must not change.
+pub struct RefMut<'a, E: Entry> {
+    e: ManuallyDrop<E>,
+    bucket: *mut Bucket,
+    slot: usize,
+    _table: PhantomData<&'a mut E>,
+}
+
+impl<E: Entry> RefMut<'_, E> {
+    /// # Safety
+    /// `bucket`/`slot` hold an entry of a table mutably borrowed for `'a`.
+    #[inline]
+    pub(crate) unsafe fn new(bucket: *mut Bucket, slot: usize) -> Self {
+        // SAFETY: the caller guarantees the slot holds an entry.
+        let raw = unsafe { (*bucket).entry(slot) };
+        RefMut {
+            // SAFETY: Entry contract, as in Ref::new; the table is borrowed
+            // mutably so this is the only view.
+            e: ManuallyDrop::new(unsafe { E::from_raw(NonNull::new_unchecked(raw)) }),
+            bucket,
+            slot,
+            _table: PhantomData,
+        }
+    }
+}
+
+impl<E: Entry> Deref for RefMut<'_, E> {
+    type Target = E;
+    #[inline]
+    fn deref(&self) -> &E {
+        &self.e
+    }
+}
+
+impl<E: Entry> DerefMut for RefMut<'_, E> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut E {
+        &mut self.e
+    }
+}
+
+impl<E: Entry> Drop for RefMut<'_, E> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: `e` is taken exactly once, here.
+        let raw = unsafe { ManuallyDrop::take(&mut self.e) }.into_raw();
+        // SAFETY: the table is still mutably borrowed, so the slot is unchanged.
+        unsafe { (*self.bucket).replace_entry(self.slot, raw.as_ptr()) };
+    }
+}
+
+/// The result of [`Table::entry`]: the key is present or not.
+pub enum EntryRef<'a, E: Entry, S> {
+    Occupied(Occupied<'a, E, S>),
+    Vacant(Vacant<'a, E, S>),
+}
+
+/// A present key, found by [`Table::entry`].
+pub struct Occupied<'a, E: Entry, S> {
+    table: &'a mut Table<E, S>,
+    pos: Pos,
+    hash: u64,
+}
+
+/// An absent key: [`Vacant::insert`] fills the position without a second lookup.
+pub struct Vacant<'a, E: Entry, S> {
+    table: &'a mut Table<E, S>,
+    hash: u64,
+}
+
+impl<'a, E: Entry, S: BuildHasher> Occupied<'a, E, S> {
+    pub fn get(&self) -> Ref<'_, E> {
+        // SAFETY: pos holds an entry of the borrowed table.
+        unsafe { Ref::new((*self.pos.bucket).entry(self.pos.slot)) }
+    }
+
+    pub fn get_mut(&mut self) -> RefMut<'_, E> {
+        // SAFETY: pos holds an entry of the mutably borrowed table.
+        unsafe { RefMut::new(self.pos.bucket, self.pos.slot) }
+    }
+
+    pub fn into_mut(self) -> RefMut<'a, E> {
+        // SAFETY: as get_mut, for the whole borrow of the table.
+        unsafe { RefMut::new(self.pos.bucket, self.pos.slot) }
+    }
+
+    /// Puts `e` (same key) in place of the entry and returns the old one.
+    pub fn replace(self, e: E) -> E {
+        let raw = e.into_raw();
+        // SAFETY: pos holds an entry; the new pointer takes its slot and tag.
+        unsafe {
+            let old = (*self.pos.bucket).entry(self.pos.slot);
+            (*self.pos.bucket).replace_entry(self.pos.slot, raw.as_ptr());
+            E::from_raw(NonNull::new_unchecked(old))
+        }
+    }
+
+    /// Takes the entry out of the table (the second phase of a two-phase pop).
+    pub fn remove(self) -> E {
+        // SAFETY: pos holds an entry and nothing moved since it was found.
+        unsafe { self.table.remove_at(self.pos, self.hash) }
+    }
+}
+
+impl<'a, E: Entry, S: BuildHasher> Vacant<'a, E, S> {
+    /// Inserts `e`, whose key must be the one looked up.
+    pub fn insert(self, e: E) -> RefMut<'a, E> {
+        let pos = self.table.insert_new(self.hash, e);
+        // SAFETY: pos now holds the new entry of the mutably borrowed table.
+        unsafe { RefMut::new(pos.bucket, pos.slot) }
+    }
+}
+
+impl<E: Entry> Table<E, DefaultHashBuilder> {
+    pub fn new() -> Self {
+        Self::with_hasher(DefaultHashBuilder)
+    }
+}
+
+impl<E: Entry> Default for Table<E, DefaultHashBuilder> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The bucket exponent for holding `capacity` entries at most ~89 % full.
+fn exp_for_capacity(capacity: usize) -> i8 {
+    if capacity == 0 {
+        return -1;
+    }
+    // 9/64 buckets per entry = 8 slots at 88.9 % fill: far enough below the
+    // grow limit that a fresh table does not grow again right away.
+    let buckets = (capacity as u128 * 9).div_ceil(64).max(1);
+    let buckets = buckets.next_power_of_two();
+    assert!(buckets <= 1 << 56, "table capacity overflow");
+    buckets.trailing_zeros() as i8
+}
+
+impl<E: Entry, S: BuildHasher> Table<E, S> {
+    pub fn with_hasher(hasher: S) -> Self {
+        Table {
+            levels: [Level::NONE; 2],
+            rehash_idx: 0,
+            pause_rehash: 0,
+            pause_shrink: 0,
+            hasher,
+            _owns: PhantomData,
+        }
+    }
+
+    /// Number of entries.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.levels[0].used + self.levels[1].used
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub fn is_rehashing(&self) -> bool {
+        self.levels[1].is_allocated()
+    }
+
+    /// Bytes of buckets the table holds (arrays and child buckets), excluding
+    /// the entries themselves and the `Table` struct.
+    pub fn bucket_bytes(&self) -> usize {
+        self.levels
+            .iter()
+            .map(|l| (l.num_buckets() + l.children) * BUCKET_BYTES)
+            .sum()
+    }
+
+    /// Entry slots of the top-level arrays.
+    pub fn capacity(&self) -> usize {
+        self.levels.iter().map(|l| l.num_buckets() * SLOTS).sum()
+    }
+
+    #[inline]
+    pub fn hash_key(&self, key: &E::Key) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// Stops incremental rehashing until the matching [`resume_rehashing`].
+    ///
+    /// [`resume_rehashing`]: Table::resume_rehashing
+    pub fn pause_rehashing(&mut self) {
+        self.pause_rehash += 1;
+    }
+
+    pub fn resume_rehashing(&mut self) {
+        debug_assert!(self.pause_rehash > 0);
+        self.pause_rehash = self.pause_rehash.saturating_sub(1);
+    }
+
+    /// Stops shrinking on deletes until the matching [`resume_auto_shrink`].
+    ///
+    /// [`resume_auto_shrink`]: Table::resume_auto_shrink
+    pub fn pause_auto_shrink(&mut self) {
+        self.pause_shrink += 1;
+    }
+
+    pub fn resume_auto_shrink(&mut self) {
+        debug_assert!(self.pause_shrink > 0);
+        self.pause_shrink = self.pause_shrink.saturating_sub(1);
+        if self.pause_shrink == 0 {
+            self.shrink_if_needed();
+        }
+    }
+
+    // ---- lookup --------------------------------------------------------
+
+    /// Finds the entry with `key`. Does not advance rehashing (it cannot,
+    /// through `&self`); [`Table::get_mut`] and all writes do.
+    #[inline]
+    pub fn get(&self, key: &E::Key) -> Option<Ref<'_, E>> {
+        if self.is_empty() {
+            return None;
+        }
+        let pos = self.find(self.hash_key(key), key)?;
+        // SAFETY: find returned an occupied slot of this borrowed table.
+        Some(unsafe { Ref::new((*pos.bucket).entry(pos.slot)) })
+    }
+
+    #[inline]
+    pub fn contains_key(&self, key: &E::Key) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Finds the entry with `key` for modification; one step of rehashing.
+    #[inline]
+    pub fn get_mut(&mut self, key: &E::Key) -> Option<RefMut<'_, E>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step_on(false);
+        let pos = self.find(self.hash_key(key), key)?;
+        // SAFETY: find returned an occupied slot of this mutably borrowed table.
+        Some(unsafe { RefMut::new(pos.bucket, pos.slot) })
+    }
+
+    /// Looks `key` up for a two-phase insert or remove.
+    pub fn entry(&mut self, key: &E::Key) -> EntryRef<'_, E, S> {
+        self.rehash_step_on(true);
+        let hash = self.hash_key(key);
+        match self.find(hash, key) {
+            Some(pos) => EntryRef::Occupied(Occupied {
+                table: self,
+                pos,
+                hash,
+            }),
+            None => EntryRef::Vacant(Vacant { table: self, hash }),
+        }
+    }
+
+    /// Inserts `e`, replacing and returning an entry with the same key.
+    pub fn insert(&mut self, e: E) -> Option<E> {
+        // The key borrow ends before the table is changed: hash first.
+        let hash = self.hash_key(e.key());
+        self.rehash_step_on(true);
+        match self.find(hash, e.key()) {
+            Some(pos) => Some(
+                Occupied {
+                    table: self,
+                    pos,
+                    hash,
+                }
+                .replace(e),
+            ),
+            None => {
+                self.insert_new(hash, e);
+                None
+            }
+        }
+    }
+
+    /// Removes and returns the entry with `key`.
+    pub fn remove(&mut self, key: &E::Key) -> Option<E> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step_on(false);
+        let hash = self.hash_key(key);
+        let pos = self.find(hash, key)?;
+        // SAFETY: find returned an occupied slot.
+        Some(unsafe { self.remove_at(pos, hash) })
+    }
+
+    /// The position of `key`, if present.
+    #[inline]
+    pub(crate) fn find(&self, hash: u64, key: &E::Key) -> Option<Pos> {
+        let tag = tag_of(hash);
+        let levels = if self.is_rehashing() { 2 } else { 1 };
+        for level in 0..levels {
+            let l = &self.levels[level];
+            if !l.is_allocated() {
+                continue;
+            }
+            let idx = hash as usize & l.mask();
+            if level == 0 && self.is_rehashing() && idx < self.rehash_idx {
+                continue; // already moved to level 1
+            }
+            // SAFETY: idx is masked to the level's size.
+            let mut b = unsafe { l.bucket(idx) };
+            loop {
+                // SAFETY: b is a bucket of this chain, valid while &self lives.
+                let bucket = unsafe { &*b };
+                let mut m = bucket.match_tag(tag);
+                while m != 0 {
+                    let slot = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    // SAFETY: match_tag only reports occupied entry slots.
+                    let e = unsafe { Ref::<E>::new(bucket.entry(slot)) };
+                    if e.key() == key {
+                        return Some(Pos {
+                            level,
+                            bucket: b,
+                            slot,
+                        });
+                    }
+                }
+                b = bucket.child();
+                if b.is_null() {
+                    break;
+                }
+            }
+        }
+        None
+    }
+
+    // ---- insert --------------------------------------------------------
+
+    /// Stores an entry whose key is known to be absent.
+    fn insert_new(&mut self, hash: u64, e: E) -> Pos {
+        self.expand_if_needed(1);
+        let level = usize::from(self.is_rehashing());
+        // SAFETY: expand_if_needed allocated the target level.
+        let pos = unsafe { self.free_slot(level, hash) };
+        // SAFETY: free_slot returned an empty slot of that level.
+        unsafe { (*pos.bucket).store(pos.slot, e.into_raw().as_ptr(), tag_of(hash)) };
+        self.levels[level].used += 1;
+        pos
+    }
+
+    /// An empty slot in the chain of `hash`, at its end; chains a new child
+    /// bucket when the last bucket is full.
+    ///
+    /// # Safety
+    /// `level` is allocated.
+    unsafe fn free_slot(&mut self, level: usize, hash: u64) -> Pos {
+        let l = &mut self.levels[level];
+        // SAFETY: masked index into an allocated level.
+        let mut b = unsafe { l.bucket(hash as usize & l.mask()) };
+        // SAFETY: b and its children are valid buckets owned by the table.
+        unsafe {
+            while (*b).is_chained() {
+                b = (*b).child();
+            }
+            let free = !(*b).present_mask();
+            if free != 0 {
+                return Pos {
+                    level,
+                    bucket: b,
+                    slot: free.trailing_zeros() as usize,
+                };
+            }
+            // Full: the last slot's entry moves to a new child, the slot
+            // becomes the link, and the new entry goes next to the moved one.
+            let child = alloc_child();
+            (*child).set_raw(0, (*b).raw(LINK_SLOT));
+            (*b).clear(LINK_SLOT);
+            (*b).set_child(child);
+            l.children += 1;
+            Pos {
+                level,
+                bucket: child,
+                slot: 1,
+            }
+        }
+    }
+
+    // ---- delete --------------------------------------------------------
+
+    /// # Safety
+    /// `pos` holds an entry whose key hashes to `hash`.
+    pub(crate) unsafe fn remove_at(&mut self, pos: Pos, hash: u64) -> E {
+        // SAFETY: the caller guarantees the slot is occupied.
+        let raw = unsafe { (*pos.bucket).entry(pos.slot) };
+        // SAFETY: as above.
+        unsafe { (*pos.bucket).clear(pos.slot) };
+        self.levels[pos.level].used -= 1;
+        let idx = hash as usize & self.levels[pos.level].mask();
+        // SAFETY: idx is the chain the entry was in.
+        unsafe { self.compact_chain(pos.level, idx) };
+        self.shrink_if_needed();
+        // SAFETY: raw came from into_raw and is no longer in the table.
+        unsafe { E::from_raw(NonNull::new_unchecked(raw)) }
+    }
+
+    /// Restores the chain invariant after holes were made in chain `idx` of
+    /// `level`: every bucket but the last is full and the last of a chain of
+    /// two or more is not empty. Holes are filled from the chain's tail.
+    ///
+    /// # Safety
+    /// `level` is allocated and `idx` is in range.
+    pub(crate) unsafe fn compact_chain(&mut self, level: usize, idx: usize) {
+        let l = &mut self.levels[level];
+        // SAFETY: in range by the caller's guarantee.
+        let head = unsafe { l.bucket(idx) };
+        // SAFETY: all pointers walked are buckets of this chain.
+        unsafe {
+            if !(*head).is_chained() {
+                return;
+            }
+            loop {
+                // Find the last bucket and its parent.
+                let (mut parent, mut last) = (ptr::null_mut::<Bucket>(), head);
+                while (*last).is_chained() {
+                    parent = last;
+                    last = (*last).child();
+                }
+                if (*last).is_empty() {
+                    (*parent).clear_child();
+                    free_child(last);
+                    l.children -= 1;
+                    if parent == head && !(*head).is_chained() {
+                        return;
+                    }
+                    continue;
+                }
+                // The first hole before the last bucket, if any.
+                let mut b = head;
+                let mut hole = None;
+                while b != last {
+                    let free = !(*b).present_mask() & 0x7f;
+                    if free != 0 {
+                        hole = Some((b, free.trailing_zeros() as usize));
+                        break;
+                    }
+                    b = (*b).child();
+                }
+                let Some((hb, hs)) = hole else { return };
+                let j = 7 - (*last).present_mask().leading_zeros() as usize;
+                (*hb).set_raw(hs, (*last).raw(j));
+                (*last).clear(j);
+            }
+        }
+    }
+
+    // ---- resize and rehash ----------------------------------------------
+
+    fn policy_for(&self, exp: i8) -> ResizePolicy {
+        let bytes = if exp < 0 {
+            0
+        } else {
+            (1usize << exp) * BUCKET_BYTES
+        };
+        E::resize_policy(bytes)
+    }
+
+    /// Makes room for `extra` more entries if the fill would pass the limit.
+    fn expand_if_needed(&mut self, extra: usize) {
+        if self.is_rehashing() {
+            return;
+        }
+        let needed = self.len() + extra;
+        let capacity = self.levels[0].num_buckets() * SLOTS;
+        if needed * 100 <= capacity * MAX_FILL_SOFT && capacity > 0 {
+            return;
+        }
+        let exp = exp_for_capacity(needed);
+        match self.policy_for(exp) {
+            ResizePolicy::Allow => {}
+            ResizePolicy::Avoid if needed * 100 > capacity * MAX_FILL_HARD => {}
+            // A table with no buckets at all must get some to insert.
+            _ if capacity == 0 => {}
+            _ => return,
+        }
+        self.resize_to(exp);
+    }
+
+    fn shrink_if_needed(&mut self) {
+        if self.pause_shrink > 0 || self.pause_rehash > 0 {
+            return;
+        }
+        if self.is_empty() {
+            // Nothing to move, even mid-rehash: give all buckets back.
+            return self.clear();
+        }
+        if self.is_rehashing() {
+            return;
+        }
+        let capacity = self.levels[0].num_buckets() * SLOTS;
+        if capacity == 0 {
+            return;
+        }
+        let used = self.len();
+        let min_fill = match self.policy_for(exp_for_capacity(used)) {
+            ResizePolicy::Allow => MIN_FILL_SOFT,
+            ResizePolicy::Avoid => MIN_FILL_HARD,
+            ResizePolicy::Forbid => return,
+        };
+        if used * 100 < capacity * min_fill {
+            self.resize_to(exp_for_capacity(used));
+        }
+    }
+
+    /// Grows or shrinks so the table holds at least `capacity` entries.
+    pub fn reserve(&mut self, additional: usize) {
+        self.expand_if_needed(additional);
+    }
+
+    /// Starts moving to an array of `1 << exp` buckets (none if `exp < 0`).
+    fn resize_to(&mut self, exp: i8) {
+        debug_assert!(!self.is_rehashing());
+        if exp == self.levels[0].exp {
+            return;
+        }
+        let new = if exp < 0 {
+            Level::NONE
+        } else {
+            Level {
+                buckets: alloc_array(1 << exp).as_ptr(),
+                exp,
+                used: 0,
+                children: 0,
+            }
+        };
+        if self.levels[0].used == 0 {
+            // Nothing to move: swap the arrays at once.
+            let old = core::mem::replace(&mut self.levels[0], new);
+            // SAFETY: the old level has no entries; free its chains and array.
+            unsafe { free_level(old) };
+        } else {
+            self.levels[1] = new;
+            self.rehash_idx = 0;
+        }
+    }
+
+    fn rehash_step_on(&mut self, is_insert: bool) {
+        if !self.is_rehashing() || self.pause_rehash > 0 {
+            return;
+        }
+        match self.policy_for(self.levels[1].exp) {
+            ResizePolicy::Allow => {}
+            ResizePolicy::Avoid if is_insert => {}
+            _ => return,
+        }
+        self.rehash_bucket();
+    }
+
+    /// Moves up to `steps` buckets of an ongoing rehash (ignoring the resize
+    /// policy but not a pause). Returns true while rehashing remains.
+    pub fn rehash_steps(&mut self, steps: usize) -> bool {
+        for _ in 0..steps {
+            if !self.is_rehashing() || self.pause_rehash > 0 {
+                break;
+            }
+            self.rehash_bucket();
+        }
+        self.is_rehashing()
+    }
+
+    /// Rehashes for about `budget` of time (the server cron's share).
+    /// Returns true while rehashing remains.
+    pub fn rehash_for(&mut self, budget: Duration) -> bool {
+        let start = Instant::now();
+        while self.rehash_steps(64) {
+            if start.elapsed() >= budget {
+                break;
+            }
+        }
+        self.is_rehashing()
+    }
+
+    /// Moves bucket chain `rehash_idx` of level 0 into level 1.
+    fn rehash_bucket(&mut self) {
+        debug_assert!(self.is_rehashing());
+        let idx = self.rehash_idx;
+        // SAFETY: rehash_idx < num_buckets of level 0 while rehashing.
+        let head = unsafe { self.levels[0].bucket(idx) };
+        let mut b = head;
+        let mut moved = 0;
+        while !b.is_null() {
+            // SAFETY: b is a bucket of this chain; entries are moved one by
+            // one into level 1, which never aliases level 0.
+            unsafe {
+                let child = (*b).child();
+                let mut m = (*b).present_mask();
+                while m != 0 {
+                    let slot = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    let hash = {
+                        let e = Ref::<E>::new((*b).entry(slot));
+                        self.hasher.hash_one(e.key())
+                    };
+                    let to = self.free_slot(1, hash);
+                    (*to.bucket).set_raw(to.slot, (*b).raw(slot));
+                    moved += 1;
+                }
+                if b != head {
+                    free_child(b);
+                    self.levels[0].children -= 1;
+                }
+                b = child;
+            }
+        }
+        // SAFETY: head is valid; its entries and children were moved/freed.
+        unsafe { *head = Bucket::EMPTY };
+        self.levels[0].used -= moved;
+        self.levels[1].used += moved;
+        self.rehash_idx += 1;
+        if self.rehash_idx >= self.levels[0].num_buckets() {
+            let new = self.levels[1];
+            let old = core::mem::replace(&mut self.levels[0], new);
+            self.levels[1] = Level::NONE;
+            self.rehash_idx = 0;
+            // SAFETY: every chain of the old level was emptied above.
+            unsafe { free_level(old) };
+        }
+    }
+
+    /// Removes every entry (dropping it) and frees all buckets.
+    pub fn clear(&mut self) {
+        for level in &mut self.levels {
+            let l = core::mem::replace(level, Level::NONE);
+            // SAFETY: the level is detached from the table; its entries are
+            // dropped exactly once here.
+            unsafe { drop_level::<E>(l) };
+        }
+        self.rehash_idx = 0;
+    }
+}
+
+/// Frees a level's child buckets and array; its entries must be gone.
+///
+/// # Safety
+/// The level is detached from any table and holds no entries.
+unsafe fn free_level(l: Level) {
+    if !l.is_allocated() {
+        return;
+    }
+    for idx in 0..l.num_buckets() {
+        // SAFETY: idx < num_buckets; children are owned by this level.
+        unsafe {
+            let mut c = (*l.bucket(idx)).child();
+            while !c.is_null() {
+                let next = (*c).child();
+                free_child(c);
+                c = next;
+            }
+        }
+    }
+    // SAFETY: allocated by alloc_array with this many buckets.
+    unsafe { free_array(NonNull::new_unchecked(l.buckets), l.num_buckets()) };
+}
+
+/// Drops every entry of a detached level, then frees it.
+///
+/// # Safety
+/// The level is detached from any table; its entries are owned.
+unsafe fn drop_level<E: Entry>(l: Level) {
+    if !l.is_allocated() || l.used == 0 {
+        // SAFETY: no entries to drop.
+        return unsafe { free_level(l) };
+    }
+    for idx in 0..l.num_buckets() {
+        // SAFETY: walking this level's own chains.
+        unsafe {
+            let mut b = l.bucket(idx);
+            while !b.is_null() {
+                let mut m = (*b).present_mask();
+                while m != 0 {
+                    let slot = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    drop(E::from_raw(NonNull::new_unchecked((*b).entry(slot))));
+                    (*b).clear(slot);
+                }
+                b = (*b).child();
+            }
+        }
+    }
+    // SAFETY: all entries were dropped.
+    unsafe { free_level(l) };
+}
+
+impl<E: Entry, S> Drop for Table<E, S> {
+    fn drop(&mut self) {
+        for level in &mut self.levels {
+            let l = core::mem::replace(level, Level::NONE);
+            // SAFETY: the table is going away; each level is dropped once.
+            unsafe { drop_level::<E>(l) };
+        }
+    }
+}
