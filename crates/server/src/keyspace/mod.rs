@@ -1,0 +1,276 @@
+//! The keyspace: numbered databases of key records.
+//!
+//! A [`Db`] is one hash table of [`Record`]s. Expire times live in the
+//! records; the database only counts keys that have one (INFO keyspace) and
+//! keeps a cursor for the active expiry cycle, which scans the table itself
+//! instead of a second index (no second copy of any key).
+//!
+//! Every read through [`Db::get`] applies lazy expiry: a key past its expire
+//! time is deleted and reported absent.
+
+pub mod record;
+pub mod value;
+
+pub use record::{ObjType, Payload, Record, ValueRef};
+pub use value::Value;
+
+use ferrokey_table::{EntryRef, Ref, RefMut, Table};
+use std::time::{Duration, Instant};
+
+/// The time as seen by one command: Valkey caches it per command so a key
+/// cannot expire half way through one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Now {
+    pub ms: i64,
+    /// The access clock stored in records (seconds, 22 bits, wrapping).
+    pub clock: u32,
+}
+
+impl Now {
+    pub fn from_system() -> Now {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Now {
+            ms,
+            clock: ((ms / 1000) as u32) & record::CLOCK_MAX,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Db {
+    keys: Table<Record>,
+    expires: usize,
+    expire_cursor: u64,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Keys with an expire time.
+    pub fn expires(&self) -> usize {
+        self.expires
+    }
+
+    /// Looks a key up for reading or writing, with lazy expiry, and marks it
+    /// as accessed.
+    pub fn get(&mut self, key: &[u8], now: Now) -> Option<RefMut<'_, Record>> {
+        if self.is_expired(key, now) {
+            self.remove(key);
+            return None;
+        }
+        let mut r = self.keys.get_mut(key)?;
+        r.set_clock(now.clock);
+        Some(r)
+    }
+
+    /// Looks a key up without touching its access time (OBJECT, TYPE-like
+    /// introspection, NO-TOUCH clients), still with lazy expiry.
+    pub fn get_no_touch(&mut self, key: &[u8], now: Now) -> Option<Ref<'_, Record>> {
+        if self.is_expired(key, now) {
+            self.remove(key);
+            return None;
+        }
+        self.keys.get(key)
+    }
+
+    /// Reads a key ignoring expiry (internal use: SCAN filtering, dumps).
+    pub fn peek(&self, key: &[u8]) -> Option<Ref<'_, Record>> {
+        self.keys.get(key)
+    }
+
+    fn is_expired(&self, key: &[u8], now: Now) -> bool {
+        matches!(self.keys.get(key).and_then(|r| r.expire()), Some(at) if at <= now.ms)
+    }
+
+    /// Whether a live key exists (lazy expiry applies).
+    pub fn exists(&mut self, key: &[u8], now: Now) -> bool {
+        self.get_no_touch(key, now).is_some()
+    }
+
+    /// Inserts a record, replacing (and returning) any record with its key.
+    pub fn insert(&mut self, rec: Record) -> Option<Record> {
+        let adds_expire = rec.has_expire();
+        let old = self.keys.insert(rec);
+        let had_expire = old.as_ref().is_some_and(Record::has_expire);
+        self.expires = self.expires + usize::from(adds_expire) - usize::from(had_expire);
+        old
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Record> {
+        let old = self.keys.remove(key)?;
+        if old.has_expire() {
+            self.expires -= 1;
+        }
+        Some(old)
+    }
+
+    /// Sets or clears a live key's expire time. False if the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], at: Option<i64>) -> bool {
+        let Some(mut r) = self.keys.get_mut(key) else {
+            return false;
+        };
+        let had = r.has_expire();
+        r.set_expire(at);
+        let has = r.has_expire();
+        drop(r);
+        self.expires = self.expires + usize::from(has) - usize::from(had);
+        true
+    }
+
+    /// The entry API of the underlying table, for commands that build the
+    /// record only when the key is absent. Callers that insert or remove
+    /// through it must call [`Db::note_expire_change`] if TTLs changed.
+    pub fn entry(
+        &mut self,
+        key: &[u8],
+    ) -> EntryRef<'_, Record, ferrokey_table::DefaultHashBuilder> {
+        self.keys.entry(key)
+    }
+
+    /// Keeps the TTL count right after changes made through [`Db::entry`].
+    pub fn note_expire_change(&mut self, before: bool, after: bool) {
+        self.expires = self.expires + usize::from(after) - usize::from(before);
+    }
+
+    pub fn scan(&self, cursor: u64, f: impl FnMut(&Record)) -> u64 {
+        self.keys.scan(cursor, f)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Ref<'_, Record>> {
+        self.keys.iter()
+    }
+
+    pub fn random_record(&self, rng: &mut dyn FnMut() -> u64) -> Option<Ref<'_, Record>> {
+        self.keys.fair_random_entry(rng)
+    }
+
+    /// Bytes of table overhead (buckets).
+    pub fn table_bytes(&self) -> usize {
+        self.keys.bucket_bytes()
+    }
+
+    /// Empties the database and returns the old contents, so the caller can
+    /// drop them wherever it likes (a background thread for big ones).
+    pub fn take(&mut self) -> Db {
+        std::mem::take(self)
+    }
+
+    /// One step of incremental rehashing for the cron.
+    pub fn rehash_for(&mut self, budget: Duration) -> bool {
+        self.keys.rehash_for(budget)
+    }
+
+    /// The active expiry cycle for this database: scans buckets from where it
+    /// stopped, deleting keys whose time has passed, until `deadline` or a
+    /// full pass. Returns (keys checked, keys expired).
+    pub fn active_expire(
+        &mut self,
+        now: Now,
+        deadline: Instant,
+        max_checks: usize,
+    ) -> (usize, usize) {
+        if self.expires == 0 {
+            return (0, 0);
+        }
+        let (mut checked, mut expired) = (0, 0);
+        let mut doomed: Vec<Vec<u8>> = Vec::new();
+        let mut steps = 0usize;
+        while checked < max_checks {
+            let mut with_ttl = 0;
+            self.expire_cursor = self.keys.scan(self.expire_cursor, |r| {
+                if let Some(at) = r.expire() {
+                    with_ttl += 1;
+                    if at <= now.ms {
+                        doomed.push(r.key().to_vec());
+                    }
+                }
+            });
+            checked += with_ttl.max(1);
+            for k in doomed.drain(..) {
+                self.remove(&k);
+                expired += 1;
+            }
+            steps += 1;
+            if self.expire_cursor == 0 || (steps % 16 == 0 && Instant::now() >= deadline) {
+                break;
+            }
+        }
+        (checked, expired)
+    }
+}
+
+/// All databases (SELECT index 0..databases).
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace {
+            dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+        }
+    }
+
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now(ms: i64) -> Now {
+        Now { ms, clock: 1 }
+    }
+
+    #[test]
+    fn lazy_expiry_deletes_on_access_and_counts_ttls() {
+        let mut db = Db::default();
+        db.insert(Record::new_string(b"a", b"1", Some(100), 0));
+        db.insert(Record::new_string(b"b", b"2", None, 0));
+        assert_eq!((db.len(), db.expires()), (2, 1));
+        assert!(db.get(b"a", now(99)).is_some());
+        assert!(db.get(b"a", now(100)).is_none());
+        assert_eq!((db.len(), db.expires()), (1, 0));
+        assert!(db.set_expire(b"b", Some(5)));
+        assert_eq!(db.expires(), 1);
+        assert!(db.set_expire(b"b", None));
+        assert_eq!(db.expires(), 0);
+        assert!(!db.set_expire(b"zz", Some(1)));
+        // Replacing a key with a TTL by one without.
+        db.insert(Record::new_string(b"c", b"x", Some(50), 0));
+        db.insert(Record::new_string(b"c", b"y", None, 0));
+        assert_eq!(db.expires(), 0);
+    }
+
+    #[test]
+    fn active_expiry_removes_expired_keys_without_access() {
+        let mut db = Db::default();
+        for i in 0..10_000 {
+            let k = format!("k{i}");
+            let exp = if i % 2 == 0 { Some(10) } else { None };
+            db.insert(Record::new_string(k.as_bytes(), b"v", exp, 0));
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut total = 0;
+        loop {
+            let (_, n) = db.active_expire(now(11), deadline, 1_000_000);
+            total += n;
+            if db.expires() == 0 {
+                break;
+            }
+        }
+        assert_eq!(total, 5000);
+        assert_eq!(db.len(), 5000);
+    }
+}

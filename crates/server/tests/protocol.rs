@@ -1,0 +1,123 @@
+//! The wire protocol end to end: pipelining, split commands, big bulks,
+//! inline commands, RESP3, and malformed input.
+
+mod common;
+use common::{encode, TestServer};
+
+#[test]
+fn pipeline_of_10k_commands_in_one_write() {
+    let s = TestServer::start();
+    let mut raw = s.raw();
+    let mut batch = Vec::new();
+    for i in 0..10_000 {
+        batch.extend_from_slice(&encode(&[b"SET", format!("k{i}").as_bytes(), b"v"]));
+    }
+    raw.send(&batch);
+    raw.expect(&b"+OK\r\n".repeat(10_000));
+    raw.send(&encode(&[b"DBSIZE"]));
+    raw.expect(b":10000\r\n");
+}
+
+#[test]
+fn command_split_byte_by_byte() {
+    let s = TestServer::start();
+    let mut raw = s.raw();
+    raw.0.set_nodelay(true).unwrap();
+    let cmd = encode(&[b"SET", b"split", b"value with spaces"]);
+    for b in &cmd {
+        raw.send(std::slice::from_ref(b));
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    raw.expect(b"+OK\r\n");
+    raw.send(&encode(&[b"GET", b"split"]));
+    raw.expect(b"$17\r\nvalue with spaces\r\n");
+}
+
+#[test]
+fn bulk_of_100_mb_round_trips() {
+    let s = TestServer::start();
+    let mut con = s.conn();
+    let big: Vec<u8> = (0..100 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let () = redis::cmd("SET")
+        .arg("big")
+        .arg(&big)
+        .query(&mut con)
+        .unwrap();
+    let back: Vec<u8> = redis::cmd("GET").arg("big").query(&mut con).unwrap();
+    assert!(back == big, "100 MB value came back different");
+    let n: i64 = redis::cmd("STRLEN").arg("big").query(&mut con).unwrap();
+    assert_eq!(n, 100 * 1024 * 1024);
+}
+
+#[test]
+fn inline_commands_with_quotes() {
+    let s = TestServer::start();
+    let mut raw = s.raw();
+    raw.send(b"SET inl \"a b\\x41\"\r\nGET inl\r\nPING\n");
+    raw.expect(b"+OK\r\n$4\r\na bA\r\n+PONG\r\n");
+}
+
+#[test]
+fn malformed_input_gets_an_error_and_the_server_keeps_serving() {
+    let s = TestServer::start();
+    let cases: &[(&[u8], &[u8])] = &[
+        (
+            b"*abc\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n+PING\r\n",
+            b"-ERR Protocol error: expected '$', got '+'\r\n",
+        ),
+        (
+            b"*1\r\n$-5\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$99999999999999\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"SET a \"unbalanced\r\n",
+            b"-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
+    ];
+    for (input, reply) in cases {
+        let mut raw = s.raw();
+        raw.send(input);
+        let got = raw.read_to_end();
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(reply)
+        );
+    }
+    // Another client is unaffected.
+    let mut con = s.conn();
+    let pong: String = redis::cmd("PING").query(&mut con).unwrap();
+    assert_eq!(pong, "PONG");
+}
+
+#[test]
+fn resp3_hello_and_null() {
+    let s = TestServer::start();
+    let mut raw = s.raw();
+    raw.send(&encode(&[b"HELLO", b"3"]));
+    let head = raw.read_exact(3);
+    assert_eq!(&head, b"%7\r");
+    let mut raw = s.raw();
+    raw.send(&encode(&[b"HELLO", b"3"]));
+    let mut buf = vec![0u8; 4096];
+    let n = std::io::Read::read(&mut raw.0, &mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.contains("$5\r\nproto\r\n:3\r\n"), "{text}");
+    raw.send(&encode(&[b"GET", b"missing"]));
+    raw.expect(b"_\r\n");
+}
+
+#[test]
+fn redis_cli_talks_to_it() {
+    let s = TestServer::start();
+    assert_eq!(s.cli(&["SET", "x", "1"]).trim(), "OK");
+    assert_eq!(s.cli(&["INCRBY", "x", "41"]).trim(), "42");
+    assert_eq!(s.cli(&["GET", "x"]).trim(), "42");
+}
