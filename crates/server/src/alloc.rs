@@ -6,7 +6,7 @@
 //! the `maxmemory` check all read [`used_memory`], which adds up the *usable*
 //! size of every live allocation — what the allocator really gave out.
 
-use mimalloc::MiMalloc;
+use libmimalloc_sys as mi;
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -14,54 +14,75 @@ pub struct CountingAlloc;
 
 static USED: AtomicUsize = AtomicUsize::new(0);
 
+/// mimalloc is built with `MI_MAX_ALIGN_SIZE=8` (see .cargo/config.toml), so
+/// its plain entry points return 8-byte aligned blocks from 8-byte-step bins.
+/// The aligned entry points must be avoided for these: for a fresh page they
+/// over-allocate (24 bytes aligned to 8 would land in the 32-byte bin).
+const PLAIN_ALIGN: usize = 8;
+
 #[inline]
 fn usable(p: *mut u8) -> usize {
     // SAFETY: p is a live block from mimalloc.
-    unsafe { libmimalloc_sys::mi_usable_size(p.cast()) }
+    unsafe { mi::mi_usable_size(p.cast()) }
 }
 
-// SAFETY: every call is forwarded to MiMalloc unchanged; the counter only
-// observes the blocks it returns and frees.
+#[inline]
+fn count_in(p: *mut u8) -> *mut u8 {
+    if !p.is_null() {
+        USED.fetch_add(usable(p), Ordering::Relaxed);
+    }
+    p
+}
+
+// SAFETY: blocks come from mimalloc with at least the requested alignment
+// (plain calls only where mimalloc's minimum alignment covers it) and are
+// given back to mimalloc; the counter only observes them.
 unsafe impl GlobalAlloc for CountingAlloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's guarantees.
-        let p = unsafe { MiMalloc.alloc(layout) };
-        if !p.is_null() {
-            USED.fetch_add(usable(p), Ordering::Relaxed);
-        }
-        p
+        // SAFETY: mimalloc accepts any size; alignment handled as above.
+        count_in(unsafe {
+            if layout.align() <= PLAIN_ALIGN {
+                mi::mi_malloc(layout.size()).cast()
+            } else {
+                mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        })
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's guarantees.
-        let p = unsafe { MiMalloc.alloc_zeroed(layout) };
-        if !p.is_null() {
-            USED.fetch_add(usable(p), Ordering::Relaxed);
-        }
-        p
+        // SAFETY: as in alloc.
+        count_in(unsafe {
+            if layout.align() <= PLAIN_ALIGN {
+                mi::mi_zalloc(layout.size()).cast()
+            } else {
+                mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        })
     }
 
     #[inline]
-    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+    unsafe fn dealloc(&self, p: *mut u8, _layout: Layout) {
         USED.fetch_sub(usable(p), Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { MiMalloc.dealloc(p, layout) }
+        // SAFETY: p is a live mimalloc block owned by the caller.
+        unsafe { mi::mi_free(p.cast()) }
     }
 
     #[inline]
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old = usable(p);
-        // SAFETY: forwarded with the caller's guarantees.
-        let q = unsafe { MiMalloc.realloc(p, layout, new_size) };
-        if !q.is_null() {
-            let new = usable(q);
-            if new >= old {
-                USED.fetch_add(new - old, Ordering::Relaxed);
+        // SAFETY: p is a live mimalloc block; the alignment is kept.
+        let q: *mut u8 = unsafe {
+            if layout.align() <= PLAIN_ALIGN {
+                mi::mi_realloc(p.cast(), new_size).cast()
             } else {
-                USED.fetch_sub(old - new, Ordering::Relaxed);
+                mi::mi_realloc_aligned(p.cast(), new_size, layout.align()).cast()
             }
+        };
+        if !q.is_null() {
+            USED.fetch_sub(old, Ordering::Relaxed);
+            USED.fetch_add(usable(q), Ordering::Relaxed);
         }
         q
     }
@@ -78,7 +99,7 @@ pub fn alloc_size(size: usize) -> usize {
         return 0;
     }
     // SAFETY: pure size-class computation, no memory is touched.
-    unsafe { libmimalloc_sys::mi_good_size(size) }
+    unsafe { mi::mi_good_size(size) }
 }
 
 /// Resident set size of the process, from /proc (0 where unavailable).
@@ -105,9 +126,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_24_byte_block_really_takes_24_bytes() {
+        let layout = Layout::from_size_align(24, 8).unwrap();
+        // SAFETY: plain allocation and free through the global allocator.
+        unsafe {
+            let p = std::alloc::alloc(layout);
+            assert_eq!(usable(p), 24);
+            assert_eq!(p as usize % 8, 0);
+            std::alloc::dealloc(p, layout);
+        }
+    }
+
+    #[test]
     fn size_classes_have_8_byte_steps_for_small_records() {
         assert_eq!(alloc_size(24), 24);
         assert_eq!(alloc_size(40), 40);
+        assert_eq!(alloc_size(8), 8);
         assert_eq!(alloc_size(25), 32);
     }
 }

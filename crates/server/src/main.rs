@@ -40,7 +40,7 @@ fn exit_cli(exit: CliExit) -> ! {
             env!("CARGO_PKG_VERSION"),
             ferrokey_server::REDIS_VERSION
         ),
-        other => eprintln!("{other}"),
+        other => eprint!("{other}"),
     }
     std::process::exit(exit.exit_code())
 }

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 /// Read at least this much per read call.
 const READ_CHUNK: usize = 16 * 1024;
+/// Write pending replies out once they reach this size, mid-pipeline.
+const REPLY_CHUNK: usize = 64 * 1024;
 /// Listener tokens count down from here; client tokens are slot indexes.
 const LISTENER_BASE: usize = usize::MAX - 64;
 
@@ -206,10 +208,10 @@ impl EventLoop {
         }
     }
 
-    /// Reads everything available and runs the commands; false when the
-    /// connection is finished.
+    /// Reads what is available and runs the commands, one read at a time so
+    /// a flood of pipelined input never piles up in the query buffer; false
+    /// when the connection is finished.
     fn read_and_run(&mut self, c: &mut Client, slot: usize) -> bool {
-        let mut eof = false;
         loop {
             if c.qbuf.capacity() - c.qbuf.len() < READ_CHUNK / 2 {
                 c.qbuf.reserve(READ_CHUNK);
@@ -217,26 +219,29 @@ impl EventLoop {
             let len = c.qbuf.len();
             let spare = c.qbuf.capacity() - len;
             c.qbuf.resize(len + spare, 0);
-            match c.sock.read(&mut c.qbuf[len..]) {
-                Ok(0) => {
-                    c.qbuf.truncate(len);
-                    eof = true;
-                    break;
-                }
-                Ok(n) => {
-                    c.qbuf.truncate(len + n);
-                    self.srv.stats.total_net_input_bytes += n as u64;
-                }
+            let n = match c.sock.read(&mut c.qbuf[len..]) {
+                Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
                     c.qbuf.truncate(len);
                     break;
                 }
-                Err(e) if e.kind() == ErrorKind::Interrupted => c.qbuf.truncate(len),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {
+                    c.qbuf.truncate(len);
+                    continue;
+                }
                 Err(_) => {
                     c.qbuf.truncate(len);
                     return false;
                 }
+            };
+            c.qbuf.truncate(len + n);
+            if n == 0 {
+                // EOF: run what arrived whole, then close.
+                self.run_commands(c);
+                return false;
             }
+            self.srv.stats.total_net_input_bytes += n as u64;
+            c.state.last_interaction = Instant::now();
             if c.qbuf.len() - c.qpos > self.srv.config.client_query_buffer_limit as usize {
                 log::warning(&format!(
                     "Closing client that reached max query buffer length: id={} addr={}",
@@ -244,11 +249,13 @@ impl EventLoop {
                 ));
                 return false;
             }
-        }
-        c.state.last_interaction = Instant::now();
-        self.run_commands(c);
-        if eof {
-            return false;
+            self.run_commands(c);
+            if c.pending_output() >= REPLY_CHUNK && !self.flush(c, slot) {
+                return false;
+            }
+            if c.state.close_after_reply || c.state.killed || self.srv.shutdown {
+                break;
+            }
         }
         self.flush(c, slot)
     }
