@@ -64,7 +64,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "multi",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | NO_MULTI | ALLOW_BUSY,
         acl::TRANSACTION,
         exec::multi,
     )
@@ -98,7 +98,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "watch",
         -2,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | NO_MULTI | ALLOW_BUSY,
         acl::TRANSACTION,
         exec::watch,
     )
@@ -187,6 +187,7 @@ fn auth(ctx: &mut Ctx<'_>) {
         ctx.client.authenticated = true;
         ctx.out.ok();
     } else {
+        ctx.srv.stats.acl_access_denied_auth += 1;
         ctx.out
             .error(b"WRONGPASS invalid username-password pair or user is disabled.");
     }
@@ -208,22 +209,18 @@ fn hello(ctx: &mut Ctx<'_>) {
         proto = Some(v);
         i = 2;
     }
+    // Options are all checked before authenticating, as Valkey does.
     let mut name = None;
+    let mut creds = None;
     while i < ctx.argc() {
         let opt = ctx.arg(i);
         let more = ctx.argc() - i - 1;
         if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
-            let (u, p) = (ctx.arg(i + 1), ctx.arg(i + 2));
-            if !check_password(ctx, u, p) {
-                ctx.out
-                    .error(b"WRONGPASS invalid username-password pair or user is disabled.");
-                return;
-            }
-            ctx.client.authenticated = true;
+            creds = Some((ctx.arg(i + 1), ctx.arg(i + 2)));
             i += 3;
         } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
             let n = ctx.arg(i + 1);
-            if n.iter().any(|b| *b <= b' ' || *b > b'~') {
+            if !crate::server::client::valid_client_attr(n) {
                 ctx.out.error(
                     b"ERR Client names cannot contain spaces, newlines or special characters.",
                 );
@@ -239,6 +236,15 @@ fn hello(ctx: &mut Ctx<'_>) {
             ctx.out.error(msg.as_bytes());
             return;
         }
+    }
+    if let Some((u, p)) = creds {
+        if !check_password(ctx, u, p) {
+            ctx.srv.stats.acl_access_denied_auth += 1;
+            ctx.out
+                .error(b"WRONGPASS invalid username-password pair or user is disabled.");
+            return;
+        }
+        ctx.client.authenticated = true;
     }
     if !ctx.client.authenticated {
         ctx.out.error(b"NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
@@ -277,6 +283,11 @@ fn hello(ctx: &mut Ctx<'_>) {
 }
 
 fn reset(ctx: &mut Ctx<'_>) {
+    if ctx.client.monitor {
+        ctx.client.monitor = false;
+        let id = ctx.client.id;
+        ctx.srv.monitors.retain(|&(m, _)| m != id);
+    }
     ctx.client.multi = None;
     exec::unwatch_all(ctx.srv, ctx.client);
     ctx.client.db = 0;

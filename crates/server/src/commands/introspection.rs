@@ -1,7 +1,6 @@
 //! Server introspection: COMMAND, INFO, CONFIG, TIME.
 
 use super::{acl, all, err, flags, flags::*, reply_help, Command, Ctx};
-use crate::alloc::{rss_bytes, used_memory};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("command", -1, LOADING | STALE, acl::CONNECTION, command)
@@ -68,6 +67,19 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         "7.0.0",
         "Returns a list of command names.",
         "O(N) where N is the total number of commands",
+    ),
+    Command::new(
+        "command|docs",
+        -2,
+        LOADING | STALE,
+        acl::CONNECTION,
+        command_docs,
+    )
+    .doc(
+        "server",
+        "7.0.0",
+        "Returns documentary information about one, multiple or all commands.",
+        "O(N) where N is the number of commands to look up",
     ),
     Command::new(
         "command|getkeys",
@@ -190,7 +202,7 @@ fn reply_command_info(ctx: &mut Ctx<'_>, c: &Command) {
         ctx.out.simple(format!("@{n}").as_bytes());
     }
     ctx.out.array(0); // tips
-    ctx.out.array(0); // key specs
+    reply_key_specs(ctx, c);
     ctx.out.array(c.subcommands.len());
     for s in c.subcommands {
         reply_command_info(ctx, s);
@@ -232,12 +244,154 @@ fn find_command(name: &[u8]) -> Option<&'static Command> {
     }
 }
 
-fn command_list(ctx: &mut Ctx<'_>) {
-    if ctx.argc() != 2 {
-        ctx.out.error(err::SYNTAX);
+/// Key specs derived from the key range: one `index` + `range` spec
+/// (commands with computed key positions report none). The flags are the
+/// generic ones for the command's kind (Valkey's tables refine them per
+/// command, e.g. `RM delete` for DEL).
+fn reply_key_specs(ctx: &mut Ctx<'_>, c: &Command) {
+    if c.first_key <= 0 || c.keys_fn.is_some() {
+        ctx.out.set(0);
         return;
     }
-    let names: Vec<&str> = all().map(|c| c.name).collect();
+    let out = &mut *ctx.out;
+    out.set(1);
+    out.map(3);
+    out.bulk(b"flags");
+    let key_flags: &[&[u8]] = if c.has(WRITE) {
+        &[b"RW", b"update"]
+    } else {
+        &[b"RO", b"access"]
+    };
+    out.set(key_flags.len());
+    for f in key_flags {
+        out.simple(f);
+    }
+    out.bulk(b"begin_search");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"index");
+    out.bulk(b"spec");
+    out.map(1);
+    out.bulk(b"index");
+    out.integer(c.first_key as i64);
+    out.bulk(b"find_keys");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"range");
+    out.bulk(b"spec");
+    out.map(3);
+    out.bulk(b"lastkey");
+    out.integer(if c.last_key < 0 {
+        c.last_key as i64
+    } else {
+        (c.last_key - c.first_key) as i64
+    });
+    out.bulk(b"keystep");
+    out.integer(c.key_step as i64);
+    out.bulk(b"limit");
+    out.integer(0);
+}
+
+/// COMMAND DOCS entry: summary, since, group, complexity and the
+/// subcommands' docs (arguments are not listed).
+fn reply_command_docs(ctx: &mut Ctx<'_>, c: &Command) {
+    let out = &mut *ctx.out;
+    let fields = 1
+        + usize::from(!c.summary.is_empty())
+        + usize::from(!c.since.is_empty())
+        + usize::from(!c.complexity.is_empty())
+        + usize::from(!c.subcommands.is_empty());
+    out.map(fields);
+    if !c.summary.is_empty() {
+        out.bulk(b"summary");
+        out.bulk(c.summary.as_bytes());
+    }
+    if !c.since.is_empty() {
+        out.bulk(b"since");
+        out.bulk(c.since.as_bytes());
+    }
+    out.bulk(b"group");
+    out.bulk(c.group.as_bytes());
+    if !c.complexity.is_empty() {
+        out.bulk(b"complexity");
+        out.bulk(c.complexity.as_bytes());
+    }
+    if !c.subcommands.is_empty() {
+        ctx.out.bulk(b"subcommands");
+        ctx.out.map(c.subcommands.len());
+        for s in c.subcommands {
+            ctx.out.bulk(s.name.as_bytes());
+            reply_command_docs(ctx, s);
+        }
+    }
+}
+
+fn command_docs(ctx: &mut Ctx<'_>) {
+    let cmds: Vec<&'static Command> = if ctx.argc() == 2 {
+        all().collect()
+    } else {
+        (2..ctx.argc())
+            .filter_map(|i| find_command(ctx.arg(i)))
+            .collect()
+    };
+    ctx.out.map(cmds.len());
+    for c in cmds {
+        ctx.out.bulk(c.name.as_bytes());
+        reply_command_docs(ctx, c);
+    }
+}
+
+/// COMMAND LIST [FILTERBY (MODULE <name>|ACLCAT <cat>|PATTERN <pattern>)]:
+/// every command and subcommand by full name.
+fn command_list(ctx: &mut Ctx<'_>) {
+    enum Filter<'a> {
+        None,
+        Module,
+        AclCat(u32),
+        Pattern(&'a [u8]),
+    }
+    let mut filter = Filter::None;
+    let mut i = 2;
+    while i < ctx.argc() {
+        let more = ctx.argc() - 1 - i;
+        if ctx.arg(i).eq_ignore_ascii_case(b"filterby") && more == 2 {
+            let ty = ctx.arg(i + 1);
+            let arg = ctx.arg(i + 2);
+            filter = if ty.eq_ignore_ascii_case(b"module") {
+                // No modules: no command belongs to one.
+                Filter::Module
+            } else if ty.eq_ignore_ascii_case(b"aclcat") {
+                Filter::AclCat(
+                    acl::NAMES
+                        .iter()
+                        .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(arg))
+                        .map_or(0, |(f, _)| *f),
+                )
+            } else if ty.eq_ignore_ascii_case(b"pattern") {
+                Filter::Pattern(arg)
+            } else {
+                ctx.out.error(err::SYNTAX);
+                return;
+            };
+            i += 3;
+        } else {
+            ctx.out.error(err::SYNTAX);
+            return;
+        }
+    }
+    let keep = |c: &Command| match filter {
+        Filter::None => true,
+        Filter::Module => false,
+        Filter::AclCat(cat) => cat != 0 && c.acl_categories() & cat != 0,
+        Filter::Pattern(p) => crate::util::glob::glob_match(p, c.name.as_bytes(), true),
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for c in all() {
+        if keep(c) {
+            names.push(c.name);
+        }
+        names.extend(c.subcommands.iter().filter(|s| keep(s)).map(|s| s.name));
+    }
     ctx.out.array(names.len());
     for n in names {
         ctx.out.bulk(n.as_bytes());
@@ -246,10 +400,18 @@ fn command_list(ctx: &mut Ctx<'_>) {
 
 fn command_getkeys(ctx: &mut Ctx<'_>) {
     let sub = ctx.args.skip(2);
-    let Some(c) = super::lookup(sub.get(0)) else {
+    let mut found = super::lookup(sub.get(0));
+    if let Some(c) = found.filter(|c| !c.subcommands.is_empty() && sub.len() >= 2) {
+        found = c.subcommand(sub.get(1));
+    }
+    let Some(c) = found else {
         ctx.out.error(b"ERR Invalid command specified");
         return;
     };
+    if c.first_key <= 0 && c.keys_fn.is_none() {
+        ctx.out.error(b"ERR The command has no key arguments");
+        return;
+    }
     if !c.is_arity_ok(sub.len()) {
         ctx.out
             .error(b"ERR Invalid number of arguments specified for command");
@@ -257,7 +419,12 @@ fn command_getkeys(ctx: &mut Ctx<'_>) {
     }
     let keys = c.key_positions(&sub);
     if keys.is_empty() {
-        ctx.out.error(b"ERR The command has no key arguments");
+        if c.has(NO_MANDATORY_KEYS) {
+            ctx.out.array(0);
+        } else {
+            ctx.out
+                .error(b"ERR Invalid arguments specified for command");
+        }
         return;
     }
     ctx.out.array(keys.len());
@@ -281,6 +448,10 @@ fn command_help(ctx: &mut Ctx<'_>) {
             "    Return details about multiple commands.",
             "    If no command names are given, documentation details for all",
             "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full command.",
         ],
@@ -298,7 +469,7 @@ fn config_get(ctx: &mut Ctx<'_>) {
 }
 
 fn config_set(ctx: &mut Ctx<'_>) {
-    if ctx.argc() % 2 != 0 {
+    if !ctx.argc().is_multiple_of(2) {
         return ctx.wrong_arity();
     }
     let pairs: Vec<(&[u8], &[u8])> = (2..ctx.argc())
@@ -349,111 +520,611 @@ fn time(ctx: &mut Ctx<'_>) {
     ctx.out.bulk_i64(now.subsec_micros() as i64);
 }
 
-fn info(ctx: &mut Ctx<'_>) {
-    let wanted: Vec<String> = (1..ctx.argc())
-        .map(|i| String::from_utf8_lossy(ctx.arg(i)).to_ascii_lowercase())
-        .collect();
-    let all_sections = wanted.is_empty()
-        || wanted
-            .iter()
-            .any(|w| w == "all" || w == "everything" || w == "default");
-    let want = |s: &str| all_sections || wanted.iter().any(|w| w == s);
-    let srv = &*ctx.srv;
-    let mut out = String::new();
-    let mut section = |name: &str, body: String| {
-        if want(&name.to_ascii_lowercase()) {
-            if !out.is_empty() {
-                out.push_str("\r\n");
-            }
-            out.push_str(&format!("# {name}\r\n{body}"));
+/// INFO's sections in output order, with the names that select them.
+const INFO_SECTIONS: &[(&str, &[&str])] = &[
+    ("Server", &["server"]),
+    ("Clients", &["clients"]),
+    ("Memory", &["memory"]),
+    ("Persistence", &["persistence"]),
+    ("Stats", &["stats"]),
+    ("Replication", &["replication"]),
+    ("CPU", &["cpu"]),
+    ("Modules", &["module_list", "modules"]),
+    ("Commandstats", &["commandstats"]),
+    ("Errorstats", &["errorstats"]),
+    ("Latencystats", &["latencystats"]),
+    ("Cluster", &["cluster"]),
+    ("Keyspace", &["keyspace"]),
+];
+
+/// What `INFO` and `INFO default` show.
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// Which sections an INFO call asks for: (names, all). `all` and
+/// `everything` select every section (there are no module sections);
+/// `debug` is only shown when named.
+pub fn info_sections(args: &[&[u8]]) -> (Vec<String>, bool) {
+    if args.is_empty() {
+        return (
+            DEFAULT_SECTIONS.iter().map(|s| s.to_string()).collect(),
+            false,
+        );
+    }
+    let mut names = Vec::new();
+    let mut all = false;
+    for a in args {
+        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match a.as_str() {
+            "default" => names.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+            "all" | "everything" => all = true,
+            _ => names.push(a),
         }
+    }
+    (names, all)
+}
+
+fn info(ctx: &mut Ctx<'_>) {
+    let args: Vec<&[u8]> = (1..ctx.argc()).map(|i| ctx.arg(i)).collect();
+    let (names, all) = info_sections(&args);
+    let text = gen_info(ctx, &names, all);
+    ctx.out.verbatim(text.as_bytes(), b"txt");
+}
+
+/// The INFO text for the chosen sections, in Valkey's format.
+pub fn gen_info(ctx: &Ctx<'_>, names: &[String], all: bool) -> String {
+    let wanted = |keys: &[&str]| all || keys.iter().any(|k| names.iter().any(|n| n == k));
+    let mut out = String::new();
+    for (title, keys) in INFO_SECTIONS {
+        if !wanted(keys) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        out.push_str("# ");
+        out.push_str(title);
+        out.push_str("\r\n");
+        let body = match *title {
+            "Server" => info_server(ctx),
+            "Clients" => info_clients(ctx),
+            "Memory" => info_memory(ctx),
+            "Persistence" => info_persistence(ctx),
+            "Stats" => info_stats(ctx),
+            "Replication" => info_replication(ctx),
+            "CPU" => info_cpu(),
+            "Commandstats" => info_commandstats(ctx),
+            "Errorstats" => info_errorstats(ctx),
+            "Cluster" => format!(
+                "cluster_enabled:{}\r\n",
+                u8::from(ctx.srv.config.cluster_enabled)
+            ),
+            "Keyspace" => info_keyspace(ctx),
+            // No modules; per-command latency histograms are not kept.
+            _ => String::new(),
+        };
+        out.push_str(&body);
+    }
+    if names.iter().any(|n| n == "debug") {
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        out.push_str(
+            "# Debug\r\neventloop_duration_aof_sum:0\r\neventloop_duration_cron_sum:0\r\n\
+             eventloop_duration_max:0\r\neventloop_cmd_per_cycle_max:0\r\n",
+        );
+    }
+    out
+}
+
+/// Appends `name:value\r\n` lines.
+macro_rules! fields {
+    ($out:expr, $($name:literal => $val:expr),* $(,)?) => {{
+        use std::fmt::Write as _;
+        $( let _ = write!($out, concat!($name, ":{}\r\n"), $val); )*
+    }};
+}
+
+/// INFO replaces `#`, `:` and line breaks in free text with `_`.
+fn info_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| if "#:\r\n".contains(c) { '_' } else { c })
+        .collect()
+}
+
+fn read_trimmed(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn info_server(ctx: &Ctx<'_>) -> String {
+    let srv = &*ctx.srv;
+    let cfg = &srv.config;
+    let mut s = String::new();
+    let uptime = srv.uptime_secs();
+    let os = format!(
+        "{} {} {}",
+        match read_trimmed("/proc/sys/kernel/ostype") {
+            t if t.is_empty() => std::env::consts::OS.to_string(),
+            t => t,
+        },
+        read_trimmed("/proc/sys/kernel/osrelease"),
+        std::env::consts::ARCH
+    );
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    fields!(s,
+        "redis_version" => crate::REDIS_VERSION,
+        "server_name" => "ferrokey",
+        "ferrokey_version" => env!("CARGO_PKG_VERSION"),
+        "redis_git_sha1" => "00000000",
+        "redis_git_dirty" => 0,
+        "redis_build_id" => "0",
+    );
+    let mode_key = if cfg.extended_redis_compatibility {
+        "redis_mode"
+    } else {
+        "server_mode"
     };
-    let clients = srv.other_clients().count() + 1;
-    section(
-        "Server",
-        format!(
-            "redis_version:{}\r\nserver_name:ferrokey\r\nferrokey_version:{}\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n",
-            crate::REDIS_VERSION,
-            env!("CARGO_PKG_VERSION"),
-            std::env::consts::OS,
-            std::process::id(),
-            srv.config.port,
-            srv.uptime_secs(),
-            srv.uptime_secs() / 86400,
-            srv.config.hz,
-            std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
-            srv.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-        ),
+    s.push_str(&format!(
+        "{mode_key}:{}\r\n",
+        if cfg.cluster_enabled {
+            "cluster"
+        } else {
+            "standalone"
+        }
+    ));
+    fields!(s,
+        "os" => os,
+        "arch_bits" => usize::BITS,
+        "monotonic_clock" => "POSIX clock_gettime",
+        "multiplexing_api" => "epoll",
+        "gcc_version" => "0.0.0",
+        "process_id" => std::process::id(),
+        "process_supervised" => "no",
+        "run_id" => srv.run_id,
+        "tcp_port" => cfg.port,
+        "server_time_usec" => now_us,
+        "uptime_in_seconds" => uptime,
+        "uptime_in_days" => uptime / 86400,
+        "hz" => cfg.hz,
+        "configured_hz" => cfg.hz,
+        "lru_clock" => srv.now.clock,
+        "executable" => std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+        "config_file" => cfg.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        "io_threads_active" => 0,
+        "availability_zone" => cfg.availability_zone,
     );
-    section(
-        "Clients",
-        format!(
-            "connected_clients:{clients}\r\nblocked_clients:0\r\nmaxclients:{}\r\n",
-            srv.config.maxclients
-        ),
+    s.push_str("listener0:name=tcp");
+    for b in &cfg.bind {
+        s.push_str(",bind=");
+        s.push_str(b);
+    }
+    s.push_str(&format!(",port={}\r\n", cfg.port));
+    s
+}
+
+/// Per-client numbers for INFO clients, the running client included.
+struct ClientTotals {
+    connected: usize,
+    blocked: usize,
+    pubsub: usize,
+    watching: usize,
+    max_in: usize,
+    max_out: usize,
+}
+
+fn client_totals(ctx: &Ctx<'_>) -> ClientTotals {
+    let me = ctx.client.info_running(ctx.out);
+    let mut t = ClientTotals {
+        connected: 0,
+        blocked: 0,
+        pubsub: 0,
+        watching: 0,
+        max_in: 0,
+        max_out: 0,
+    };
+    let others = ctx
+        .srv
+        .other_clients()
+        .filter(|c| !c.state.killed)
+        .map(|c| c.info());
+    for i in std::iter::once(me).chain(others) {
+        t.connected += 1;
+        t.blocked += usize::from(i.state.postponed);
+        t.pubsub += usize::from(i.state.is_pubsub());
+        t.watching += usize::from(!i.state.watched.is_empty());
+        t.max_in = t.max_in.max(i.qbuf + i.qbuf_free);
+        t.max_out = t.max_out.max(i.pending_out);
+    }
+    t
+}
+
+fn info_clients(ctx: &Ctx<'_>) -> String {
+    let t = client_totals(ctx);
+    let mut s = String::new();
+    fields!(s,
+        "connected_clients" => t.connected,
+        "cluster_connections" => 0,
+        "maxclients" => ctx.srv.config.maxclients,
+        "client_recent_max_input_buffer" => t.max_in,
+        "client_recent_max_output_buffer" => t.max_out,
+        "blocked_clients" => t.blocked,
+        "tracking_clients" => 0,
+        "pubsub_clients" => t.pubsub,
+        "watching_clients" => t.watching,
+        "clients_in_timeout_table" => 0,
+        "total_watched_keys" => ctx.srv.watchers.len(),
+        "total_blocking_keys" => 0,
+        "total_blocking_keys_on_nokey" => 0,
     );
-    let used = used_memory();
-    section(
-        "Memory",
-        format!(
-            "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nmaxmemory:{}\r\nmaxmemory_policy:{}\r\nmem_allocator:mimalloc\r\n",
-            human_bytes(used),
-            rss_bytes(),
-            srv.config.maxmemory,
-            srv.config.maxmemory_policy.name(),
-        ),
+    s
+}
+
+/// Valkey's `bytesToHuman`: `1023B`, `1.00K`, `12.50M`...
+pub fn human_bytes(n: u64) -> String {
+    let d = n as f64;
+    match n {
+        0..=1023 => format!("{n}B"),
+        _ if n < 1 << 20 => format!("{:.2}K", d / (1u64 << 10) as f64),
+        _ if n < 1 << 30 => format!("{:.2}M", d / (1u64 << 20) as f64),
+        _ if n < 1 << 40 => format!("{:.2}G", d / (1u64 << 30) as f64),
+        _ if n < 1 << 50 => format!("{:.2}T", d / (1u64 << 40) as f64),
+        _ if n < 1 << 60 => format!("{:.2}P", d / (1u64 << 50) as f64),
+        _ => format!("{n}B"),
+    }
+}
+
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn info_memory(ctx: &Ctx<'_>) -> String {
+    let running = ctx.client.info_running(ctx.out).total_memory();
+    let m = super::server::MemoryOverhead::compute(ctx.srv, running);
+    let cfg = &ctx.srv.config;
+    let sysmem = total_system_memory();
+    let frag = m.frag_ratio();
+    let mut s = String::new();
+    fields!(s,
+        "used_memory" => m.used,
+        "used_memory_human" => human_bytes(m.used as u64),
+        "used_memory_rss" => m.rss,
+        "used_memory_rss_human" => human_bytes(m.rss as u64),
+        "used_memory_peak" => m.peak,
+        "used_memory_peak_human" => human_bytes(m.peak as u64),
+        "used_memory_peak_perc" => format!("{:.2}%", m.peak_perc),
+        "used_memory_overhead" => m.total,
+        "used_memory_startup" => m.startup,
+        "used_memory_dataset" => m.dataset,
+        "used_memory_dataset_perc" => format!("{:.2}%", m.dataset_perc),
+        "allocator_allocated" => m.used,
+        "allocator_active" => m.used,
+        "allocator_resident" => m.rss,
+        "allocator_muzzy" => 0,
+        "total_system_memory" => sysmem,
+        "total_system_memory_human" => human_bytes(sysmem),
+        "used_memory_lua" => 0,
+        "used_memory_vm_eval" => 0,
+        "used_memory_lua_human" => "0B",
+        "used_memory_scripts_eval" => 0,
+        "number_of_cached_scripts" => 0,
+        "number_of_functions" => 0,
+        "number_of_libraries" => 0,
+        "used_memory_vm_functions" => 0,
+        "used_memory_vm_total" => 0,
+        "used_memory_vm_total_human" => "0B",
+        "used_memory_functions" => 0,
+        "used_memory_scripts" => 0,
+        "used_memory_scripts_human" => "0B",
+        "maxmemory" => cfg.maxmemory,
+        "maxmemory_human" => human_bytes(cfg.maxmemory),
+        "maxmemory_policy" => cfg.maxmemory_policy.name(),
+        "allocator_frag_ratio" => "1.00",
+        "allocator_frag_bytes" => 0,
+        "allocator_rss_ratio" => format!("{frag:.2}"),
+        "allocator_rss_bytes" => m.frag_bytes(),
+        "rss_overhead_ratio" => "1.00",
+        "rss_overhead_bytes" => 0,
+        "mem_fragmentation_ratio" => format!("{frag:.2}"),
+        "mem_fragmentation_bytes" => m.frag_bytes(),
+        "mem_not_counted_for_evict" => 0,
+        "mem_replication_backlog" => 0,
+        "mem_total_replication_buffers" => 0,
+        "mem_clients_slaves" => 0,
+        "mem_clients_normal" => m.clients_normal,
+        "mem_cluster_links" => 0,
+        "mem_aof_buffer" => 0,
+        "mem_allocator" => "mimalloc",
+        "mem_overhead_db_hashtable_rehashing" => 0,
+        "active_defrag_running" => 0,
+        "lazyfree_pending_objects" => 0,
+        "lazyfreed_objects" => 0,
     );
-    section(
-        "Persistence",
-        format!(
-            "loading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_last_save_time:{}\r\n",
-            srv.dirty, srv.lastsave_unix
-        ),
+    s
+}
+
+/// With persistence not implemented, the values Valkey prints when it has
+/// never saved: no save in progress, last status ok, times -1.
+fn info_persistence(ctx: &Ctx<'_>) -> String {
+    let srv = &*ctx.srv;
+    let mut s = String::new();
+    fields!(s,
+        "loading" => 0,
+        "async_loading" => 0,
+        "current_cow_peak" => 0,
+        "current_cow_size" => 0,
+        "current_cow_size_age" => 0,
+        "current_fork_perc" => "0.00",
+        "current_save_keys_processed" => 0,
+        "current_save_keys_total" => 0,
+        "rdb_changes_since_last_save" => srv.dirty,
+        "rdb_bgsave_in_progress" => 0,
+        "rdb_last_save_time" => srv.lastsave_unix,
+        "rdb_last_bgsave_status" => "ok",
+        "rdb_last_bgsave_time_sec" => -1,
+        "rdb_current_bgsave_time_sec" => -1,
+        "rdb_saves" => 0,
+        "rdb_last_cow_size" => 0,
+        "rdb_last_load_keys_expired" => 0,
+        "rdb_last_load_keys_loaded" => 0,
+        "aof_enabled" => 0,
+        "aof_rewrite_in_progress" => 0,
+        "aof_rewrite_scheduled" => 0,
+        "aof_last_rewrite_time_sec" => -1,
+        "aof_current_rewrite_time_sec" => -1,
+        "aof_last_bgrewrite_status" => "ok",
+        "aof_rewrites" => 0,
+        "aof_rewrites_consecutive_failures" => 0,
+        "aof_last_write_status" => "ok",
+        "aof_last_cow_size" => 0,
+        "module_fork_in_progress" => 0,
+        "module_fork_last_cow_size" => 0,
     );
+    s
+}
+
+fn info_stats(ctx: &Ctx<'_>) -> String {
+    let srv = &*ctx.srv;
     let st = &srv.stats;
-    section(
-        "Stats",
-        format!(
-            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\ntotal_error_replies:{}\r\n",
-            st.total_connections_received,
-            st.total_commands_processed,
-            st.total_net_input_bytes,
-            st.total_net_output_bytes,
-            st.rejected_connections,
-            st.expired_keys,
-            st.evicted_keys,
-            st.keyspace_hits,
-            st.keyspace_misses,
-            st.total_error_replies,
-        ),
+    let m = &srv.metrics;
+    let kbps = |v: u64| format!("{:.2}", v as f32 / 1024.0);
+    let mut s = String::new();
+    fields!(s,
+        "total_connections_received" => st.total_connections_received,
+        "total_commands_processed" => st.total_commands_processed,
+        "instantaneous_ops_per_sec" => m.ops.get(),
+        "total_net_input_bytes" => st.total_net_input_bytes,
+        "total_net_output_bytes" => st.total_net_output_bytes,
+        "total_net_repl_input_bytes" => 0,
+        "total_net_repl_output_bytes" => 0,
+        "instantaneous_input_kbps" => kbps(m.net_input.get()),
+        "instantaneous_output_kbps" => kbps(m.net_output.get()),
+        "instantaneous_input_repl_kbps" => "0.00",
+        "instantaneous_output_repl_kbps" => "0.00",
+        "rejected_connections" => st.rejected_connections,
+        "sync_full" => 0,
+        "sync_partial_ok" => 0,
+        "sync_partial_err" => 0,
+        "expired_keys" => st.expired_keys,
+        "expired_stale_perc" => "0.00",
+        "expired_time_cap_reached_count" => 0,
+        "expire_cycle_cpu_milliseconds" => 0,
+        "evicted_keys" => st.evicted_keys,
+        "evicted_clients" => 0,
+        "evicted_scripts" => 0,
+        "total_eviction_exceeded_time" => 0,
+        "current_eviction_exceeded_time" => 0,
+        "keyspace_hits" => st.keyspace_hits,
+        "keyspace_misses" => st.keyspace_misses,
+        "pubsub_channels" => 0,
+        "pubsub_patterns" => 0,
+        "pubsubshard_channels" => 0,
+        "latest_fork_usec" => 0,
+        "total_forks" => 0,
+        "migrate_cached_sockets" => 0,
+        "slave_expires_tracked_keys" => 0,
+        "active_defrag_hits" => 0,
+        "active_defrag_misses" => 0,
+        "active_defrag_key_hits" => 0,
+        "active_defrag_key_misses" => 0,
+        "total_active_defrag_time" => 0,
+        "current_active_defrag_time" => 0,
+        "tracking_total_keys" => 0,
+        "tracking_total_items" => 0,
+        "tracking_total_prefixes" => 0,
+        "unexpected_error_replies" => st.unexpected_error_replies,
+        "total_error_replies" => st.total_error_replies,
+        "dump_payload_sanitizations" => 0,
+        "total_reads_processed" => st.total_reads_processed,
+        "total_writes_processed" => st.total_writes_processed,
+        "io_threaded_reads_processed" => 0,
+        "io_threaded_writes_processed" => 0,
+        "io_threaded_freed_objects" => 0,
+        "io_threaded_poll_processed" => 0,
+        "io_threaded_total_prefetch_batches" => 0,
+        "io_threaded_total_prefetch_entries" => 0,
+        "client_query_buffer_limit_disconnections" => st.client_query_buffer_limit_disconnections,
+        "client_output_buffer_limit_disconnections" => st.client_output_buffer_limit_disconnections,
+        "reply_buffer_shrinks" => 0,
+        "reply_buffer_expands" => 0,
+        "eventloop_cycles" => st.eventloop_cycles,
+        "eventloop_duration_sum" => st.eventloop_duration_sum,
+        "eventloop_duration_cmd_sum" => st.eventloop_duration_cmd_sum,
+        "instantaneous_eventloop_cycles_per_sec" => m.el_cycles.get(),
+        "instantaneous_eventloop_duration_usec" => {
+            let cycles = m.el_cycles.get();
+            m.el_duration.get().checked_div(cycles).unwrap_or(0)
+        },
+        "acl_access_denied_auth" => st.acl_access_denied_auth,
+        "acl_access_denied_cmd" => 0,
+        "acl_access_denied_key" => 0,
+        "acl_access_denied_channel" => 0,
     );
-    section(
-        "Replication",
-        "role:master\r\nconnected_slaves:0\r\n".to_string(),
+    s
+}
+
+fn info_replication(ctx: &Ctx<'_>) -> String {
+    let srv = &*ctx.srv;
+    let mut s = String::new();
+    fields!(s,
+        "role" => "master",
+        "connected_slaves" => 0,
+        "replicas_waiting_psync" => 0,
+        "master_failover_state" => "no-failover",
+        "master_replid" => srv.replid,
+        "master_replid2" => srv.replid2,
+        "master_repl_offset" => 0,
+        "second_repl_offset" => -1,
+        "repl_backlog_active" => 0,
+        "repl_backlog_size" => srv.config.repl_backlog_size,
+        "repl_backlog_first_byte_offset" => 0,
+        "repl_backlog_histlen" => 0,
     );
-    let mut ks = String::new();
-    for (i, db) in srv.keyspace.dbs.iter().enumerate() {
-        if !db.is_empty() {
-            ks.push_str(&format!(
+    s
+}
+
+/// CPU seconds from a `/proc/.../stat` line: (user, system, children
+/// user, children system), in clock ticks of 10 ms.
+fn proc_cpu_ticks(path: &str) -> [u64; 4] {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // Fields 14-17 (utime, stime, cutime, cstime); `after` starts at 3.
+    let get = |i: usize| f.get(i - 3).copied().unwrap_or(0);
+    [get(14), get(15), get(16), get(17)]
+}
+
+fn info_cpu() -> String {
+    let secs = |ticks: u64| format!("{}.{:06}", ticks / 100, (ticks % 100) * 10_000);
+    let p = proc_cpu_ticks("/proc/self/stat");
+    let main = proc_cpu_ticks(&format!("/proc/self/task/{}/stat", std::process::id()));
+    let mut s = String::new();
+    fields!(s,
+        "used_cpu_sys" => secs(p[1]),
+        "used_cpu_user" => secs(p[0]),
+        "used_cpu_sys_children" => secs(p[3]),
+        "used_cpu_user_children" => secs(p[2]),
+        "used_cpu_sys_main_thread" => secs(main[1]),
+        "used_cpu_user_main_thread" => secs(main[0]),
+    );
+    s
+}
+
+fn info_commandstats(ctx: &Ctx<'_>) -> String {
+    let mut cmds: Vec<(&&str, &crate::server::CommandStats)> = ctx
+        .srv
+        .stats
+        .commands
+        .iter()
+        .filter(|(_, c)| c.calls > 0 || c.failed_calls > 0 || c.rejected_calls > 0)
+        .collect();
+    cmds.sort_by_key(|(name, _)| **name);
+    let mut s = String::new();
+    for (name, c) in cmds {
+        // Valkey divides in single precision.
+        let per_call = if c.calls == 0 {
+            0.0
+        } else {
+            c.usec as f32 / c.calls as f32
+        };
+        s.push_str(&format!(
+            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            info_safe(name),
+            c.calls,
+            c.usec,
+            per_call,
+            c.rejected_calls,
+            c.failed_calls
+        ));
+    }
+    s
+}
+
+fn info_errorstats(ctx: &Ctx<'_>) -> String {
+    let mut errs: Vec<(&String, &u64)> = ctx.srv.stats.errors.iter().collect();
+    errs.sort();
+    let mut s = String::new();
+    for (code, n) in errs {
+        s.push_str(&format!("errorstat_{}:count={n}\r\n", info_safe(code)));
+    }
+    s
+}
+
+fn info_keyspace(ctx: &Ctx<'_>) -> String {
+    let mut s = String::new();
+    for (i, db) in ctx.srv.keyspace.dbs.iter().enumerate() {
+        if !db.is_empty() || db.expires() > 0 {
+            s.push_str(&format!(
                 "db{i}:keys={},expires={},avg_ttl=0\r\n",
                 db.len(),
                 db.expires()
             ));
         }
     }
-    section("Keyspace", ks);
-    ctx.out.verbatim(out.as_bytes(), b"txt");
+    s
 }
 
-fn human_bytes(n: usize) -> String {
-    let n = n as f64;
-    if n < 1024.0 {
-        format!("{n}B")
-    } else if n < 1024.0 * 1024.0 {
-        format!("{:.2}K", n / 1024.0)
-    } else if n < 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.2}M", n / (1024.0 * 1024.0))
-    } else {
-        format!("{:.2}G", n / (1024.0 * 1024.0 * 1024.0))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_bytes_like_valkey() {
+        assert_eq!(human_bytes(0), "0B");
+        assert_eq!(human_bytes(1023), "1023B");
+        assert_eq!(human_bytes(1024), "1.00K");
+        assert_eq!(human_bytes(1536), "1.50K");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.00M");
+        assert_eq!(human_bytes(5 << 30), "5.00G");
+        assert_eq!(human_bytes(2 << 40), "2.00T");
+        assert_eq!(human_bytes(2 << 50), "2.00P");
+    }
+
+    #[test]
+    fn section_selection() {
+        let (n, all) = info_sections(&[]);
+        assert!(!all);
+        assert!(n.contains(&"keyspace".to_string()));
+        assert!(!n.contains(&"commandstats".to_string()));
+        let (n, all) = info_sections(&[b"CommandStats", b"CPU"]);
+        assert!(!all);
+        assert_eq!(n, ["commandstats", "cpu"]);
+        let (_, all) = info_sections(&[b"everything"]);
+        assert!(all);
+        let (n, _) = info_sections(&[b"default", b"commandstats"]);
+        assert!(n.contains(&"server".to_string()) && n.contains(&"commandstats".to_string()));
+    }
+
+    #[test]
+    fn info_safe_replaces_separators() {
+        assert_eq!(info_safe("a:b#c\r\nd"), "a_b_c__d");
     }
 }

@@ -6,9 +6,13 @@
 //! rules, `COMMAND` / `COMMAND INFO|DOCS|COUNT|LIST|GETKEYS`, and key
 //! extraction.
 
+pub mod bitops;
+pub mod client;
 pub mod connection;
 pub mod introspection;
 pub mod keys;
+pub mod object;
+pub mod server;
 pub mod strings;
 
 use crate::keyspace::{Db, Now};
@@ -268,8 +272,12 @@ impl Command {
 pub static TABLE: &[&[Command]] = &[
     connection::COMMANDS,
     strings::COMMANDS,
+    bitops::COMMANDS,
     keys::COMMANDS,
+    object::COMMANDS,
     introspection::COMMANDS,
+    client::COMMANDS,
+    server::COMMANDS,
 ];
 
 /// Every top-level command.

@@ -199,7 +199,7 @@ impl Config {
     /// `loadServerConfigFromString`) on top of the current values.
     ///
     /// On error returns what valkey-server prints before exiting, e.g.
-    /// `"\n*** FATAL CONFIG FILE ERROR (Version 8.0.1) ***\nReading the
+    /// `"\n*** FATAL CONFIG FILE ERROR (Version 0.1.0) ***\nReading the
     /// configuration file, at line 2\n>>> 'port abc'\nargument couldn't be
     /// parsed into an integer\n"`. The configuration may then be partially
     /// updated (the server exits anyway).
@@ -652,8 +652,10 @@ mod tests {
         assert_eq!((c.timeout, c.hz), (20, 20));
 
         // Relative includes resolve against `dir`.
-        let mut c = Config::default();
-        c.dir = tmp.path().to_path_buf();
+        let mut c = Config {
+            dir: tmp.path().to_path_buf(),
+            ..Config::default()
+        };
         c.load_from_str("include base.conf").unwrap();
         assert_eq!(c.port, 7001);
 

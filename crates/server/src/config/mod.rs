@@ -32,8 +32,9 @@ pub use params::{
     SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_NOW, SHUTDOWN_SAVE,
 };
 
-/// The version printed in "*** FATAL CONFIG FILE ERROR (Version ...) ***".
-pub const SERVER_VERSION: &str = "8.0.1";
+/// The version printed in "*** FATAL CONFIG FILE ERROR (Version ...) ***"
+/// (Valkey prints its own version there).
+pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Keyspace-notification classes (`notify-keyspace-events` flags), with
 /// Valkey's bit values.
@@ -1737,8 +1738,10 @@ mod tests {
 
     #[test]
     fn set_dir() {
-        let mut c = Config::default();
-        c.enable_protected_configs = ProtectedAction::Yes;
+        let mut c = Config {
+            enable_protected_configs: ProtectedAction::Yes,
+            ..Config::default()
+        };
         let tmp = std::fs::canonicalize(std::env::temp_dir()).unwrap();
         set(&mut c, &[("dir", tmp.to_str().unwrap())]).unwrap();
         assert_eq!(c.dir, tmp);

@@ -1764,7 +1764,7 @@ mod tests {
         assert_eq!(c_strtoll(b"x", 10), (0, 0, false));
         assert_eq!(c_strtoll(b"", 10), (0, 0, false));
         assert_eq!(c_strtoll(b"778", 8), (0o77, 2, false));
-        assert_eq!(c_strtoll(b"99999999999999999999", 10).2, true);
+        assert!(c_strtoll(b"99999999999999999999", 10).2);
         assert_eq!(c_strtoll_full(b""), Some(0));
         assert_eq!(c_strtoll_full(b"5 "), None);
     }

@@ -8,9 +8,11 @@
 //! Every read through [`Db::get`] applies lazy expiry: a key past its expire
 //! time is deleted and reported absent.
 
+pub mod access;
 pub mod record;
 pub mod value;
 
+pub use access::Access;
 pub use record::{ObjType, Payload, Record, ValueRef};
 pub use value::Value;
 
@@ -18,24 +20,36 @@ use ferrokey_table::{EntryRef, Ref, RefMut, Table};
 use std::time::{Duration, Instant};
 
 /// The time as seen by one command: Valkey caches it per command so a key
-/// cannot expire half way through one.
+/// cannot expire half way through one. It also carries how lookups update
+/// access clocks (LRU or LFU, from `maxmemory-policy`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Now {
     pub ms: i64,
-    /// The access clock stored in records (seconds, 22 bits, wrapping).
+    /// The access clock a new record gets (LRU seconds or LFU minutes and
+    /// initial counter; see access.rs).
     pub clock: u32,
+    pub access: Access,
 }
 
 impl Now {
+    pub fn at(ms: i64, access: Access) -> Now {
+        Now {
+            ms,
+            clock: access::initial_clock(access, ms),
+            access,
+        }
+    }
+
     pub fn from_system() -> Now {
+        Now::from_system_with(Access::Lru)
+    }
+
+    pub fn from_system_with(access: Access) -> Now {
         let ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        Now {
-            ms,
-            clock: ((ms / 1000) as u32) & record::CLOCK_MAX,
-        }
+        Now::at(ms, access)
     }
 }
 
@@ -44,6 +58,14 @@ pub struct Db {
     keys: Table<Record>,
     expires: usize,
     expire_cursor: u64,
+    /// Keys deleted by expiry since the server last collected them.
+    expired: u64,
+    /// When set, the names of expired keys are kept for the server to
+    /// invalidate WATCHes with (only while some client watches keys).
+    pub log_expired: bool,
+    expired_log: Vec<Vec<u8>>,
+    /// State of the cheap random numbers for LFU increments.
+    rng: u64,
 }
 
 impl Db {
@@ -64,19 +86,62 @@ impl Db {
     /// as accessed.
     pub fn get(&mut self, key: &[u8], now: Now) -> Option<RefMut<'_, Record>> {
         if self.is_expired(key, now) {
-            self.remove(key);
+            self.expire_key(key);
             return None;
         }
+        let rand = self.random_unit();
         let mut r = self.keys.get_mut(key)?;
-        r.set_clock(now.clock);
+        Db::touch_with(&mut r, now, rand);
         Some(r)
+    }
+
+    /// Marks a record as accessed (LRU second or LFU counter).
+    pub fn touch(&mut self, rec: &mut Record, now: Now) {
+        let rand = self.random_unit();
+        Db::touch_with(rec, now, rand);
+    }
+
+    fn touch_with(rec: &mut Record, now: Now, rand: f64) {
+        let c = access::touched_clock(rec.clock(), now.access, now.ms, rand);
+        rec.set_clock(c);
+    }
+
+    /// A uniform number in [0, 1) for LFU's probabilistic increment.
+    fn random_unit(&mut self) -> f64 {
+        if self.rng == 0 {
+            self.rng = 0x9e37_79b9_7f4a_7c15 ^ (self as *const Db as u64);
+        }
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        (self.rng >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Deletes a key whose time has passed, counting it as expired.
+    fn expire_key(&mut self, key: &[u8]) {
+        if let Some(rec) = self.remove(key) {
+            self.expired += 1;
+            if self.log_expired {
+                self.expired_log.push(key.to_vec());
+            }
+            crate::lazyfree::drop_value(Some(rec));
+        }
+    }
+
+    /// Keys deleted by expiry since the last call, and their names when
+    /// `log_expired` is set (for WATCH).
+    pub fn take_expired(&mut self) -> (u64, Vec<Vec<u8>>) {
+        (
+            std::mem::take(&mut self.expired),
+            std::mem::take(&mut self.expired_log),
+        )
     }
 
     /// Looks a key up without touching its access time (OBJECT, TYPE-like
     /// introspection, NO-TOUCH clients), still with lazy expiry.
     pub fn get_no_touch(&mut self, key: &[u8], now: Now) -> Option<Ref<'_, Record>> {
         if self.is_expired(key, now) {
-            self.remove(key);
+            self.expire_key(key);
             return None;
         }
         self.keys.get(key)
@@ -88,7 +153,25 @@ impl Db {
     }
 
     fn is_expired(&self, key: &[u8], now: Now) -> bool {
-        matches!(self.keys.get(key).and_then(|r| r.expire()), Some(at) if at <= now.ms)
+        matches!(self.keys.get(key).and_then(|r| r.expire()), Some(at) if at < now.ms)
+    }
+
+    /// Whether `key` is present but past its expire time: logically gone,
+    /// not yet deleted. Reads only, so callers can tell a key that expired
+    /// from one that was changed (WATCH/EXEC) and account for the deletion.
+    pub fn is_stale(&self, key: &[u8], now: Now) -> bool {
+        self.is_expired(key, now)
+    }
+
+    /// Deletes `key` if it is past its expire time, returning the record so
+    /// the caller can count the expiry and invalidate WATCHes, as Valkey's
+    /// `expireIfNeeded` does. None if the key is absent or still alive.
+    pub fn remove_if_stale(&mut self, key: &[u8], now: Now) -> Option<Record> {
+        if self.is_expired(key, now) {
+            self.remove(key)
+        } else {
+            None
+        }
     }
 
     /// Whether a live key exists (lazy expiry applies).
@@ -189,18 +272,18 @@ impl Db {
             self.expire_cursor = self.keys.scan(self.expire_cursor, |r| {
                 if let Some(at) = r.expire() {
                     with_ttl += 1;
-                    if at <= now.ms {
+                    if at < now.ms {
                         doomed.push(r.key().to_vec());
                     }
                 }
             });
             checked += with_ttl.max(1);
             for k in doomed.drain(..) {
-                self.remove(&k);
+                self.expire_key(&k);
                 expired += 1;
             }
             steps += 1;
-            if self.expire_cursor == 0 || (steps % 16 == 0 && Instant::now() >= deadline) {
+            if self.expire_cursor == 0 || (steps.is_multiple_of(16) && Instant::now() >= deadline) {
                 break;
             }
         }
@@ -230,7 +313,7 @@ mod tests {
     use super::*;
 
     fn now(ms: i64) -> Now {
-        Now { ms, clock: 1 }
+        Now::at(ms, Access::Lru)
     }
 
     #[test]
@@ -239,9 +322,13 @@ mod tests {
         db.insert(Record::new_string(b"a", b"1", Some(100), 0));
         db.insert(Record::new_string(b"b", b"2", None, 0));
         assert_eq!((db.len(), db.expires()), (2, 1));
-        assert!(db.get(b"a", now(99)).is_some());
-        assert!(db.get(b"a", now(100)).is_none());
+        // Valkey: a key expires when the time is past its expire time.
+        assert!(db.get(b"a", now(100)).is_some());
+        db.log_expired = true;
+        assert!(db.get(b"a", now(101)).is_none());
         assert_eq!((db.len(), db.expires()), (1, 0));
+        assert_eq!(db.take_expired(), (1, vec![b"a".to_vec()]));
+        assert_eq!(db.take_expired(), (0, vec![]));
         assert!(db.set_expire(b"b", Some(5)));
         assert_eq!(db.expires(), 1);
         assert!(db.set_expire(b"b", None));
@@ -251,6 +338,22 @@ mod tests {
         db.insert(Record::new_string(b"c", b"x", Some(50), 0));
         db.insert(Record::new_string(b"c", b"y", None, 0));
         assert_eq!(db.expires(), 0);
+    }
+
+    #[test]
+    fn stale_keys_are_seen_and_removed_only_when_expired() {
+        let mut db = Db::default();
+        db.insert(Record::new_string(b"a", b"1", Some(100), 0));
+        db.insert(Record::new_string(b"b", b"2", None, 0));
+        assert!(!db.is_stale(b"a", now(100)));
+        assert!(db.is_stale(b"a", now(101)));
+        assert!(!db.is_stale(b"b", now(i64::MAX)));
+        assert!(!db.is_stale(b"zz", now(100)));
+        assert!(db.remove_if_stale(b"a", now(100)).is_none());
+        assert!(db.remove_if_stale(b"b", now(1000)).is_none());
+        let gone = db.remove_if_stale(b"a", now(101)).map(|r| r.key().to_vec());
+        assert_eq!(gone.as_deref(), Some(&b"a"[..]));
+        assert_eq!((db.len(), db.expires()), (1, 0));
     }
 
     #[test]
@@ -272,5 +375,6 @@ mod tests {
         }
         assert_eq!(total, 5000);
         assert_eq!(db.len(), 5000);
+        assert_eq!(db.take_expired().0, 5000);
     }
 }

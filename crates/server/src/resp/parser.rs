@@ -964,18 +964,13 @@ mod tests {
         let mut out = Vec::new();
         for piece in stream.chunks(chunk.max(1)) {
             qbuf.extend_from_slice(piece);
-            loop {
-                match p.parse(&qbuf, &lim(), &mut a).unwrap() {
-                    Parsed::Complete { consumed } => {
-                        if !a.is_empty() {
-                            out.push(a.args(&qbuf).iter().map(|x| x.to_vec()).collect());
-                        }
-                        qbuf.drain(..consumed);
-                        if qbuf.is_empty() {
-                            break;
-                        }
-                    }
-                    Parsed::Incomplete { .. } => break,
+            while let Parsed::Complete { consumed } = p.parse(&qbuf, &lim(), &mut a).unwrap() {
+                if !a.is_empty() {
+                    out.push(a.args(&qbuf).iter().map(|x| x.to_vec()).collect());
+                }
+                qbuf.drain(..consumed);
+                if qbuf.is_empty() {
+                    break;
                 }
             }
         }
@@ -1172,7 +1167,7 @@ mod tests {
         assert!(args.skip(9).is_empty());
         assert_eq!(args.total_len(), 5);
         assert_eq!(args.to_owned(), o);
-        assert_eq!(args.iter().rev().next(), Some(&b"v"[..]));
+        assert_eq!(args.iter().next_back(), Some(&b"v"[..]));
         assert_eq!(args.iter().len(), 4);
         let mut n = 0;
         for arg in args {

@@ -314,7 +314,7 @@ impl Reply {
 
     /// A "human" long double (`addReplyHumanLongDouble`, e.g. GEOPOS
     /// coordinates): RESP3 `,<text>`, RESP2 a bulk string, with the text of
-    /// [`format_human_float`].
+    /// [`format_human_float`] (`%.17Lf` of the widened double, trimmed).
     #[inline]
     pub fn human_double(&mut self, v: f64) {
         if self.resp3() {
@@ -546,9 +546,9 @@ mod tests {
             b",0.3333333333333333\r\n",
         );
         check(
-            |r| r.human_double(10.5 + 0.1),
-            b"$4\r\n10.6\r\n",
-            b",10.6\r\n",
+            |r| r.human_double(13.361389338970184),
+            b"$20\r\n13.36138933897018433\r\n",
+            b",13.36138933897018433\r\n",
         );
         check(|r| r.human_double(-0.0), b"$1\r\n0\r\n", b",0\r\n");
         // The bulk header is inserted after other pending output correctly.

@@ -14,21 +14,27 @@ fn expire_budget(srv: &Server) -> Duration {
 }
 
 pub fn run(srv: &mut Server) {
-    let now = srv.now;
-    let deadline = Instant::now() + expire_budget(srv);
-    let mut expired = 0;
-    for db in &mut srv.keyspace.dbs {
-        if Instant::now() >= deadline {
-            break;
+    // CLIENT PAUSE stops expiry and eviction too: both would change the
+    // dataset the pause is meant to freeze.
+    let paused = srv.active_pause().is_some();
+    if srv.active_expire_enabled && !paused {
+        let start = Instant::now();
+        let now = srv.now;
+        let deadline = start + expire_budget(srv);
+        for db in &mut srv.keyspace.dbs {
+            if Instant::now() >= deadline {
+                break;
+            }
+            db.active_expire(now, deadline, usize::MAX);
         }
-        let (_, n) = db.active_expire(now, deadline, usize::MAX);
-        expired += n;
+        srv.collect_expired();
+        let ms = start.elapsed().as_millis() as u64;
+        srv.latency_add_sample_if_needed("expire-cycle", ms);
     }
-    srv.stats.expired_keys += expired as u64;
     for db in &mut srv.keyspace.dbs {
         db.rehash_for(Duration::from_millis(1));
     }
-    if srv.config.maxmemory > 0 {
+    if srv.config.maxmemory > 0 && !paused {
         super::evict::free_memory_if_needed(srv);
     }
 }

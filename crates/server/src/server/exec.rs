@@ -1,115 +1,78 @@
 //! Running one command: lookup, arity, authentication, MULTI queueing, the
-//! call itself and its statistics. The event loop, EXEC and scripts all come
-//! through here.
+//! call itself and its statistics, the slow log, the latency monitor and the
+//! MONITOR feed. The event loop, EXEC and scripts all come through here.
 
 use super::client::{MultiState, ReplyMode};
-use super::{ClientState, Server};
+use super::{ClientState, Server, SlowlogEntry, SLOWLOG_ENTRY_MAX_ARGC, SLOWLOG_ENTRY_MAX_STRING};
 use crate::commands::{self, err, flags, Command, Ctx};
+use crate::keyspace::{Db, Now, Record};
 use crate::resp::{Args, Reply};
+use ferrokey_table::RefMut;
 use std::time::Instant;
 
 /// Commands that run at once inside MULTI instead of being queued.
 fn runs_inside_multi(cmd: &Command) -> bool {
-    matches!(
-        cmd.name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
+    matches!(cmd.name, "exec" | "discard" | "quit" | "reset")
 }
 
-/// Runs one request from a client.
-pub fn execute(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: Args<'_>) {
-    let Some(mut cmd) = commands::lookup(args.get(0)) else {
-        flag_multi_error(client);
-        commands::reply_unknown_command(out, &args);
-        count_error(srv, b"ERR");
-        return;
-    };
+/// Finds the command (or subcommand) `args` names, if it exists and the
+/// argument count fits.
+fn resolve(args: &Args<'_>) -> Option<&'static Command> {
+    let cmd = commands::lookup(args.get(0))?;
     if !cmd.is_arity_ok(args.len()) {
-        flag_multi_error(client);
-        commands::reply_arity_error(out, cmd.name);
-        count_rejected(srv, cmd, b"ERR");
-        return;
+        return None;
     }
-    if !cmd.subcommands.is_empty() {
-        let Some(sub) = cmd.subcommand(args.get(1)) else {
-            flag_multi_error(client);
-            commands::reply_unknown_subcommand(out, cmd.name, args.get(1));
-            count_rejected(srv, cmd, b"ERR");
-            return;
-        };
-        cmd = sub;
-        if !cmd.is_arity_ok(args.len()) {
-            flag_multi_error(client);
-            commands::reply_arity_error(out, cmd.name);
-            count_rejected(srv, cmd, b"ERR");
-            return;
-        }
+    if cmd.subcommands.is_empty() {
+        return Some(cmd);
     }
-    if !client.authenticated && !cmd.has(flags::NO_AUTH) {
-        flag_multi_error(client);
-        out.error(err::NOAUTH);
-        count_rejected(srv, cmd, b"NOAUTH");
-        return;
-    }
-    if let Some(multi) = &mut client.multi {
-        if !runs_inside_multi(cmd) {
-            if cmd.has(flags::NO_MULTI) {
-                multi.aborted = true;
-                out.error(b"ERR Command not allowed inside a transaction");
-                return;
-            }
-            multi.queue.push((cmd, args.to_owned()));
-            out.simple(b"QUEUED");
-            return;
-        }
-    }
-    if srv.config.maxmemory > 0
-        && cmd.has(flags::DENYOOM)
-        && crate::alloc::used_memory() as u64 > srv.config.maxmemory
-        && !super::evict::free_memory_if_needed(srv)
-    {
-        out.error(err::OOM);
-        count_rejected(srv, cmd, b"OOM");
-        return;
-    }
-    call(srv, client, out, cmd, args);
+    let sub = cmd.subcommand(args.get(1))?;
+    sub.is_arity_ok(args.len()).then_some(sub)
 }
 
-/// Calls a command whose checks have passed, and accounts for it.
-pub fn call(
-    srv: &mut Server,
-    client: &mut ClientState,
-    out: &mut Reply,
-    cmd: &'static Command,
-    args: Args<'_>,
-) {
-    let start = Instant::now();
+/// Commands that change data or feed replicas: held by `CLIENT PAUSE WRITE`.
+fn may_replicate(cmd: &Command) -> bool {
+    cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0
+}
+
+/// Whether a CLIENT PAUSE holds this request: the event loop then leaves it
+/// in the query buffer and runs it when the pause ends. Mirrors where
+/// Valkey's `processCommand` postpones: after the lookup, arity,
+/// authentication and MULTI checks (requests failing those are answered at
+/// once), before queueing into MULTI. Monitors, like replicas, are never
+/// paused.
+pub fn must_postpone(srv: &Server, client: &ClientState, args: &Args<'_>) -> bool {
+    let Some(pause) = srv.active_pause() else {
+        return false;
+    };
+    if client.monitor {
+        return false;
+    }
+    let Some(cmd) = resolve(args) else {
+        return false;
+    };
+    if !client.authenticated && !cmd.has(flags::NO_AUTH) {
+        return false;
+    }
+    if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
+        return false;
+    }
+    if pause.all {
+        return true;
+    }
+    may_replicate(cmd)
+        || (cmd.name == "exec"
+            && client
+                .multi
+                .as_ref()
+                .is_some_and(|m| m.queue.iter().any(|(c, _)| may_replicate(c))))
+}
+
+/// Runs one request from a client, honouring CLIENT REPLY OFF / SKIP for
+/// whatever it replies (errors and QUEUED included, as Valkey suppresses
+/// replies at the output buffer).
+pub fn execute(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: Args<'_>) {
     let reply_start = out.len();
-    client.last_cmd = cmd.name;
-    {
-        let mut ctx = Ctx {
-            args,
-            out: &mut *out,
-            client: &mut *client,
-            srv: &mut *srv,
-            cmd,
-        };
-        (cmd.handler)(&mut ctx);
-    }
-    let usec = start.elapsed().as_micros() as u64;
-    srv.stats.total_commands_processed += 1;
-    let st = srv.stats.commands.entry(cmd.name).or_default();
-    st.calls += 1;
-    st.usec += usec;
-    if out.buf().get(reply_start) == Some(&b'-') {
-        st.failed_calls += 1;
-        let code: Vec<u8> = out.buf()[reply_start + 1..]
-            .iter()
-            .take_while(|b| !b" \r".contains(b))
-            .copied()
-            .collect();
-        count_error(srv, &code);
-    }
+    dispatch(srv, client, out, args);
     match client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => out.truncate(reply_start),
@@ -125,25 +88,318 @@ pub fn call(
     }
 }
 
+fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: Args<'_>) {
+    // Like Valkey's `c->lastcmd`: set by the lookup, whatever follows
+    // (CLIENT LIST's `cmd=`); EXEC does not change it for its commands.
+    let Some(mut cmd) = commands::lookup(args.get(0)) else {
+        client.last_cmd = "NULL";
+        flag_multi_error(client);
+        commands::reply_unknown_command(out, &args);
+        count_error(srv, b"ERR");
+        return;
+    };
+    client.last_cmd = cmd.name;
+    if !cmd.is_arity_ok(args.len()) {
+        reject(srv, client, out, Some(cmd), &arity_error(cmd.name));
+        return;
+    }
+    if !cmd.subcommands.is_empty() {
+        let Some(sub) = cmd.subcommand(args.get(1)) else {
+            client.last_cmd = "NULL";
+            // No command to charge: Valkey's lookup found none.
+            flag_multi_error(client);
+            commands::reply_unknown_subcommand(out, cmd.name, args.get(1));
+            count_error(srv, b"ERR");
+            return;
+        };
+        cmd = sub;
+        client.last_cmd = cmd.name;
+        if !cmd.is_arity_ok(args.len()) {
+            reject(srv, client, out, Some(cmd), &arity_error(cmd.name));
+            return;
+        }
+    }
+    // DEBUG is a "protected" command: off unless enable-debug-command
+    // allows it (for loopback clients only with "local").
+    if cmd.name == "debug" && !srv.config.enable_debug_command.allows(client.is_local) {
+        reject(
+            srv,
+            client,
+            out,
+            Some(cmd),
+            b"ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
+              you can run it from a local connection, otherwise you need to set this option in the \
+              configuration file, and then restart the server.",
+        );
+        return;
+    }
+    if !client.authenticated && !cmd.has(flags::NO_AUTH) {
+        reject(srv, client, out, Some(cmd), err::NOAUTH);
+        return;
+    }
+    if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
+        reject(
+            srv,
+            client,
+            out,
+            Some(cmd),
+            b"ERR Command not allowed inside a transaction",
+        );
+        return;
+    }
+    // A MONITOR client counts as a replica: it may not touch the keyspace.
+    if client.monitor && cmd.flags & (flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) != 0 {
+        reject(
+            srv,
+            client,
+            out,
+            Some(cmd),
+            b"ERR Replica can't interact with the keyspace",
+        );
+        return;
+    }
+    if let Some(multi) = &mut client.multi {
+        if !runs_inside_multi(cmd) {
+            multi.queue.push((cmd, args.to_owned()));
+            out.simple(b"QUEUED");
+            return;
+        }
+    }
+    if srv.config.maxmemory > 0
+        && cmd.has(flags::DENYOOM)
+        && crate::alloc::used_memory() as u64 > srv.config.maxmemory
+        && !super::evict::free_memory_if_needed(srv)
+    {
+        reject(srv, client, out, Some(cmd), err::OOM);
+        return;
+    }
+    call(srv, client, out, cmd, args);
+}
+
+fn arity_error(name: &str) -> Vec<u8> {
+    format!("ERR wrong number of arguments for '{name}' command").into_bytes()
+}
+
+/// Valkey's `rejectCommand`: the error reply, the transaction flagged,
+/// the command's `rejected_calls` and the error counters.
+fn reject(
+    srv: &mut Server,
+    client: &mut ClientState,
+    out: &mut Reply,
+    cmd: Option<&'static Command>,
+    msg: &[u8],
+) {
+    flag_multi_error(client);
+    out.error(msg);
+    if let Some(cmd) = cmd {
+        srv.stats
+            .commands
+            .entry(cmd.name)
+            .or_default()
+            .rejected_calls += 1;
+    }
+    count_error(srv, error_code(msg));
+}
+
+/// Calls a command whose checks have passed, and accounts for it.
+pub fn call(
+    srv: &mut Server,
+    client: &mut ClientState,
+    out: &mut Reply,
+    cmd: &'static Command,
+    args: Args<'_>,
+) {
+    let start = Instant::now();
+    let reply_start = out.len();
+    client.commands += 1;
+    {
+        let mut ctx = Ctx {
+            args,
+            out: &mut *out,
+            client: &mut *client,
+            srv: &mut *srv,
+            cmd,
+        };
+        (cmd.handler)(&mut ctx);
+    }
+    let usec = start.elapsed().as_micros() as u64;
+    srv.collect_expired();
+    srv.stats.total_commands_processed += 1;
+    srv.stats.eventloop_duration_cmd_sum += usec;
+    let st = srv.stats.commands.entry(cmd.name).or_default();
+    st.calls += 1;
+    st.usec += usec;
+    if out.buf().get(reply_start) == Some(&b'-') {
+        st.failed_calls += 1;
+        let code = error_code(&out.buf()[reply_start + 1..]).to_vec();
+        count_error(srv, &code);
+    }
+    let event = if cmd.has(flags::FAST) {
+        "fast-command"
+    } else {
+        "command"
+    };
+    srv.latency_add_sample_if_needed(event, usec / 1000);
+    if !cmd.has(flags::SKIP_SLOWLOG) {
+        slowlog_push_if_needed(srv, client, cmd, &args, usec);
+    }
+    if !srv.monitors.is_empty() && cmd.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0 {
+        feed_monitors(srv, client, cmd, &args);
+    }
+}
+
+/// Which arguments never leave the server (MONITOR, SLOWLOG): passwords
+/// of AUTH and HELLO AUTH, and sensitive CONFIG SET values — Valkey's
+/// `redactClientCommandArgument` calls.
+pub fn redacted_args(cmd: &Command, args: &Args<'_>) -> Vec<bool> {
+    let mut red = vec![false; args.len()];
+    match cmd.name {
+        "auth" => red.iter_mut().skip(1).for_each(|r| *r = true),
+        "hello" => {
+            let mut j = 2;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                let opt = args.get(j);
+                if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+                    red[j + 1] = true;
+                    red[j + 2] = true;
+                    j += 3;
+                } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+        }
+        "config|set" => {
+            let mut j = 2;
+            while j + 1 < args.len() {
+                if crate::config::Config::is_sensitive(args.get(j)) {
+                    red[j + 1] = true;
+                }
+                j += 2;
+            }
+        }
+        _ => {}
+    }
+    red
+}
+
+/// Valkey's `slowlogPushEntryIfNeeded`.
+fn slowlog_push_if_needed(
+    srv: &mut Server,
+    client: &ClientState,
+    cmd: &Command,
+    args: &Args<'_>,
+    usec: u64,
+) {
+    let threshold = srv.config.slowlog_log_slower_than;
+    let max_len = srv.config.slowlog_max_len as usize;
+    if threshold < 0 || max_len == 0 {
+        return;
+    }
+    if usec >= threshold as u64 {
+        let red = redacted_args(cmd, args);
+        let argc = args.len();
+        let kept = argc.min(SLOWLOG_ENTRY_MAX_ARGC);
+        let mut logged = Vec::with_capacity(kept);
+        for (j, a) in args.iter().enumerate().take(kept) {
+            if kept != argc && j == kept - 1 {
+                logged.push(format!("... ({} more arguments)", argc - kept + 1).into_bytes());
+            } else if red[j] {
+                logged.push(b"(redacted)".to_vec());
+            } else if a.len() > SLOWLOG_ENTRY_MAX_STRING {
+                let mut s = a[..SLOWLOG_ENTRY_MAX_STRING].to_vec();
+                s.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - SLOWLOG_ENTRY_MAX_STRING).as_bytes(),
+                );
+                logged.push(s);
+            } else {
+                logged.push(a.to_vec());
+            }
+        }
+        let id = srv.slowlog.next_id;
+        srv.slowlog.next_id += 1;
+        srv.slowlog.entries.push_front(SlowlogEntry {
+            id,
+            time: srv.now.ms / 1000,
+            duration_us: usec,
+            args: logged,
+            peer: client.addr.clone(),
+            name: client.name.clone().unwrap_or_default(),
+        });
+    }
+    srv.slowlog.entries.truncate(max_len);
+}
+
+/// Sends the command to every MONITOR client, in Valkey's format:
+/// `+1700000000.123456 [0 127.0.0.1:12345] "SET" "k" "v"`.
+fn feed_monitors(srv: &mut Server, client: &ClientState, cmd: &Command, args: &Args<'_>) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut line = format!(
+        "+{}.{:06} [{} {}] ",
+        now.as_secs(),
+        now.subsec_micros(),
+        client.db,
+        client.addr
+    )
+    .into_bytes();
+    let red = redacted_args(cmd, args);
+    for (j, a) in args.iter().enumerate() {
+        if j > 0 {
+            line.push(b' ');
+        }
+        if red[j] {
+            super::cat_repr(&mut line, b"(redacted)");
+        } else {
+            super::cat_repr(&mut line, a);
+        }
+    }
+    line.extend_from_slice(b"\r\n");
+    let monitors = std::mem::take(&mut srv.monitors);
+    for &(id, slot) in &monitors {
+        if let Some(Some(m)) = srv.clients.get_mut(slot) {
+            if m.state.id == id && !m.state.killed {
+                m.out.raw(&line);
+                srv.pending_writes.push(slot);
+            }
+        }
+    }
+    srv.monitors = monitors;
+}
+
+/// The error code of an error line (after the `-`): its first word when a
+/// space comes within the first 31 bytes, else "ERR" (Valkey's
+/// `afterErrorReply`).
+pub fn error_code(line: &[u8]) -> &[u8] {
+    let head = &line[..line.len().min(31)];
+    match head.iter().position(|&b| b == b' ') {
+        Some(i) if !head[..i].contains(&b'\r') => &line[..i],
+        _ => b"ERR",
+    }
+}
+
 fn flag_multi_error(client: &mut ClientState) {
     if let Some(m) = &mut client.multi {
         m.aborted = true;
     }
 }
 
-fn count_rejected(srv: &mut Server, cmd: &'static Command, code: &[u8]) {
-    srv.stats
-        .commands
-        .entry(cmd.name)
-        .or_default()
-        .rejected_calls += 1;
-    count_error(srv, code);
-}
-
 fn count_error(srv: &mut Server, code: &[u8]) {
     srv.stats.total_error_replies += 1;
-    let code = String::from_utf8_lossy(code).into_owned();
-    *srv.stats.errors.entry(code).or_default() += 1;
+    let code = String::from_utf8_lossy(code);
+    if let Some(n) = srv.stats.errors.get_mut(code.as_ref()) {
+        *n += 1;
+    } else if srv.stats.errors.len() < super::ERRORSTATS_LIMIT {
+        srv.stats.errors.insert(code.into_owned(), 1);
+    } else {
+        *srv.stats
+            .errors
+            .entry("ERRORSTATS_OVERFLOW".to_string())
+            .or_default() += 1;
+    }
 }
 
 /// Forgets every WATCH of a client (EXEC, DISCARD, UNWATCH, disconnect).
@@ -157,6 +413,58 @@ pub fn unwatch_all(srv: &mut Server, client: &mut ClientState) {
         }
     }
     srv.cas_dirty.remove(&client.id);
+    srv.sync_expired_logging();
+}
+
+// ---- key lookups -----------------------------------------------------------
+
+impl<'a> Ctx<'a> {
+    /// Whether this command updates the access clock of the keys it reads:
+    /// not for a client in `CLIENT NO-TOUCH ON` mode, except TOUCH itself
+    /// (Valkey's `LOOKUP_NOTOUCH`).
+    pub fn touches_keys(&self) -> bool {
+        !self.client.no_touch || self.cmd.name == "touch"
+    }
+
+    /// Looks a key of the selected database up for a read: lazy expiry,
+    /// `keyspace_hits` / `keyspace_misses`, and the record's access clock
+    /// updated unless the client is in NO-TOUCH mode (Valkey's
+    /// `lookupKeyRead`).
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<RefMut<'_, Record>> {
+        let now = self.srv.now;
+        let touch = self.touches_keys();
+        let srv = &mut *self.srv;
+        let found = lookup_in(&mut srv.keyspace.dbs[self.client.db], key, now, touch);
+        if found.is_some() {
+            srv.stats.keyspace_hits += 1;
+        } else {
+            srv.stats.keyspace_misses += 1;
+        }
+        found
+    }
+
+    /// Looks a key up for a write (no hit/miss statistics), with lazy
+    /// expiry and the NO-TOUCH rule of [`Ctx::lookup_read`].
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<RefMut<'_, Record>> {
+        let now = self.srv.now;
+        let touch = self.touches_keys();
+        lookup_in(&mut self.srv.keyspace.dbs[self.client.db], key, now, touch)
+    }
+}
+
+fn lookup_in<'d>(db: &'d mut Db, key: &[u8], now: Now, touch: bool) -> Option<RefMut<'d, Record>> {
+    // The keyspace always stamps the clock on `get`: put the old one back
+    // for NO-TOUCH clients.
+    let old_clock = if touch {
+        None
+    } else {
+        db.peek(key).map(|r| r.clock())
+    };
+    let mut rec = db.get(key, now)?;
+    if let Some(c) = old_clock {
+        rec.set_clock(c);
+    }
+    Some(rec)
 }
 
 // ---- transactions ----------------------------------------------------------
@@ -190,16 +498,26 @@ pub fn exec(ctx: &mut Ctx<'_>) {
             .error(b"EXECABORT Transaction discarded because of previous errors.");
         return;
     }
-    if ctx.srv.cas_dirty.contains(&ctx.client.id) {
+    // A WATCHed key that expired since (even if not yet deleted) counts as
+    // changed, as in Valkey's `isWatchedKeyExpired`.
+    let now = ctx.srv.now;
+    let expired = ctx
+        .client
+        .watched
+        .iter()
+        .any(|(db, key)| ctx.srv.keyspace.dbs[*db].is_stale(key, now));
+    if expired || ctx.srv.cas_dirty.contains(&ctx.client.id) {
         unwatch_all(ctx.srv, ctx.client);
         ctx.out.null_array();
         return;
     }
     unwatch_all(ctx.srv, ctx.client);
     ctx.out.array(multi.queue.len());
+    let was_denying = std::mem::replace(&mut ctx.client.deny_blocking, true);
     for (cmd, args) in &multi.queue {
         call(ctx.srv, ctx.client, ctx.out, cmd, args.as_args());
     }
+    ctx.client.deny_blocking = was_denying;
 }
 
 pub fn watch(ctx: &mut Ctx<'_>) {
@@ -208,10 +526,19 @@ pub fn watch(ctx: &mut Ctx<'_>) {
         return;
     }
     let db = ctx.client.db;
+    let now = ctx.srv.now;
     for i in 1..ctx.argc() {
         let key = (db, ctx.arg(i).to_vec());
         if ctx.client.watched.contains(&key) {
             continue;
+        }
+        // A key already past its time is logically absent: delete it now
+        // (invalidating watchers that saw it alive), so that its later
+        // deletion is no change for this watcher — Valkey's `expired` flag.
+        if let Some(old) = ctx.srv.keyspace.dbs[db].remove_if_stale(&key.1, now) {
+            crate::lazyfree::drop_value(Some(old));
+            ctx.srv.stats.expired_keys += 1;
+            ctx.srv.key_modified(db, &key.1);
         }
         ctx.srv
             .watchers
@@ -220,10 +547,44 @@ pub fn watch(ctx: &mut Ctx<'_>) {
             .push(ctx.client.id);
         ctx.client.watched.push(key);
     }
+    ctx.srv.sync_expired_logging();
     ctx.out.ok();
 }
 
 pub fn unwatch(ctx: &mut Ctx<'_>) {
     unwatch_all(ctx.srv, ctx.client);
     ctx.out.ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resp::OwnedArgs;
+
+    #[test]
+    fn error_codes_like_valkey() {
+        assert_eq!(error_code(b"ERR syntax error\r\n"), b"ERR");
+        assert_eq!(error_code(b"WRONGTYPE Operation\r\n"), b"WRONGTYPE");
+        assert_eq!(error_code(b"NOPROTO x\r\n"), b"NOPROTO");
+        // No space within the first 32 bytes of "-...": ERR.
+        assert_eq!(error_code(b"Hello\r\n"), b"ERR");
+        assert_eq!(error_code(&[b'A'; 40]), b"ERR");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let auth = OwnedArgs::from_slices(&[b"AUTH", b"user", b"pw"]);
+        let cmd = commands::lookup(b"auth").unwrap();
+        assert_eq!(redacted_args(cmd, &auth.as_args()), [false, true, true]);
+        let hello =
+            OwnedArgs::from_slices(&[b"HELLO", b"3", b"SETNAME", b"n", b"AUTH", b"u", b"p"]);
+        let cmd = commands::lookup(b"hello").unwrap();
+        assert_eq!(
+            redacted_args(cmd, &hello.as_args()),
+            [false, false, false, false, false, true, true]
+        );
+        let get = OwnedArgs::from_slices(&[b"GET", b"k"]);
+        let cmd = commands::lookup(b"get").unwrap();
+        assert_eq!(redacted_args(cmd, &get.as_args()), [false, false]);
+    }
 }

@@ -5,10 +5,16 @@
 //! one `write` when the socket takes them. Only when the socket is full is
 //! WRITABLE interest registered, so a request/response round trip costs one
 //! read and one write syscall.
+//!
+//! Around that: protected mode and `maxclients` at accept time, the query
+//! and output buffer limits, CLIENT PAUSE (a held command stays in the query
+//! buffer until the pause ends), output produced for other clients (MONITOR)
+//! and clients killed by CLIENT KILL.
 
-use super::exec::execute;
+use super::client::{is_loopback, ClientType};
+use super::exec::{execute, must_postpone};
 use super::{Client, ClientState, Server};
-use crate::config::Config;
+use crate::config::{ClientBufferLimit, Config, OBUF_NORMAL, OBUF_PUBSUB};
 use crate::keyspace::Now;
 use crate::resp::{ParseLimits, Parsed};
 use mio::net::{TcpListener, TcpStream};
@@ -20,10 +26,29 @@ use std::time::{Duration, Instant};
 
 /// Read at least this much per read call.
 const READ_CHUNK: usize = 16 * 1024;
-/// Write pending replies out once they reach this size, mid-pipeline.
-const REPLY_CHUNK: usize = 64 * 1024;
 /// Listener tokens count down from here; client tokens are slot indexes.
 const LISTENER_BASE: usize = usize::MAX - 64;
+
+/// Valkey's reply to a non-loopback client in protected mode.
+pub const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Running in protected mode because protected \
+mode is enabled and no password is set for the default user. In this mode connections are only \
+accepted from the loopback interface. If you want to connect from external computers, you may \
+adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG \
+SET protected-mode no' from the loopback interface by connecting from the same host the server is \
+running, however MAKE SURE it's not publicly accessible from internet if you do so. Use CONFIG \
+REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode \
+by editing the configuration file, and setting the protected mode option to 'no', and then \
+restarting the server. 3) If you started the server manually just for testing, restart it with \
+the '--protected-mode no' option. 4) Set up an authentication password for the default user. \
+NOTE: You only need to do one of the above things in order for the server to start accepting \
+connections from the outside.\r\n";
+
+/// Whether protected mode turns this peer away: Valkey 8 denies non-loopback
+/// peers while `protected-mode` is on and the default user has no password
+/// (whatever `bind` says).
+pub fn protected_mode_denies(config: &Config, peer: &SocketAddr) -> bool {
+    config.protected_mode && config.requirepass.is_none() && !is_loopback(peer)
+}
 
 pub struct EventLoop {
     poll: Poll,
@@ -50,6 +75,43 @@ fn bind_addrs(config: &Config) -> Vec<(SocketAddr, bool)> {
         }
     }
     out
+}
+
+/// The output buffer limit class of a client.
+fn obuf_class(state: &ClientState) -> usize {
+    match state.client_type() {
+        ClientType::PubSub => OBUF_PUBSUB,
+        _ => OBUF_NORMAL,
+    }
+}
+
+/// Valkey's `checkClientOutputBufferLimits`: the hard limit closes at once,
+/// the soft limit when exceeded for longer than its seconds.
+fn obuf_limit_reached(c: &mut Client, limit: &ClientBufferLimit) -> bool {
+    let used = c.output_memory() as u64;
+    let hard = limit.hard_limit_bytes > 0 && used >= limit.hard_limit_bytes;
+    let over_soft = limit.soft_limit_bytes > 0 && used >= limit.soft_limit_bytes;
+    let soft = if over_soft {
+        match c.obuf_soft_since {
+            None => {
+                c.obuf_soft_since = Some(Instant::now());
+                false
+            }
+            Some(t) => t.elapsed().as_secs() > limit.soft_limit_seconds,
+        }
+    } else {
+        c.obuf_soft_since = None;
+        false
+    };
+    hard || soft
+}
+
+/// The client as CLIENT LIST shows it, for log lines.
+fn describe(srv: &Server, c: &Client) -> String {
+    let mut s = String::new();
+    c.info()
+        .write_line(&mut s, srv.cas_dirty.contains(&c.state.id));
+    s
 }
 
 impl EventLoop {
@@ -94,18 +156,25 @@ impl EventLoop {
             .collect()
     }
 
-    /// Runs until SHUTDOWN.
+    /// Runs until SHUTDOWN, SIGTERM or SIGINT.
     pub fn run(&mut self) -> io::Result<()> {
+        signals::install();
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
         loop {
-            let timeout = next_cron.saturating_duration_since(Instant::now());
+            let mut timeout = next_cron.saturating_duration_since(Instant::now());
+            if let Some(p) = self.srv.pause {
+                let left = (p.end_ms - Now::from_system().ms).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(left));
+            }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != ErrorKind::Interrupted {
                     return Err(e);
                 }
             }
-            self.srv.now = Now::from_system();
+            let busy = Instant::now();
+            self.srv.refresh_now();
+            self.srv.update_pause(self.srv.now.ms);
             for ev in events.iter() {
                 let t = ev.token().0;
                 if t >= LISTENER_BASE {
@@ -119,16 +188,50 @@ impl EventLoop {
                     self.on_writable(t);
                 }
             }
+            self.after_commands();
             if Instant::now() >= next_cron {
-                self.srv.now = Now::from_system();
+                self.srv.refresh_now();
                 super::cron::run(&mut self.srv);
-                self.close_killed_and_idle();
+                self.close_idle();
                 let hz = self.srv.config.hz.clamp(1, 500) as u64;
                 next_cron = Instant::now() + Duration::from_millis(1000 / hz);
             }
+            if let Some(sig) = signals::take() {
+                log::warning(&format!("Received {sig} scheduling shutdown..."));
+                self.srv.shutdown = true;
+            }
+            self.srv.track_metrics();
+            self.srv.stats.eventloop_cycles += 1;
+            self.srv.stats.eventloop_duration_sum += busy.elapsed().as_micros() as u64;
             if self.srv.shutdown {
                 self.flush_all();
                 return Ok(());
+            }
+        }
+    }
+
+    /// Work left behind by the commands just run: clients a pause released,
+    /// output produced for other clients, clients killed.
+    fn after_commands(&mut self) {
+        // Released clients may run commands that release or feed others.
+        for _ in 0..8 {
+            let mut progressed = false;
+            if self.srv.resume_postponed {
+                self.srv.resume_postponed = false;
+                self.resume_postponed();
+                progressed = true;
+            }
+            if !self.srv.pending_writes.is_empty() {
+                self.flush_pending_writes();
+                progressed = true;
+            }
+            if self.srv.kill_pending {
+                self.srv.kill_pending = false;
+                self.close_killed();
+                progressed = true;
+            }
+            if !progressed || self.srv.shutdown {
+                break;
             }
         }
     }
@@ -149,13 +252,19 @@ impl EventLoop {
 
     fn add_client(&mut self, mut sock: TcpStream, peer: SocketAddr) {
         let srv = &mut self.srv;
-        srv.stats.total_connections_received += 1;
+        // Admission control first, as Valkey's acceptCommonHandler.
         let live = srv.clients.iter().flatten().count();
         if live >= srv.config.maxclients as usize {
             let _ = sock.write_all(b"-ERR max number of clients reached\r\n");
             srv.stats.rejected_connections += 1;
             return;
         }
+        if protected_mode_denies(&srv.config, &peer) {
+            let _ = sock.write_all(PROTECTED_MODE_DENIED);
+            srv.stats.rejected_connections += 1;
+            return;
+        }
+        srv.stats.total_connections_received += 1;
         let _ = sock.set_nodelay(true);
         let slot = match srv.clients.iter().position(Option::is_none) {
             Some(i) => i,
@@ -177,7 +286,8 @@ impl EventLoop {
         let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let fd = sock.as_raw_fd();
         let authenticated = srv.config.requirepass.is_none();
-        let state = ClientState::new(id, peer.to_string(), laddr, fd, authenticated);
+        let mut state = ClientState::new(id, peer.to_string(), laddr, fd, authenticated);
+        state.slot = slot;
         srv.clients[slot] = Some(Box::new(Client::new(sock, state)));
     }
 
@@ -208,10 +318,10 @@ impl EventLoop {
         }
     }
 
-    /// Reads what is available and runs the commands, one read at a time so
-    /// a flood of pipelined input never piles up in the query buffer; false
-    /// when the connection is finished.
+    /// Reads everything available and runs the commands; false when the
+    /// connection is finished.
     fn read_and_run(&mut self, c: &mut Client, slot: usize) -> bool {
+        let mut eof = false;
         loop {
             if c.qbuf.capacity() - c.qbuf.len() < READ_CHUNK / 2 {
                 c.qbuf.reserve(READ_CHUNK);
@@ -219,49 +329,84 @@ impl EventLoop {
             let len = c.qbuf.len();
             let spare = c.qbuf.capacity() - len;
             c.qbuf.resize(len + spare, 0);
-            let n = match c.sock.read(&mut c.qbuf[len..]) {
-                Ok(n) => n,
+            match c.sock.read(&mut c.qbuf[len..]) {
+                Ok(0) => {
+                    c.qbuf.truncate(len);
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    c.qbuf.truncate(len + n);
+                    self.srv.stats.total_net_input_bytes += n as u64;
+                    self.srv.stats.total_reads_processed += 1;
+                    c.state.net_in += n as u64;
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
                     c.qbuf.truncate(len);
                     break;
                 }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {
-                    c.qbuf.truncate(len);
-                    continue;
-                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => c.qbuf.truncate(len),
                 Err(_) => {
                     c.qbuf.truncate(len);
                     return false;
                 }
-            };
-            c.qbuf.truncate(len + n);
-            if n == 0 {
-                // EOF: run what arrived whole, then close.
-                self.run_commands(c);
+            }
+            if c.qbuf.len() - c.qpos > self.srv.config.client_query_buffer_limit {
+                self.query_buffer_limit_reached(c);
                 return false;
             }
-            self.srv.stats.total_net_input_bytes += n as u64;
-            c.state.last_interaction = Instant::now();
-            if c.qbuf.len() - c.qpos > self.srv.config.client_query_buffer_limit as usize {
-                log::warning(&format!(
-                    "Closing client that reached max query buffer length: id={} addr={}",
-                    c.state.id, c.state.addr
-                ));
-                return false;
-            }
-            self.run_commands(c);
-            if c.pending_output() >= REPLY_CHUNK && !self.flush(c, slot) {
-                return false;
-            }
-            if c.state.close_after_reply || c.state.killed || self.srv.shutdown {
-                break;
-            }
+        }
+        c.state.last_interaction = Instant::now();
+        self.run_commands(c);
+        if eof {
+            return false;
+        }
+        self.check_output_limits(c);
+        if c.state.killed {
+            return false;
         }
         self.flush(c, slot)
     }
 
-    /// Runs every complete command in the query buffer.
+    /// Valkey's `handleQbLimitReached`: log and close.
+    fn query_buffer_limit_reached(&mut self, c: &Client) {
+        let mut head = Vec::new();
+        let unread = &c.qbuf[c.qpos..];
+        super::cat_repr(&mut head, &unread[..unread.len().min(64)]);
+        log::warning(&format!(
+            "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
+            describe(&self.srv, c),
+            String::from_utf8_lossy(&head)
+        ));
+        self.srv.stats.client_query_buffer_limit_disconnections += 1;
+    }
+
+    /// Closes (asynchronously, like Valkey's `freeClientAsync`) a client
+    /// whose pending output broke its `client-output-buffer-limit`.
+    fn check_output_limits(&mut self, c: &mut Client) {
+        if c.state.killed || c.pending_output() <= super::client::REPLY_CHUNK_BYTES {
+            c.obuf_soft_since = None;
+            return;
+        }
+        let limit = self.srv.config.client_output_buffer_limit[obuf_class(&c.state)];
+        if obuf_limit_reached(c, &limit) {
+            log::warning(&format!(
+                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                describe(&self.srv, c)
+            ));
+            self.srv.stats.client_output_buffer_limit_disconnections += 1;
+            c.state.killed = true;
+            c.out.clear();
+            c.wpos = 0;
+        }
+    }
+
+    /// Runs every complete command in the query buffer, unless a CLIENT
+    /// PAUSE holds the next one.
     fn run_commands(&mut self, c: &mut Client) {
+        if c.state.postponed {
+            return;
+        }
         let limits = ParseLimits {
             max_bulk_len: self.srv.config.proto_max_bulk_len as usize,
             max_inline_len: 64 * 1024,
@@ -277,7 +422,16 @@ impl EventLoop {
                 Ok(Parsed::Complete { consumed }) => {
                     if !c.args.is_empty() {
                         let args = c.args.args(&c.qbuf[c.qpos..]);
+                        if must_postpone(&self.srv, &c.state, &args) {
+                            // Parsed again when the pause ends.
+                            c.state.postponed = true;
+                            break;
+                        }
+                        c.state.qbuf_len = c.qbuf.len() - c.qpos;
+                        c.state.qbuf_free = c.qbuf.capacity() - c.qbuf.len();
+                        c.state.argv_mem = args.total_len();
                         execute(&mut self.srv, &mut c.state, &mut c.out, args);
+                        c.state.argv_mem = 0;
                     }
                     c.qpos += consumed;
                     if self.srv.shutdown {
@@ -318,6 +472,39 @@ impl EventLoop {
         }
     }
 
+    /// Runs again the clients a pause held (they may be held again).
+    fn resume_postponed(&mut self) {
+        for slot in 0..self.srv.clients.len() {
+            let held = matches!(&self.srv.clients[slot], Some(c) if c.state.postponed);
+            if !held {
+                continue;
+            }
+            let Some(mut c) = self.srv.clients[slot].take() else {
+                continue;
+            };
+            c.state.postponed = false;
+            self.run_commands(&mut c);
+            self.check_output_limits(&mut c);
+            let open = !c.state.killed && self.flush(&mut c, slot);
+            self.finish(slot, c, open);
+        }
+    }
+
+    /// Writes the output other clients' commands produced (MONITOR feed).
+    fn flush_pending_writes(&mut self) {
+        let mut slots = std::mem::take(&mut self.srv.pending_writes);
+        slots.sort_unstable();
+        slots.dedup();
+        for slot in slots {
+            let Some(mut c) = self.srv.clients.get_mut(slot).and_then(Option::take) else {
+                continue;
+            };
+            self.check_output_limits(&mut c);
+            let open = !c.state.killed && (c.wants_write || self.flush(&mut c, slot));
+            self.finish(slot, c, open);
+        }
+    }
+
     /// Writes pending replies; false if the connection broke.
     fn flush(&mut self, c: &mut Client, slot: usize) -> bool {
         while c.pending_output() > 0 {
@@ -326,6 +513,8 @@ impl EventLoop {
                 Ok(n) => {
                     c.wpos += n;
                     self.srv.stats.total_net_output_bytes += n as u64;
+                    self.srv.stats.total_writes_processed += 1;
+                    c.state.net_out += n as u64;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
                     if !c.wants_write {
@@ -344,6 +533,7 @@ impl EventLoop {
         }
         c.out.clear();
         c.wpos = 0;
+        c.obuf_soft_since = None;
         if c.wants_write {
             c.wants_write = false;
             let _ = self
@@ -357,24 +547,46 @@ impl EventLoop {
     fn close(&mut self, c: &mut Client) {
         let _ = self.poll.registry().deregister(&mut c.sock);
         super::exec::unwatch_all(&mut self.srv, &mut c.state);
+        if c.state.monitor {
+            let id = c.state.id;
+            self.srv.monitors.retain(|&(m, _)| m != id);
+        }
     }
 
-    fn close_killed_and_idle(&mut self) {
-        let timeout = self.srv.config.timeout;
-        let now = Instant::now();
+    /// Closes the clients CLIENT KILL marked.
+    fn close_killed(&mut self) {
+        for slot in 0..self.srv.clients.len() {
+            if matches!(&self.srv.clients[slot], Some(c) if c.state.killed) {
+                if let Some(mut c) = self.srv.clients[slot].take() {
+                    self.close(&mut c);
+                }
+            }
+        }
+    }
+
+    /// Closes killed clients, and clients idle for longer than `timeout`
+    /// (Valkey's `clientsCronHandleTimeout`: not monitors, clients held by
+    /// a pause, or pub/sub clients).
+    fn close_idle(&mut self) {
+        let timeout = Duration::from_secs(self.srv.config.timeout as u64);
         for slot in 0..self.srv.clients.len() {
             let expired = match &self.srv.clients[slot] {
                 Some(c) => {
-                    c.state.killed
-                        || (timeout > 0
-                            && c.state.multi.is_none()
-                            && now.duration_since(c.state.last_interaction).as_secs()
-                                > timeout as u64)
+                    let s = &c.state;
+                    s.killed
+                        || (!timeout.is_zero()
+                            && !s.monitor
+                            && !s.postponed
+                            && !s.is_pubsub()
+                            && s.last_interaction.elapsed() > timeout)
                 }
                 None => false,
             };
             if expired {
                 if let Some(mut c) = self.srv.clients[slot].take() {
+                    if !c.state.killed {
+                        log::verbose("Closing idle client");
+                    }
                     self.close(&mut c);
                 }
             }
@@ -434,5 +646,72 @@ pub mod log {
     }
     pub fn warning(msg: &str) {
         emit(3, '#', msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_mode_decision() {
+        let mut cfg = Config::default();
+        let remote: SocketAddr = "10.1.2.3:4000".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        assert!(cfg.protected_mode);
+        assert!(protected_mode_denies(&cfg, &remote));
+        assert!(!protected_mode_denies(&cfg, &local));
+        cfg.requirepass = Some(b"pw".to_vec());
+        assert!(!protected_mode_denies(&cfg, &remote));
+        cfg.requirepass = None;
+        cfg.protected_mode = false;
+        assert!(!protected_mode_denies(&cfg, &remote));
+    }
+
+    #[test]
+    fn denied_message_is_one_line() {
+        assert!(PROTECTED_MODE_DENIED.starts_with(b"-DENIED Running in protected mode because protected mode is enabled and no password is set for the default user. In this mode"));
+        assert!(PROTECTED_MODE_DENIED.ends_with(b"connections from the outside.\r\n"));
+        assert_eq!(
+            PROTECTED_MODE_DENIED
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count(),
+            1
+        );
+        assert!(!PROTECTED_MODE_DENIED.windows(2).any(|w| w == b"  "));
+    }
+}
+
+/// SIGTERM and SIGINT ask for a clean shutdown: the handler only sets a flag,
+/// which the event loop reads after each poll (at least `hz` times a second).
+mod signals {
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+    extern "C" fn on_signal(sig: libc::c_int) {
+        RECEIVED.store(sig, Ordering::SeqCst);
+    }
+
+    pub fn install() {
+        let handler: extern "C" fn(libc::c_int) = on_signal;
+        for sig in [libc::SIGTERM, libc::SIGINT] {
+            // SAFETY: the handler only stores to an atomic, which is
+            // async-signal-safe; SIG_ERR (failure) leaves the default action.
+            unsafe { libc::signal(sig, handler as libc::sighandler_t) };
+        }
+        // A client vanishing mid-write must not kill the process.
+        // SAFETY: ignoring SIGPIPE has no preconditions.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    }
+
+    /// The name of a signal received since the last call.
+    pub fn take() -> Option<&'static str> {
+        match RECEIVED.swap(0, Ordering::SeqCst) {
+            0 => None,
+            libc::SIGINT => Some("SIGINT"),
+            _ => Some("SIGTERM"),
+        }
     }
 }

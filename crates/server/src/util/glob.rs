@@ -62,7 +62,7 @@ fn schar(b: u8) -> i32 {
 #[inline]
 fn byte_eq(a: u8, b: u8, nocase: bool) -> bool {
     if nocase {
-        a.to_ascii_lowercase() == b.to_ascii_lowercase()
+        a.eq_ignore_ascii_case(&b)
     } else {
         a == b
     }

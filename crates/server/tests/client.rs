@@ -1,0 +1,587 @@
+//! CLIENT and connection handling through the real binary: ID, SETNAME /
+//! GETNAME, LIST / INFO format and filters, KILL (old and new forms),
+//! REPLY OFF / SKIP, SETINFO, NO-EVICT / NO-TOUCH flags, PAUSE WRITE / ALL
+//! holding commands, unknown subcommands, idle `timeout`, and the query and
+//! output buffer limits.
+
+mod common;
+use common::{encode, TestServer};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, PartialEq)]
+enum V {
+    Simple(String),
+    Err(String),
+    Int(i64),
+    Bulk(Vec<u8>),
+    Nil,
+    Null,
+    Arr(Vec<V>),
+    Map(Vec<(V, V)>),
+    Set(Vec<V>),
+    Verbatim(String, String),
+    Other(String),
+}
+
+impl V {
+    fn text(&self) -> String {
+        match self {
+            V::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+            V::Verbatim(_, t) | V::Simple(t) | V::Err(t) => t.clone(),
+            other => panic!("not text: {other:?}"),
+        }
+    }
+}
+
+struct Client {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Client {
+    fn new(s: &TestServer) -> Client {
+        let w = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+        w.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let r = BufReader::new(w.try_clone().expect("clone"));
+        Client { r, w }
+    }
+
+    fn send(&mut self, args: &[&str]) {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.w.write_all(&encode(&a)).expect("write");
+    }
+
+    fn call(&mut self, args: &[&str]) -> V {
+        self.send(args);
+        self.read()
+    }
+
+    fn read(&mut self) -> V {
+        let mut line = String::new();
+        self.r.read_line(&mut line).expect("read");
+        let line = line.trim_end_matches("\r\n");
+        assert!(!line.is_empty(), "connection closed");
+        let (t, rest) = line.split_at(1);
+        let n = || rest.parse::<i64>().expect("length");
+        match t {
+            "+" => V::Simple(rest.to_string()),
+            "-" => V::Err(rest.to_string()),
+            ":" => V::Int(n()),
+            "_" => V::Null,
+            "$" if n() < 0 => V::Nil,
+            "$" | "=" => {
+                let mut b = vec![0u8; n() as usize + 2];
+                self.r.read_exact(&mut b).expect("bulk");
+                b.truncate(b.len() - 2);
+                if t == "=" {
+                    let s = String::from_utf8_lossy(&b).into_owned();
+                    V::Verbatim(s[..3].to_string(), s[4..].to_string())
+                } else {
+                    V::Bulk(b)
+                }
+            }
+            "*" | ">" => V::Arr((0..n()).map(|_| self.read()).collect()),
+            "~" => V::Set((0..n()).map(|_| self.read()).collect()),
+            "%" => V::Map((0..n()).map(|_| (self.read(), self.read())).collect()),
+            _ => V::Other(line.to_string()),
+        }
+    }
+
+    /// True if nothing arrives within `ms` (the connection stays open).
+    fn silent_for(&mut self, ms: u64) -> bool {
+        self.w
+            .set_read_timeout(Some(Duration::from_millis(ms)))
+            .ok();
+        let mut buf = [0u8; 1];
+        let silent = match self.r.read(&mut buf) {
+            Err(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            Ok(_) => false,
+        };
+        self.w.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        silent
+    }
+
+    /// True once the server closed the connection.
+    fn closed(&mut self) -> bool {
+        let mut rest = Vec::new();
+        match self.r.read_to_end(&mut rest) {
+            Ok(_) => rest.is_empty(),
+            // A reset also means closed; a timeout means still open.
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    }
+}
+
+fn ok() -> V {
+    V::Simple("OK".into())
+}
+fn err(s: &str) -> V {
+    V::Err(s.to_string())
+}
+
+fn field(text: &str, name: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(str::to_string)
+}
+
+/// `key=value` of a CLIENT LIST line.
+fn kv(line: &str, key: &str) -> String {
+    line.split(' ')
+        .find_map(|f| f.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        .to_string()
+}
+
+fn client_id(c: &mut Client) -> i64 {
+    match c.call(&["CLIENT", "ID"]) {
+        V::Int(n) => n,
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- ID, names, SETINFO ---------------------------------------------------
+
+#[test]
+fn id_setname_getname_and_errors() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    let mut d = Client::new(&s);
+    let (a, b) = (client_id(&mut c), client_id(&mut d));
+    assert!(a > 0 && b > a);
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), V::Nil);
+    assert_eq!(c.call(&["CLIENT", "SETNAME", "conn-1"]), ok());
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), V::Bulk(b"conn-1".to_vec()));
+    for bad in ["with space", "new\nline", "tab\t", "é"] {
+        assert_eq!(
+            c.call(&["CLIENT", "SETNAME", bad]),
+            err("ERR Client names cannot contain spaces, newlines or special characters.")
+        );
+    }
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), V::Bulk(b"conn-1".to_vec()));
+    assert_eq!(c.call(&["CLIENT", "SETNAME", ""]), ok());
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), V::Nil);
+    assert_eq!(
+        c.call(&["CLIENT", "SETNAME"]),
+        err("ERR wrong number of arguments for 'client|setname' command")
+    );
+    assert_eq!(
+        c.call(&["CLIENT"]),
+        err("ERR wrong number of arguments for 'client' command")
+    );
+    // RESP3: GETNAME of no name is a null.
+    c.call(&["HELLO", "3"]);
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), V::Null);
+}
+
+#[test]
+fn setinfo_validation_and_list_fields() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    assert_eq!(c.call(&["CLIENT", "SETINFO", "LIB-NAME", "redis-py"]), ok());
+    assert_eq!(c.call(&["CLIENT", "SETINFO", "lib-ver", "5.0.1"]), ok());
+    assert_eq!(
+        c.call(&["CLIENT", "SETINFO", "lib-name", "a b"]),
+        err("ERR lib-name cannot contain spaces, newlines or special characters.")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "SETINFO", "badopt", "x"]),
+        err("ERR Unrecognized option 'badopt'")
+    );
+    let info = c.call(&["CLIENT", "INFO"]).text();
+    assert!(info.ends_with('\n') && info.lines().count() == 1);
+    assert_eq!(kv(&info, "lib-name"), "redis-py");
+    assert_eq!(kv(&info, "lib-ver"), "5.0.1");
+    assert_eq!(kv(&info, "cmd"), "client|info");
+    assert_eq!(kv(&info, "flags"), "N");
+    assert_eq!(kv(&info, "db"), "0");
+    assert_eq!(kv(&info, "multi"), "-1");
+    assert_eq!(kv(&info, "resp"), "2");
+    assert_eq!(kv(&info, "user"), "default");
+    // The running command is still in the query buffer.
+    assert_eq!(kv(&info, "qbuf"), "26");
+    assert_eq!(kv(&info, "argv-mem"), "10");
+    let keys: Vec<&str> = info
+        .trim_end()
+        .split(' ')
+        .map(|f| f.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "addr",
+            "laddr",
+            "fd",
+            "name",
+            "age",
+            "idle",
+            "flags",
+            "db",
+            "sub",
+            "psub",
+            "ssub",
+            "multi",
+            "watch",
+            "qbuf",
+            "qbuf-free",
+            "argv-mem",
+            "multi-mem",
+            "rbs",
+            "rbp",
+            "obl",
+            "oll",
+            "omem",
+            "tot-mem",
+            "events",
+            "cmd",
+            "user",
+            "redir",
+            "resp",
+            "lib-name",
+            "lib-ver",
+            "tot-net-in",
+            "tot-net-out",
+            "tot-cmds"
+        ]
+    );
+    // Empty value clears.
+    assert_eq!(c.call(&["CLIENT", "SETINFO", "lib-ver", ""]), ok());
+    let info = c.call(&["CLIENT", "INFO"]).text();
+    assert_eq!(kv(&info, "lib-ver"), "");
+}
+
+#[test]
+fn list_shows_every_client_with_filters() {
+    let s = TestServer::start();
+    let mut a = Client::new(&s);
+    let mut b = Client::new(&s);
+    b.call(&["CLIENT", "SETNAME", "bee"]);
+    b.call(&["SELECT", "3"]);
+    b.call(&["MULTI"]);
+    b.call(&["SET", "k", "v"]);
+    let (ida, idb) = (client_id(&mut a), {
+        // b is in MULTI: ask a for b's id through the list instead.
+        let list = a.call(&["CLIENT", "LIST"]).text();
+        let line = list.lines().find(|l| l.contains("name=bee")).unwrap();
+        kv(line, "id").parse::<i64>().unwrap()
+    });
+    let list = a.call(&["CLIENT", "LIST"]).text();
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(list.ends_with('\n'));
+    assert_eq!(kv(lines[0], "id"), ida.to_string());
+    assert_eq!(kv(lines[0], "cmd"), "client|list");
+    let lb = lines[1];
+    assert_eq!(kv(lb, "name"), "bee");
+    assert_eq!(kv(lb, "db"), "3");
+    assert_eq!(kv(lb, "flags"), "x");
+    assert_eq!(kv(lb, "multi"), "1");
+    assert_eq!(kv(lb, "cmd"), "set");
+    assert!(kv(lb, "multi-mem").parse::<u64>().unwrap() >= 5);
+    let one = a
+        .call(&["CLIENT", "LIST", "ID", &idb.to_string(), "999999"])
+        .text();
+    assert_eq!(one.lines().count(), 1);
+    assert!(one.starts_with(&format!("id={idb} ")));
+    assert_eq!(
+        a.call(&["CLIENT", "LIST", "ID", "x"]),
+        err("ERR Invalid client ID")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "LIST", "TYPE", "normal"])
+            .text()
+            .lines()
+            .count(),
+        2
+    );
+    assert_eq!(a.call(&["CLIENT", "LIST", "TYPE", "pubsub"]).text(), "");
+    assert_eq!(a.call(&["CLIENT", "LIST", "TYPE", "replica"]).text(), "");
+    assert_eq!(
+        a.call(&["CLIENT", "LIST", "TYPE", "bogus"]),
+        err("ERR Unknown client type 'bogus'")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "LIST", "extra"]),
+        err("ERR syntax error")
+    );
+    // Flags for NO-EVICT / NO-TOUCH.
+    assert_eq!(a.call(&["CLIENT", "NO-EVICT", "on"]), ok());
+    assert_eq!(a.call(&["CLIENT", "NO-TOUCH", "ON"]), ok());
+    assert_eq!(
+        a.call(&["CLIENT", "NO-TOUCH", "maybe"]),
+        err("ERR syntax error")
+    );
+    let info = a.call(&["CLIENT", "INFO"]).text();
+    assert_eq!(kv(&info, "flags"), "eT");
+    assert_eq!(a.call(&["CLIENT", "NO-EVICT", "off"]), ok());
+    assert_eq!(a.call(&["CLIENT", "NO-TOUCH", "off"]), ok());
+    // RESP3: verbatim.
+    a.call(&["HELLO", "3"]);
+    assert!(matches!(a.call(&["CLIENT", "INFO"]), V::Verbatim(ext, _) if ext == "txt"));
+}
+
+// ---- KILL --------------------------------------------------------------------
+
+#[test]
+fn kill_by_id_addr_and_filters() {
+    let s = TestServer::start();
+    let mut a = Client::new(&s);
+    let mut b = Client::new(&s);
+    let idb = client_id(&mut b);
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "ID", &idb.to_string()]),
+        V::Int(1)
+    );
+    assert!(b.closed());
+    assert_eq!(a.call(&["CLIENT", "LIST"]).text().lines().count(), 1);
+    // Old form by address.
+    let mut c = Client::new(&s);
+    let addr = kv(&c.call(&["CLIENT", "INFO"]).text(), "addr");
+    assert_eq!(a.call(&["CLIENT", "KILL", &addr]), ok());
+    assert!(c.closed());
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "127.0.0.1:1"]),
+        err("ERR No such client")
+    );
+    // SKIPME yes (default) spares the caller.
+    let ida = client_id(&mut a);
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "ID", &ida.to_string()]),
+        V::Int(0)
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "ID", "0"]),
+        err("ERR client-id should be greater than 0")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "TYPE", "bogus"]),
+        err("ERR Unknown client type 'bogus'")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "USER", "nobody"]),
+        err("ERR No such user 'nobody'")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "MAXAGE", "0"]),
+        err("ERR maxage should be greater than 0")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "SKIPME", "maybe"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "ID", "1", "ADDR"]),
+        err("ERR syntax error")
+    );
+    // By local address, sparing no one: the caller gets its reply, then
+    // the connection closes.
+    let mut d = Client::new(&s);
+    let laddr = kv(&a.call(&["CLIENT", "INFO"]).text(), "laddr");
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "LADDR", &laddr, "SKIPME", "no"]),
+        V::Int(2)
+    );
+    assert!(a.closed());
+    assert!(d.closed());
+}
+
+// ---- REPLY -------------------------------------------------------------------
+
+#[test]
+fn reply_off_and_skip() {
+    let s = TestServer::start();
+    let mut raw = s.raw();
+    raw.send(&encode(&[b"CLIENT", b"REPLY", b"SKIP"]));
+    raw.send(&encode(&[b"SET", b"a", b"1"]));
+    raw.send(&encode(&[b"GET", b"a"]));
+    raw.expect(b"$1\r\n1\r\n");
+    raw.send(&encode(&[b"CLIENT", b"REPLY", b"OFF"]));
+    raw.send(&encode(&[b"SET", b"b", b"2"]));
+    raw.send(&encode(&[b"GET", b"nokey", b"extra"]));
+    raw.send(&encode(&[b"CLIENT", b"REPLY", b"SKIP"]));
+    raw.send(&encode(&[b"CLIENT", b"REPLY", b"ON"]));
+    raw.send(&encode(&[b"GET", b"b"]));
+    raw.expect(b"+OK\r\n$1\r\n2\r\n");
+    raw.send(&encode(&[b"CLIENT", b"REPLY", b"MAYBE"]));
+    raw.expect(b"-ERR syntax error\r\n");
+}
+
+// ---- PAUSE -------------------------------------------------------------------
+
+#[test]
+fn pause_write_holds_writes_not_reads() {
+    let s = TestServer::start();
+    let mut admin = Client::new(&s);
+    let mut writer = Client::new(&s);
+    let mut reader = Client::new(&s);
+    admin.call(&["SET", "k", "before"]);
+    assert_eq!(admin.call(&["CLIENT", "PAUSE", "100000", "WRITE"]), ok());
+    writer.send(&["SET", "k", "after"]);
+    assert!(writer.silent_for(200), "write ran during a WRITE pause");
+    assert_eq!(reader.call(&["GET", "k"]), V::Bulk(b"before".to_vec()));
+    assert_eq!(reader.call(&["PING"]), V::Simple("PONG".into()));
+    let info = admin.call(&["INFO", "clients"]).text();
+    assert_eq!(field(&info, "blocked_clients").as_deref(), Some("1"));
+    let list = admin.call(&["CLIENT", "LIST"]).text();
+    assert!(list.lines().any(|l| kv(l, "flags") == "b"));
+    // MULTI with a write is held at EXEC; read-only MULTI runs.
+    reader.call(&["MULTI"]);
+    reader.call(&["GET", "k"]);
+    assert_eq!(
+        reader.call(&["EXEC"]),
+        V::Arr(vec![V::Bulk(b"before".to_vec())])
+    );
+    assert_eq!(admin.call(&["CLIENT", "UNPAUSE"]), ok());
+    assert_eq!(writer.read(), ok());
+    assert_eq!(reader.call(&["GET", "k"]), V::Bulk(b"after".to_vec()));
+}
+
+#[test]
+fn pause_all_and_timeout() {
+    let s = TestServer::start();
+    let mut admin = Client::new(&s);
+    let mut other = Client::new(&s);
+    let start = Instant::now();
+    assert_eq!(admin.call(&["CLIENT", "PAUSE", "300", "ALL"]), ok());
+    // A WRITE pause does not weaken the running ALL pause.
+    admin.send(&["CLIENT", "PAUSE", "10", "WRITE"]);
+    assert_eq!(other.call(&["PING"]), V::Simple("PONG".into()));
+    assert!(start.elapsed() >= Duration::from_millis(280));
+    assert_eq!(admin.read(), ok());
+    assert_eq!(
+        admin.call(&["CLIENT", "PAUSE", "100", "SOME"]),
+        err("ERR CLIENT PAUSE mode must be WRITE or ALL")
+    );
+    assert_eq!(
+        admin.call(&["CLIENT", "PAUSE", "abc"]),
+        err("ERR timeout is not an integer or out of range")
+    );
+    assert_eq!(
+        admin.call(&["CLIENT", "PAUSE", "-1"]),
+        err("ERR timeout is negative")
+    );
+    assert_eq!(
+        admin.call(&["CLIENT", "PAUSE", "1", "ALL", "x"]),
+        err("ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.")
+    );
+}
+
+// ---- unknown subcommands, HELP, tracking-free subset -------------------------
+
+#[test]
+fn unknown_subcommands_and_help() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    assert_eq!(
+        c.call(&["CLIENT", "TRACKING", "on"]),
+        err("ERR unknown subcommand 'TRACKING'. Try CLIENT HELP.")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "nope"]),
+        err("ERR unknown subcommand 'nope'. Try CLIENT HELP.")
+    );
+    let V::Arr(help) = c.call(&["CLIENT", "HELP"]) else {
+        panic!()
+    };
+    assert_eq!(
+        help[0],
+        V::Simple("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:".into())
+    );
+    assert_eq!(help.last(), Some(&V::Simple("    Print this help.".into())));
+    assert_eq!(c.call(&["CLIENT", "GETREDIR"]), V::Int(-1));
+    assert_eq!(c.call(&["CLIENT", "UNBLOCK", "1"]), V::Int(0));
+    assert_eq!(
+        c.call(&["CLIENT", "UNBLOCK", "1", "SOON"]),
+        err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "TRACKINGINFO"]),
+        V::Arr(vec![
+            V::Bulk(b"flags".to_vec()),
+            V::Arr(vec![V::Bulk(b"off".to_vec())]),
+            V::Bulk(b"redirect".to_vec()),
+            V::Int(-1),
+            V::Bulk(b"prefixes".to_vec()),
+            V::Arr(vec![]),
+        ])
+    );
+    let info = c.call(&["INFO", "errorstats"]).text();
+    assert_eq!(field(&info, "errorstat_ERR").as_deref(), Some("count=3"));
+}
+
+// ---- timeout, buffer limits ----------------------------------------------------
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let s = TestServer::start_with(&["--timeout", "1"]);
+    let mut idle = Client::new(&s);
+    let mut monitor = Client::new(&s);
+    assert_eq!(monitor.call(&["MONITOR"]), ok());
+    assert_eq!(idle.call(&["PING"]), V::Simple("PONG".into()));
+    let start = Instant::now();
+    assert!(idle.closed());
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    // Monitors are exempt: still open after seeing the PING.
+    assert!(monitor.read().text().ends_with("\"PING\""));
+    assert_eq!(monitor.call(&["PING"]), V::Simple("PONG".into()));
+}
+
+#[test]
+fn query_buffer_limit_closes_the_client() {
+    let s = TestServer::start_with(&["--client-query-buffer-limit", "1mb"]);
+    let mut raw = s.raw();
+    raw.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3000000\r\n");
+    let chunk = vec![b'x'; 64 * 1024];
+    for _ in 0..20 {
+        if raw.0.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    assert!(raw.read_to_end().is_empty());
+    let mut c = Client::new(&s);
+    let info = c.call(&["INFO", "stats"]).text();
+    assert_eq!(
+        field(&info, "client_query_buffer_limit_disconnections").as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn output_buffer_limit_closes_the_client() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    assert_eq!(
+        c.call(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 100kb 0 0"
+        ]),
+        ok()
+    );
+    let big = "x".repeat(300 * 1024);
+    assert_eq!(c.call(&["SET", "big", &big]), ok());
+    let mut victim = Client::new(&s);
+    victim.send(&["GET", "big"]);
+    assert!(victim.closed());
+    let info = c.call(&["INFO", "stats"]).text();
+    assert_eq!(
+        field(&info, "client_output_buffer_limit_disconnections").as_deref(),
+        Some("1")
+    );
+    // Small replies are unaffected.
+    assert_eq!(c.call(&["PING"]), V::Simple("PONG".into()));
+}
