@@ -121,3 +121,29 @@ fn redis_cli_talks_to_it() {
     assert_eq!(s.cli(&["INCRBY", "x", "41"]).trim(), "42");
     assert_eq!(s.cli(&["GET", "x"]).trim(), "42");
 }
+
+#[test]
+fn a_pipelining_client_that_reads_late_does_not_balloon_buffers() {
+    let s = TestServer::start();
+    let mut raw = s.raw();
+    // 400k PINGs (5.6 MB) written before reading anything: the server must
+    // stop reading while replies back up instead of buffering both sides.
+    let one = encode(&[b"PING"]);
+    let batch: Vec<u8> = one.repeat(400_000);
+    let mut writer = raw.0.try_clone().unwrap();
+    let t = std::thread::spawn(move || std::io::Write::write_all(&mut writer, &batch).unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut con = s.conn();
+    let info: String = redis::cmd("INFO").arg("memory").query(&mut con).unwrap();
+    let peak: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory_peak:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(
+        peak < 2 << 20,
+        "used_memory_peak {peak} while a client pipelines"
+    );
+    raw.expect(&b"+PONG\r\n".repeat(400_000));
+    t.join().unwrap();
+}

@@ -232,6 +232,16 @@ impl Db {
         self.keys.iter()
     }
 
+    /// Up to `n` records chosen at random (eviction sampling).
+    pub fn sample<'a>(
+        &'a self,
+        n: usize,
+        rng: &mut dyn FnMut() -> u64,
+        out: &mut Vec<Ref<'a, Record>>,
+    ) -> usize {
+        self.keys.sample(n, rng, out)
+    }
+
     pub fn random_record(&self, rng: &mut dyn FnMut() -> u64) -> Option<Ref<'_, Record>> {
         self.keys.fair_random_entry(rng)
     }

@@ -118,6 +118,23 @@ thread_local! {
     /// The keyspace's resize policy for this thread's tables: `Avoid` while a
     /// snapshot child runs, so copy-on-write pages stay shared.
     pub static RESIZE_POLICY: Cell<ResizePolicy> = const { Cell::new(ResizePolicy::Allow) };
+    /// `maxmemory` as this thread's server last saw it (0: no limit): a
+    /// table may not grow its bucket array past it unless it is badly
+    /// overfull (Valkey's `resizeAllowed`).
+    pub static MAXMEMORY: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The resize policy for a keyspace table about to allocate `bytes`.
+fn keyspace_resize_policy(bytes: usize) -> ResizePolicy {
+    let policy = RESIZE_POLICY.with(Cell::get);
+    let limit = MAXMEMORY.with(Cell::get);
+    if policy == ResizePolicy::Allow
+        && limit > 0
+        && (crate::alloc::used_memory() + bytes) as u64 > limit
+    {
+        return ResizePolicy::Avoid;
+    }
+    policy
 }
 
 // SAFETY: into_raw/from_raw round-trip the allocation pointer; Record is a
@@ -144,8 +161,8 @@ unsafe impl Entry for Record {
     }
 
     #[inline]
-    fn resize_policy(_new_array_bytes: usize) -> ResizePolicy {
-        RESIZE_POLICY.with(Cell::get)
+    fn resize_policy(new_array_bytes: usize) -> ResizePolicy {
+        keyspace_resize_policy(new_array_bytes)
     }
 }
 

@@ -316,6 +316,7 @@ impl Server {
 
     /// Refreshes the cached time commands see (`Server::now`).
     pub fn refresh_now(&mut self) {
+        crate::keyspace::record::MAXMEMORY.with(|m| m.set(self.config.maxmemory));
         self.now = Now::from_system_with(self.access_mode());
     }
 

@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 
 /// Read at least this much per read call.
 const READ_CHUNK: usize = 16 * 1024;
+/// Write pending replies out once they reach this size, mid-pipeline.
+const REPLY_CHUNK: usize = 64 * 1024;
 /// Listener tokens count down from here; client tokens are slot indexes.
 const LISTENER_BASE: usize = usize::MAX - 64;
 
@@ -303,7 +305,12 @@ impl EventLoop {
         let Some(mut c) = self.srv.clients.get_mut(slot).and_then(Option::take) else {
             return;
         };
-        let open = self.flush(&mut c, slot);
+        let mut open = self.flush(&mut c, slot);
+        // Reading stopped while replies were stuck (back-pressure): with
+        // edge-triggered events, unread input would wait forever.
+        if open && !c.wants_write && !c.state.close_after_reply {
+            open = self.read_and_run(&mut c, slot);
+        }
         self.finish(slot, c, open);
     }
 
@@ -318,52 +325,61 @@ impl EventLoop {
         }
     }
 
-    /// Reads everything available and runs the commands; false when the
-    /// connection is finished.
+    /// Reads what is available and runs the commands, one read at a time so
+    /// a flood of pipelined input never piles up in the query buffer; false
+    /// when the connection is finished.
+    ///
+    /// Back-pressure: while replies cannot be written (the client is not
+    /// reading them), nothing more is read from it; `on_writable` resumes.
+    /// So neither buffer grows without bound for a client that only sends.
     fn read_and_run(&mut self, c: &mut Client, slot: usize) -> bool {
-        let mut eof = false;
-        loop {
+        while !c.wants_write {
             if c.qbuf.capacity() - c.qbuf.len() < READ_CHUNK / 2 {
                 c.qbuf.reserve(READ_CHUNK);
             }
             let len = c.qbuf.len();
             let spare = c.qbuf.capacity() - len;
             c.qbuf.resize(len + spare, 0);
-            match c.sock.read(&mut c.qbuf[len..]) {
-                Ok(0) => {
-                    c.qbuf.truncate(len);
-                    eof = true;
-                    break;
-                }
-                Ok(n) => {
-                    c.qbuf.truncate(len + n);
-                    self.srv.stats.total_net_input_bytes += n as u64;
-                    self.srv.stats.total_reads_processed += 1;
-                    c.state.net_in += n as u64;
-                }
+            let n = match c.sock.read(&mut c.qbuf[len..]) {
+                Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
                     c.qbuf.truncate(len);
                     break;
                 }
-                Err(e) if e.kind() == ErrorKind::Interrupted => c.qbuf.truncate(len),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {
+                    c.qbuf.truncate(len);
+                    continue;
+                }
                 Err(_) => {
                     c.qbuf.truncate(len);
                     return false;
                 }
+            };
+            c.qbuf.truncate(len + n);
+            if n == 0 {
+                // EOF: run what arrived whole, then close.
+                self.run_commands(c);
+                return false;
             }
+            self.srv.stats.total_net_input_bytes += n as u64;
+            self.srv.stats.total_reads_processed += 1;
+            c.state.net_in += n as u64;
             if c.qbuf.len() - c.qpos > self.srv.config.client_query_buffer_limit {
                 self.query_buffer_limit_reached(c);
                 return false;
             }
-        }
-        c.state.last_interaction = Instant::now();
-        self.run_commands(c);
-        if eof {
-            return false;
-        }
-        self.check_output_limits(c);
-        if c.state.killed {
-            return false;
+            c.state.last_interaction = Instant::now();
+            self.run_commands(c);
+            self.check_output_limits(c);
+            if c.state.killed {
+                return false;
+            }
+            if c.pending_output() >= REPLY_CHUNK && !self.flush(c, slot) {
+                return false;
+            }
+            if c.state.close_after_reply || self.srv.shutdown {
+                break;
+            }
         }
         self.flush(c, slot)
     }
@@ -413,6 +429,7 @@ impl EventLoop {
             max_multibulk_len: i32::MAX as usize,
             authenticated: c.state.authenticated,
         };
+        let mut pending_bulk = None;
         while !c.state.close_after_reply && !c.state.killed {
             let buf = &c.qbuf[c.qpos..];
             if buf.is_empty() {
@@ -439,10 +456,9 @@ impl EventLoop {
                     }
                 }
                 Ok(Parsed::Incomplete { needed }) => {
-                    if let Some(n) = needed {
-                        let want = (c.qpos + n).saturating_sub(c.qbuf.len());
-                        c.qbuf.reserve(want);
-                    }
+                    // Reserved once the consumed bytes are gone (below):
+                    // reserving now would double a nearly full buffer.
+                    pending_bulk = needed;
                     break;
                 }
                 Err(e) => {
@@ -469,6 +485,12 @@ impl EventLoop {
         }
         if c.qbuf.is_empty() && c.qbuf.capacity() > 4 * READ_CHUNK {
             c.qbuf = Vec::new();
+        }
+        // A big bulk in progress: room for all of it, allocated once.
+        if let Some(n) = pending_bulk {
+            if n > c.qbuf.capacity() {
+                c.qbuf.reserve_exact(n - c.qbuf.len());
+            }
         }
     }
 
@@ -532,6 +554,7 @@ impl EventLoop {
             }
         }
         c.out.clear();
+        c.out.shrink_if_idle(REPLY_CHUNK);
         c.wpos = 0;
         c.obuf_soft_since = None;
         if c.wants_write {
