@@ -16,7 +16,8 @@ pub use access::Access;
 pub use record::{ObjType, Payload, Record, ValueRef};
 pub use value::Value;
 
-use ferrokey_table::{EntryRef, Ref, RefMut, Table};
+use crate::util::slot::key_hash_slot;
+use ferrokey_table::{KvStore, Ref, RefMut};
 use std::time::{Duration, Instant};
 
 /// The time as seen by one command: Valkey caches it per command so a key
@@ -53,9 +54,9 @@ impl Now {
     }
 }
 
-#[derive(Default)]
 pub struct Db {
-    keys: Table<Record>,
+    /// One table per cluster slot (a single one in standalone mode).
+    keys: KvStore<Record>,
     expires: usize,
     expire_cursor: u64,
     /// Keys deleted by expiry since the server last collected them.
@@ -68,7 +69,36 @@ pub struct Db {
     rng: u64,
 }
 
+impl Default for Db {
+    fn default() -> Db {
+        Db::new(1)
+    }
+}
+
 impl Db {
+    /// A database of `num_slots` tables: 1 standalone, 16384 in cluster mode.
+    pub fn new(num_slots: usize) -> Db {
+        Db {
+            keys: KvStore::new(num_slots),
+            expires: 0,
+            expire_cursor: 0,
+            expired: 0,
+            log_expired: false,
+            expired_log: Vec::new(),
+            rng: 0,
+        }
+    }
+
+    /// The table a key lives in.
+    #[inline]
+    fn slot(&self, key: &[u8]) -> usize {
+        if self.keys.num_slots() == 1 {
+            0
+        } else {
+            key_hash_slot(key)
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -90,7 +120,8 @@ impl Db {
             return None;
         }
         let rand = self.random_unit();
-        let mut r = self.keys.get_mut(key)?;
+        let slot = self.slot(key);
+        let mut r = self.keys.get_mut(slot, key)?;
         Db::touch_with(&mut r, now, rand);
         Some(r)
     }
@@ -144,16 +175,16 @@ impl Db {
             self.expire_key(key);
             return None;
         }
-        self.keys.get(key)
+        self.keys.get(self.slot(key), key)
     }
 
     /// Reads a key ignoring expiry (internal use: SCAN filtering, dumps).
     pub fn peek(&self, key: &[u8]) -> Option<Ref<'_, Record>> {
-        self.keys.get(key)
+        self.keys.get(self.slot(key), key)
     }
 
     fn is_expired(&self, key: &[u8], now: Now) -> bool {
-        matches!(self.keys.get(key).and_then(|r| r.expire()), Some(at) if at < now.ms)
+        matches!(self.peek(key).and_then(|r| r.expire()), Some(at) if at < now.ms)
     }
 
     /// Whether `key` is present but past its expire time: logically gone,
@@ -182,14 +213,15 @@ impl Db {
     /// Inserts a record, replacing (and returning) any record with its key.
     pub fn insert(&mut self, rec: Record) -> Option<Record> {
         let adds_expire = rec.has_expire();
-        let old = self.keys.insert(rec);
+        let slot = self.slot(rec.key());
+        let old = self.keys.insert(slot, rec);
         let had_expire = old.as_ref().is_some_and(Record::has_expire);
         self.expires = self.expires + usize::from(adds_expire) - usize::from(had_expire);
         old
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Record> {
-        let old = self.keys.remove(key)?;
+        let old = self.keys.remove(self.slot(key), key)?;
         if old.has_expire() {
             self.expires -= 1;
         }
@@ -198,7 +230,8 @@ impl Db {
 
     /// Sets or clears a live key's expire time. False if the key is absent.
     pub fn set_expire(&mut self, key: &[u8], at: Option<i64>) -> bool {
-        let Some(mut r) = self.keys.get_mut(key) else {
+        let slot = self.slot(key);
+        let Some(mut r) = self.keys.get_mut(slot, key) else {
             return false;
         };
         let had = r.has_expire();
@@ -207,21 +240,6 @@ impl Db {
         drop(r);
         self.expires = self.expires + usize::from(has) - usize::from(had);
         true
-    }
-
-    /// The entry API of the underlying table, for commands that build the
-    /// record only when the key is absent. Callers that insert or remove
-    /// through it must call [`Db::note_expire_change`] if TTLs changed.
-    pub fn entry(
-        &mut self,
-        key: &[u8],
-    ) -> EntryRef<'_, Record, ferrokey_table::DefaultHashBuilder> {
-        self.keys.entry(key)
-    }
-
-    /// Keeps the TTL count right after changes made through [`Db::entry`].
-    pub fn note_expire_change(&mut self, before: bool, after: bool) {
-        self.expires = self.expires + usize::from(after) - usize::from(before);
     }
 
     pub fn scan(&self, cursor: u64, f: impl FnMut(&Record)) -> u64 {
@@ -246,15 +264,17 @@ impl Db {
         self.keys.fair_random_entry(rng)
     }
 
-    /// Bytes of table overhead (buckets).
+    /// Bytes of table overhead: buckets, table structs and the per-slot
+    /// arrays (not the records).
     pub fn table_bytes(&self) -> usize {
-        self.keys.bucket_bytes()
+        self.keys.bucket_bytes() + self.keys.overhead_bytes()
     }
 
     /// Empties the database and returns the old contents, so the caller can
     /// drop them wherever it likes (a background thread for big ones).
     pub fn take(&mut self) -> Db {
-        std::mem::take(self)
+        let fresh = Db::new(self.keys.num_slots());
+        std::mem::replace(self, fresh)
     }
 
     /// One step of incremental rehashing for the cron.

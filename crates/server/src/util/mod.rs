@@ -4,4 +4,5 @@
 
 pub mod glob;
 pub mod num;
+pub mod slot;
 pub mod split;
