@@ -115,11 +115,7 @@ fn note_expired(srv: &mut Server, db: usize, key: &[u8]) {
 /// client is in CLIENT NO-TOUCH mode. Returns its expire time, or None if
 /// the key is absent.
 fn lookup_expire(db: &mut Db, key: &[u8], now: Now, touch: bool) -> Option<Option<i64>> {
-    if touch {
-        db.get(key, now).map(|r| r.expire())
-    } else {
-        db.get_no_touch(key, now).map(|r| r.expire())
-    }
+    db.get_with(key, now, touch).map(|r| r.expire())
 }
 
 fn is_past(expire: Option<i64>, now: Now) -> bool {

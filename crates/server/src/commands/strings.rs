@@ -14,7 +14,6 @@ use crate::keyspace::{Db, Now, ObjType, Payload, Record, Value, ValueRef};
 use crate::resp::Reply;
 use crate::server::Stats;
 use crate::util::num::{parse_i64, LongDouble};
-use ferrokey_table::RefMut;
 
 pub static COMMANDS: &[Command] = &[
     Command::new("get", 2, READONLY | FAST, acl::STRING, get)
@@ -109,28 +108,6 @@ pub(crate) fn is_kw(a: &[u8], kw: &str) -> bool {
     cstr(a).eq_ignore_ascii_case(kw.as_bytes())
 }
 
-/// Valkey's `lookupKey`: lazy expiry, and the access clock stamped unless
-/// the client is in NO-TOUCH mode (`touch` false). The same rule as
-/// `Ctx::lookup_read`/`lookup_write`, on a database borrowed apart from the
-/// reply buffer so a found value can be written straight into the reply.
-pub(crate) fn lookup<'d>(
-    db: &'d mut Db,
-    key: &[u8],
-    now: Now,
-    touch: bool,
-) -> Option<RefMut<'d, Record>> {
-    let old_clock = if touch {
-        None
-    } else {
-        db.peek(key).map(|r| r.clock())
-    };
-    let mut rec = db.get(key, now)?;
-    if let Some(c) = old_clock {
-        rec.set_clock(c);
-    }
-    Some(rec)
-}
-
 /// The pieces of a command context a lookup needs, borrowed separately:
 /// the selected database, the reply buffer, the statistics, the command's
 /// time and whether it may touch keys.
@@ -167,7 +144,7 @@ pub(crate) enum Slot {
 }
 
 pub(crate) fn probe_string(db: &mut Db, key: &[u8], now: Now, touch: bool) -> Slot {
-    match lookup(db, key, now, touch) {
+    match db.get_with(key, now, touch) {
         None => Slot::Missing,
         Some(rec) => string_len(&rec).map_or(Slot::WrongType, Slot::Str),
     }
@@ -192,7 +169,7 @@ pub(crate) fn read_string<R>(
     f: impl FnOnce(&[u8], &mut Reply) -> R,
 ) -> Result<Option<R>, ()> {
     let (db, out, stats, now, touch) = split(ctx);
-    let Some(rec) = lookup(db, key, now, touch) else {
+    let Some(rec) = db.get_with(key, now, touch) else {
         stats.keyspace_misses += 1;
         return Ok(None);
     };
@@ -219,7 +196,7 @@ pub(crate) fn with_raw_mut<R>(
     touch: bool,
     f: impl FnOnce(&mut Vec<u8>) -> R,
 ) -> Option<R> {
-    let mut rec = lookup(db, key, now, touch)?;
+    let mut rec = db.get_with(key, now, touch)?;
     if rec.obj_type() != ObjType::String {
         return None;
     }
@@ -504,7 +481,7 @@ fn getex(ctx: &mut Ctx<'_>) {
     let now = ctx.now();
     {
         let (db, out, _, now, touch) = split(ctx);
-        if let Some(rec) = lookup(db, key, now, touch) {
+        if let Some(rec) = db.get_with(key, now, touch) {
             let mut buf = [0u8; 24];
             out.bulk(rec.string_value(&mut buf).unwrap_or_default());
         }
@@ -538,7 +515,7 @@ fn mget(ctx: &mut Ctx<'_>) {
         // Absent keys and values of other types are both nil here; the
         // WRONGTYPE error that read_string writes must not be used.
         let (db, out, stats, now, touch) = split(ctx);
-        match lookup(db, key, now, touch) {
+        match db.get_with(key, now, touch) {
             Some(rec) => {
                 stats.keyspace_hits += 1;
                 let mut buf = [0u8; 24];
@@ -842,7 +819,7 @@ fn lcs(ctx: &mut Ctx<'_>) {
     for (n, value) in values.iter_mut().enumerate() {
         let key = ctx.arg(1 + n);
         let (db, _, stats, now, touch) = split(ctx);
-        match lookup(db, key, now, touch) {
+        match db.get_with(key, now, touch) {
             None => stats.keyspace_misses += 1,
             Some(rec) => {
                 stats.keyspace_hits += 1;

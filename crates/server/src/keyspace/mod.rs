@@ -115,6 +115,12 @@ impl Db {
     /// Looks a key up for reading or writing, with lazy expiry, and marks it
     /// as accessed.
     pub fn get(&mut self, key: &[u8], now: Now) -> Option<RefMut<'_, Record>> {
+        self.get_with(key, now, true)
+    }
+
+    /// [`Db::get`], marking the key as accessed only when `touch` (false for
+    /// CLIENT NO-TOUCH clients).
+    pub fn get_with(&mut self, key: &[u8], now: Now, touch: bool) -> Option<RefMut<'_, Record>> {
         if self.is_expired(key, now) {
             self.expire_key(key);
             return None;
@@ -122,7 +128,9 @@ impl Db {
         let rand = self.random_unit();
         let slot = self.slot(key);
         let mut r = self.keys.get_mut(slot, key)?;
-        Db::touch_with(&mut r, now, rand);
+        if touch {
+            Db::touch_with(&mut r, now, rand);
+        }
         Some(r)
     }
 

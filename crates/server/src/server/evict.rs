@@ -76,6 +76,10 @@ pub fn free_memory_if_needed(srv: &mut Server) -> bool {
     let decay = srv.config.lfu_decay_time;
     let now_ms = srv.now.ms;
     let mut evicted_any = false;
+    // Volatile policies look only at keys with a TTL, which may be few: when
+    // a round finds none, the next samples more (Valkey samples its expires
+    // index instead; there is none here).
+    let mut round_samples = samples;
     while crate::alloc::used_memory() > limit {
         let mut best: Option<(i64, usize, Vec<u8>)> = None;
         let mut state = srv.random() | 1;
@@ -91,7 +95,7 @@ pub fn free_memory_if_needed(srv: &mut Server) -> bool {
                 continue;
             }
             sampled.clear();
-            db.sample(samples, &mut rng, &mut sampled);
+            db.sample(round_samples, &mut rng, &mut sampled);
             for rec in &sampled {
                 if volatile && !rec.has_expire() {
                     continue;
@@ -103,8 +107,14 @@ pub fn free_memory_if_needed(srv: &mut Server) -> bool {
             }
         }
         let Some((_, dbi, key)) = best else {
+            let largest = srv.keyspace.dbs.iter().map(|d| d.len()).max().unwrap_or(0);
+            if volatile && round_samples < largest {
+                round_samples = (round_samples * 8).min(largest);
+                continue;
+            }
             return evicted_any && crate::alloc::used_memory() <= limit;
         };
+        round_samples = samples;
         let old = srv.keyspace.dbs[dbi].remove(&key);
         if srv.config.lazyfree_lazy_eviction {
             crate::lazyfree::drop_value(old);

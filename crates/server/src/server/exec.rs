@@ -5,7 +5,7 @@
 use super::client::{MultiState, ReplyMode};
 use super::{ClientState, Server, SlowlogEntry, SLOWLOG_ENTRY_MAX_ARGC, SLOWLOG_ENTRY_MAX_STRING};
 use crate::commands::{self, err, flags, Command, Ctx};
-use crate::keyspace::{Db, Now, Record};
+use crate::keyspace::Record;
 use crate::resp::{Args, Reply};
 use ferrokey_table::RefMut;
 use std::time::Instant;
@@ -434,7 +434,7 @@ impl<'a> Ctx<'a> {
         let now = self.srv.now;
         let touch = self.touches_keys();
         let srv = &mut *self.srv;
-        let found = lookup_in(&mut srv.keyspace.dbs[self.client.db], key, now, touch);
+        let found = srv.keyspace.dbs[self.client.db].get_with(key, now, touch);
         if found.is_some() {
             srv.stats.keyspace_hits += 1;
         } else {
@@ -448,23 +448,8 @@ impl<'a> Ctx<'a> {
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<RefMut<'_, Record>> {
         let now = self.srv.now;
         let touch = self.touches_keys();
-        lookup_in(&mut self.srv.keyspace.dbs[self.client.db], key, now, touch)
+        self.srv.keyspace.dbs[self.client.db].get_with(key, now, touch)
     }
-}
-
-fn lookup_in<'d>(db: &'d mut Db, key: &[u8], now: Now, touch: bool) -> Option<RefMut<'d, Record>> {
-    // The keyspace always stamps the clock on `get`: put the old one back
-    // for NO-TOUCH clients.
-    let old_clock = if touch {
-        None
-    } else {
-        db.peek(key).map(|r| r.clock())
-    };
-    let mut rec = db.get(key, now)?;
-    if let Some(c) = old_clock {
-        rec.set_clock(c);
-    }
-    Some(rec)
 }
 
 // ---- transactions ----------------------------------------------------------
