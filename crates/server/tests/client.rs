@@ -5,133 +5,9 @@
 //! output buffer limits.
 
 mod common;
-use common::{encode, TestServer};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use common::{as_int, encode, err, info_field as field, ok, Client, TestServer, V};
+use std::io::Write;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Clone, PartialEq)]
-enum V {
-    Simple(String),
-    Err(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    Nil,
-    Null,
-    Arr(Vec<V>),
-    Map(Vec<(V, V)>),
-    Set(Vec<V>),
-    Verbatim(String, String),
-    Other(String),
-}
-
-impl V {
-    fn text(&self) -> String {
-        match self {
-            V::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
-            V::Verbatim(_, t) | V::Simple(t) | V::Err(t) => t.clone(),
-            other => panic!("not text: {other:?}"),
-        }
-    }
-}
-
-struct Client {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
-
-impl Client {
-    fn new(s: &TestServer) -> Client {
-        let w = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
-        w.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        let r = BufReader::new(w.try_clone().expect("clone"));
-        Client { r, w }
-    }
-
-    fn send(&mut self, args: &[&str]) {
-        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        self.w.write_all(&encode(&a)).expect("write");
-    }
-
-    fn call(&mut self, args: &[&str]) -> V {
-        self.send(args);
-        self.read()
-    }
-
-    fn read(&mut self) -> V {
-        let mut line = String::new();
-        self.r.read_line(&mut line).expect("read");
-        let line = line.trim_end_matches("\r\n");
-        assert!(!line.is_empty(), "connection closed");
-        let (t, rest) = line.split_at(1);
-        let n = || rest.parse::<i64>().expect("length");
-        match t {
-            "+" => V::Simple(rest.to_string()),
-            "-" => V::Err(rest.to_string()),
-            ":" => V::Int(n()),
-            "_" => V::Null,
-            "$" if n() < 0 => V::Nil,
-            "$" | "=" => {
-                let mut b = vec![0u8; n() as usize + 2];
-                self.r.read_exact(&mut b).expect("bulk");
-                b.truncate(b.len() - 2);
-                if t == "=" {
-                    let s = String::from_utf8_lossy(&b).into_owned();
-                    V::Verbatim(s[..3].to_string(), s[4..].to_string())
-                } else {
-                    V::Bulk(b)
-                }
-            }
-            "*" | ">" => V::Arr((0..n()).map(|_| self.read()).collect()),
-            "~" => V::Set((0..n()).map(|_| self.read()).collect()),
-            "%" => V::Map((0..n()).map(|_| (self.read(), self.read())).collect()),
-            _ => V::Other(line.to_string()),
-        }
-    }
-
-    /// True if nothing arrives within `ms` (the connection stays open).
-    fn silent_for(&mut self, ms: u64) -> bool {
-        self.w
-            .set_read_timeout(Some(Duration::from_millis(ms)))
-            .ok();
-        let mut buf = [0u8; 1];
-        let silent = match self.r.read(&mut buf) {
-            Err(e) => matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ),
-            Ok(_) => false,
-        };
-        self.w.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        silent
-    }
-
-    /// True once the server closed the connection.
-    fn closed(&mut self) -> bool {
-        let mut rest = Vec::new();
-        match self.r.read_to_end(&mut rest) {
-            Ok(_) => rest.is_empty(),
-            // A reset also means closed; a timeout means still open.
-            Err(e) => !matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ),
-        }
-    }
-}
-
-fn ok() -> V {
-    V::Simple("OK".into())
-}
-fn err(s: &str) -> V {
-    V::Err(s.to_string())
-}
-
-fn field(text: &str, name: &str) -> Option<String> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .map(str::to_string)
-}
 
 /// `key=value` of a CLIENT LIST line.
 fn kv(line: &str, key: &str) -> String {
@@ -142,10 +18,7 @@ fn kv(line: &str, key: &str) -> String {
 }
 
 fn client_id(c: &mut Client) -> i64 {
-    match c.call(&["CLIENT", "ID"]) {
-        V::Int(n) => n,
-        other => panic!("{other:?}"),
-    }
+    as_int(c.call(&["CLIENT", "ID"]))
 }
 
 // ---- ID, names, SETINFO ---------------------------------------------------

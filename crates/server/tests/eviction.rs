@@ -1,23 +1,7 @@
 //! maxmemory: eviction policies and OOM errors through the real server.
 
 mod common;
-use common::TestServer;
-
-fn used_memory(con: &mut redis::Connection) -> u64 {
-    let info: String = redis::cmd("INFO").arg("memory").query(con).unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("used_memory in INFO")
-}
-
-fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> u64 {
-    let info: String = redis::cmd("INFO").arg(section).query(con).unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in INFO {section}"))
-}
+use common::{redis_info_u64, used_memory, TestServer};
 
 /// Sets maxmemory to what is used now plus `extra` bytes.
 fn limit_to(con: &mut redis::Connection, extra: u64) -> u64 {
@@ -70,7 +54,7 @@ fn allkeys_policies_keep_memory_under_the_limit() {
         let n: u64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
         assert!(n > 1000 && n < 100_000, "{policy}: {n} keys");
         assert!(
-            info_field(&mut con, "stats", "evicted_keys") > 0,
+            redis_info_u64(&mut con, "stats", "evicted_keys") > 0,
             "{policy}"
         );
     }
@@ -140,7 +124,7 @@ fn volatile_policies_evict_only_keys_with_a_ttl() {
         5000,
         "a key without TTL was evicted"
     );
-    assert!(info_field(&mut con, "stats", "evicted_keys") > 0);
+    assert!(redis_info_u64(&mut con, "stats", "evicted_keys") > 0);
 }
 
 #[test]

@@ -5,99 +5,10 @@
 //! OBJECT, WAIT, FLUSH*, active and lazy expiry.
 
 mod common;
-use common::{encode, TestServer};
+use common::{as_int, bulk, encode, err, int, ok, unix_ms, wait_until, Client, TestServer, V};
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-// ---- a small RESP client that keeps every reply's exact type and text -------
-
-#[derive(Debug, Clone, PartialEq)]
-enum V {
-    Simple(String),
-    Err(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    /// RESP2 `$-1`.
-    Nil,
-    /// RESP2 `*-1`.
-    NilArray,
-    /// RESP3 `_`.
-    Null,
-    Arr(Vec<V>),
-    Map(Vec<(V, V)>),
-    Set(Vec<V>),
-    Other(String),
-}
-
-struct Client {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
-
-impl Client {
-    fn new(s: &TestServer) -> Client {
-        let w = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
-        w.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        let r = BufReader::new(w.try_clone().expect("clone"));
-        Client { r, w }
-    }
-
-    fn send(&mut self, args: &[&str]) {
-        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        self.w.write_all(&encode(&a)).expect("write");
-    }
-
-    fn call(&mut self, args: &[&str]) -> V {
-        self.send(args);
-        self.read()
-    }
-
-    fn read(&mut self) -> V {
-        let mut line = String::new();
-        self.r.read_line(&mut line).expect("read");
-        let line = line.trim_end_matches("\r\n");
-        let (t, rest) = line.split_at(1);
-        let n = || rest.parse::<i64>().expect("length");
-        match t {
-            "+" => V::Simple(rest.to_string()),
-            "-" => V::Err(rest.to_string()),
-            ":" => V::Int(n()),
-            "_" => V::Null,
-            "$" if n() < 0 => V::Nil,
-            "$" => {
-                let mut b = vec![0u8; n() as usize + 2];
-                self.r.read_exact(&mut b).expect("bulk");
-                b.truncate(b.len() - 2);
-                V::Bulk(b)
-            }
-            "*" if n() < 0 => V::NilArray,
-            "*" => V::Arr((0..n()).map(|_| self.read()).collect()),
-            "~" => V::Set((0..n()).map(|_| self.read()).collect()),
-            "%" => V::Map((0..n()).map(|_| (self.read(), self.read())).collect()),
-            _ => V::Other(line.to_string()),
-        }
-    }
-
-    /// Switches to RESP3.
-    fn hello3(&mut self) {
-        assert!(matches!(self.call(&["HELLO", "3"]), V::Map(_)));
-    }
-}
-
-fn ok() -> V {
-    V::Simple("OK".into())
-}
-fn int(n: i64) -> V {
-    V::Int(n)
-}
-fn bulk(s: &str) -> V {
-    V::Bulk(s.as_bytes().to_vec())
-}
-fn err(s: &str) -> V {
-    V::Err(s.to_string())
-}
 fn strs(v: &V) -> Vec<String> {
     match v {
         V::Arr(a) => a
@@ -114,18 +25,6 @@ fn sorted(v: &V) -> Vec<String> {
     let mut s = strs(v);
     s.sort();
     s
-}
-fn as_int(v: V) -> i64 {
-    match v {
-        V::Int(n) => n,
-        other => panic!("not an integer: {other:?}"),
-    }
-}
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Sets `n` string keys `key:0..n` in one pipeline.
@@ -407,15 +306,12 @@ fn active_expiry_removes_keys_without_access() {
     }
     c.call(&["SET", "keep", "1"]);
     assert_eq!(c.call(&["DBSIZE"]), int(101));
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        // DBSIZE reads no key, so only the cron can have removed them.
-        if c.call(&["DBSIZE"]) == int(1) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "keys did not actively expire");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // DBSIZE reads no key, so only the cron can have removed them.
+    wait_until(
+        Duration::from_secs(2),
+        "keys did not actively expire",
+        || c.call(&["DBSIZE"]) == int(1),
+    );
     assert_eq!(c.call(&["GET", "keep"]), bulk("1"));
 }
 
@@ -1053,25 +949,14 @@ fn flushdb_and_flushall() {
     assert_eq!(c.call(&["FLUSHALL", "ASYNC"]), ok());
 }
 
-fn info_field(c: &mut Client, field: &str) -> i64 {
-    let V::Bulk(text) = c.call(&["INFO", "stats"]) else {
-        panic!("info")
-    };
-    let text = String::from_utf8(text).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in INFO"))
-}
-
 #[test]
 fn read_lookups_count_hits_and_misses() {
     let s = TestServer::start();
     let mut c = Client::new(&s);
     c.call(&["SET", "a", "1"]);
     let (h0, m0) = (
-        info_field(&mut c, "keyspace_hits"),
-        info_field(&mut c, "keyspace_misses"),
+        c.info_int("stats", "keyspace_hits"),
+        c.info_int("stats", "keyspace_misses"),
     );
     c.call(&["EXISTS", "a", "nokey"]);
     c.call(&["TYPE", "a"]);
@@ -1081,8 +966,8 @@ fn read_lookups_count_hits_and_misses() {
     // Write lookups are not counted.
     c.call(&["EXPIRE", "a", "100"]);
     c.call(&["RENAME", "a", "b"]);
-    assert_eq!(info_field(&mut c, "keyspace_hits") - h0, 4);
-    assert_eq!(info_field(&mut c, "keyspace_misses") - m0, 2);
+    assert_eq!(c.info_int("stats", "keyspace_hits") - h0, 4);
+    assert_eq!(c.info_int("stats", "keyspace_misses") - m0, 2);
 }
 
 #[test]

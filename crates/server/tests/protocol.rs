@@ -2,7 +2,7 @@
 //! inline commands, RESP3, and malformed input.
 
 mod common;
-use common::{encode, TestServer};
+use common::{encode, redis_info_u64, TestServer};
 
 #[test]
 fn pipeline_of_10k_commands_in_one_write() {
@@ -134,12 +134,7 @@ fn a_pipelining_client_that_reads_late_does_not_balloon_buffers() {
     let t = std::thread::spawn(move || std::io::Write::write_all(&mut writer, &batch).unwrap());
     std::thread::sleep(std::time::Duration::from_millis(500));
     let mut con = s.conn();
-    let info: String = redis::cmd("INFO").arg("memory").query(&mut con).unwrap();
-    let peak: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("used_memory_peak:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap();
+    let peak = redis_info_u64(&mut con, "memory", "used_memory_peak");
     assert!(
         peak < 2 << 20,
         "used_memory_peak {peak} while a client pipelines"

@@ -4,117 +4,10 @@
 //! requirepass / HELLO, protected mode and the `maxclients` error.
 
 mod common;
-use common::{encode, TestServer};
-use std::io::{BufRead, BufReader, Read, Write};
+use common::{encode, err, info_field as field, ok, Client, TestServer, V};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-// ---- a small RESP client that keeps every reply's exact type --------------
-
-#[derive(Debug, Clone, PartialEq)]
-enum V {
-    Simple(String),
-    Err(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    Nil,
-    Null,
-    Arr(Vec<V>),
-    Map(Vec<(V, V)>),
-    Set(Vec<V>),
-    Verbatim(String, String),
-    Other(String),
-}
-
-impl V {
-    fn text(&self) -> String {
-        match self {
-            V::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
-            V::Verbatim(_, t) | V::Simple(t) | V::Err(t) => t.clone(),
-            other => panic!("not text: {other:?}"),
-        }
-    }
-}
-
-struct Client {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
-
-impl Client {
-    fn new(s: &TestServer) -> Client {
-        let w = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
-        w.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        let r = BufReader::new(w.try_clone().expect("clone"));
-        Client { r, w }
-    }
-
-    fn send(&mut self, args: &[&str]) {
-        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        self.w.write_all(&encode(&a)).expect("write");
-    }
-
-    fn call(&mut self, args: &[&str]) -> V {
-        self.send(args);
-        self.read()
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        self.r.read_line(&mut line).expect("read");
-        line
-    }
-
-    fn read(&mut self) -> V {
-        let line = self.line();
-        let line = line.trim_end_matches("\r\n");
-        assert!(!line.is_empty(), "connection closed");
-        let (t, rest) = line.split_at(1);
-        let n = || rest.parse::<i64>().expect("length");
-        match t {
-            "+" => V::Simple(rest.to_string()),
-            "-" => V::Err(rest.to_string()),
-            ":" => V::Int(n()),
-            "_" => V::Null,
-            "$" if n() < 0 => V::Nil,
-            "$" | "=" => {
-                let mut b = vec![0u8; n() as usize + 2];
-                self.r.read_exact(&mut b).expect("bulk");
-                b.truncate(b.len() - 2);
-                if t == "=" {
-                    let s = String::from_utf8_lossy(&b).into_owned();
-                    V::Verbatim(s[..3].to_string(), s[4..].to_string())
-                } else {
-                    V::Bulk(b)
-                }
-            }
-            "*" | ">" => V::Arr((0..n()).map(|_| self.read()).collect()),
-            "~" => V::Set((0..n()).map(|_| self.read()).collect()),
-            "%" => V::Map((0..n()).map(|_| (self.read(), self.read())).collect()),
-            _ => V::Other(line.to_string()),
-        }
-    }
-}
-
-fn ok() -> V {
-    V::Simple("OK".into())
-}
-fn err(s: &str) -> V {
-    V::Err(s.to_string())
-}
-
-/// `name:value` of an INFO text.
-fn field(info: &str, name: &str) -> Option<String> {
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .map(str::to_string)
-}
-
-fn info(c: &mut Client, sections: &[&str]) -> String {
-    let mut args = vec!["INFO"];
-    args.extend_from_slice(sections);
-    c.call(&args).text()
-}
 
 // ---- INFO ----------------------------------------------------------------------
 
@@ -122,7 +15,7 @@ fn info(c: &mut Client, sections: &[&str]) -> String {
 fn info_default_sections_and_server_fields() {
     let s = TestServer::start();
     let mut c = Client::new(&s);
-    let text = info(&mut c, &[]);
+    let text = c.info(&[]);
     let headers: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
     assert_eq!(
         headers,
@@ -183,19 +76,19 @@ fn s_pid(text: &str) -> String {
 fn info_section_arguments() {
     let s = TestServer::start();
     let mut c = Client::new(&s);
-    let text = info(&mut c, &["server", "CLIENTS"]);
+    let text = c.info(&["server", "CLIENTS"]);
     let headers: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
     assert_eq!(headers, ["# Server", "# Clients"]);
-    let text = info(&mut c, &["keyspace"]);
+    let text = c.info(&["keyspace"]);
     assert_eq!(text, "# Keyspace\r\n");
-    let text = info(&mut c, &["nosuchsection"]);
+    let text = c.info(&["nosuchsection"]);
     assert_eq!(text, "");
     for all in ["all", "everything"] {
-        let text = info(&mut c, &[all]);
+        let text = c.info(&[all]);
         assert!(text.contains("# Commandstats\r\n"));
         assert!(text.contains("# Latencystats\r\n"));
     }
-    let text = info(&mut c, &["default", "commandstats"]);
+    let text = c.info(&["default", "commandstats"]);
     assert!(text.contains("# Server\r\n") && text.contains("# Commandstats\r\n"));
 }
 
@@ -213,7 +106,7 @@ fn info_commandstats_errorstats_keyspace() {
     assert!(matches!(c.call(&["GET"]), V::Err(_)));
     assert!(matches!(c.call(&["NOSUCHCOMMAND"]), V::Err(_)));
     c.call(&["SET", "t", "v", "EX", "100"]);
-    let text = info(&mut c, &["commandstats", "errorstats", "keyspace", "stats"]);
+    let text = c.info(&["commandstats", "errorstats", "keyspace", "stats"]);
     let set = field(&text, "cmdstat_set").unwrap();
     assert!(
         set.starts_with("calls=2,usec=") && set.ends_with(",rejected_calls=0,failed_calls=0"),
@@ -233,13 +126,13 @@ fn info_commandstats_errorstats_keyspace() {
     );
     // Subcommands under their full name; CONFIG RESETSTAT clears.
     c.call(&["CLIENT", "ID"]);
-    let text = info(&mut c, &["commandstats"]);
+    let text = c.info(&["commandstats"]);
     assert!(field(&text, "cmdstat_client|id")
         .unwrap()
         .starts_with("calls=1,"));
     assert_eq!(c.call(&["CONFIG", "RESETSTAT"]), ok());
     // The RESETSTAT call itself is counted after the reset, as in Valkey.
-    let text = info(&mut c, &["commandstats", "errorstats"]);
+    let text = c.info(&["commandstats", "errorstats"]);
     assert!(text.starts_with("# Commandstats\r\ncmdstat_config|resetstat:calls=1,"));
     assert!(text.ends_with(",rejected_calls=0,failed_calls=0\r\n\r\n# Errorstats\r\n"));
 }
@@ -268,7 +161,7 @@ fn instantaneous_ops_per_sec_is_sampled() {
     while start.elapsed() < Duration::from_millis(1200) {
         c.call(&["PING"]);
     }
-    let text = info(&mut c, &["stats"]);
+    let text = c.info(&["stats"]);
     let ops: u64 = field(&text, "instantaneous_ops_per_sec")
         .unwrap()
         .parse()
@@ -553,8 +446,7 @@ fn debug_protocol_resp2_and_resp3_bytes() {
     raw.send(&encode(&[b"DEBUG", b"PROTOCOL", b"nope"]));
     raw.expect(b"-ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false\r\n");
     let mut c = Client::new(&s);
-    assert!(matches!(c.call(&["HELLO", "3"]), V::Map(_)));
-    let mut raw3 = c.w.try_clone().unwrap();
+    c.hello3();
     let cases3: &[(&[u8], &[u8])] = &[
         (b"double", b",3.141\r\n"),
         (b"bignum", b"(1234567999999999999999999999999999999\r\n"),
@@ -567,10 +459,8 @@ fn debug_protocol_resp2_and_resp3_bytes() {
         (b"verbatim", b"=29\r\ntxt:This is a verbatim\nstring\r\n"),
     ];
     for (ty, expected) in cases3 {
-        raw3.write_all(&encode(&[b"DEBUG", b"PROTOCOL", ty]))
-            .unwrap();
-        let mut got = vec![0u8; expected.len()];
-        c.r.read_exact(&mut got).unwrap();
+        c.send_raw(&[b"DEBUG", b"PROTOCOL", ty]);
+        let got = c.read_bytes(expected.len());
         assert_eq!(
             String::from_utf8_lossy(&got),
             String::from_utf8_lossy(expected)
@@ -680,10 +570,7 @@ fn shutdown_ends_the_process() {
     c.send(&["SHUTDOWN", "NOSAVE"]);
     // No reply: the connection closes with the server.
     assert_eq!(c.line(), "");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while s.is_alive() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    s.wait_exit(Duration::from_secs(5));
     assert!(!s.is_alive());
 }
 
@@ -728,7 +615,7 @@ fn requirepass_noauth_flow() {
     };
     assert_eq!(hello[2], (V::Bulk(b"proto".to_vec()), V::Int(3)));
     assert_eq!(d.call(&["CLIENT", "GETNAME"]), V::Bulk(b"myconn".to_vec()));
-    let text = info(&mut d, &["stats"]);
+    let text = d.info(&["stats"]);
     assert_eq!(field(&text, "acl_access_denied_auth").as_deref(), Some("2"));
     // RESET drops the authentication.
     assert_eq!(d.call(&["RESET"]), V::Simple("RESET".into()));
@@ -766,7 +653,7 @@ fn protected_mode_denies_remote_clients() {
         "{got}"
     );
     let mut c = Client::new(&s);
-    let text = info(&mut c, &["stats"]);
+    let text = c.info(&["stats"]);
     assert_eq!(field(&text, "rejected_connections").as_deref(), Some("1"));
     // With protection off the same peer is served.
     assert_eq!(c.call(&["CONFIG", "SET", "protected-mode", "no"]), ok());
@@ -789,7 +676,7 @@ fn maxclients_error() {
     assert_eq!(b.call(&["PING"]), V::Simple("PONG".into()));
     let mut c = Client::new(&s);
     assert_eq!(c.read(), err("ERR max number of clients reached"));
-    let text = info(&mut a, &["stats"]);
+    let text = a.info(&["stats"]);
     assert_eq!(field(&text, "rejected_connections").as_deref(), Some("1"));
 }
 

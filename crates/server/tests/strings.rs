@@ -4,94 +4,14 @@
 //! from its source.
 
 mod common;
-use common::{encode, TestServer};
+use common::{info_num, unix_ms, Client, TestServer};
 use std::cell::RefCell;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// A raw connection that reads whole RESP replies (of any type, nested),
-/// returning their exact bytes.
-struct Conn {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
-
-impl Conn {
-    fn new(s: &TestServer) -> Conn {
-        let raw = s.raw();
-        let w = raw.0.try_clone().expect("clone socket");
-        Conn {
-            r: BufReader::new(raw.0),
-            w,
-        }
-    }
-
-    /// Sends one command and returns its reply bytes.
-    fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        self.w.write_all(&encode(args)).expect("write");
-        let mut out = Vec::new();
-        self.read_reply(&mut out);
-        out
-    }
-
-    /// Runs a command given as space-separated words.
-    fn cmd(&mut self, line: &str) -> Vec<u8> {
-        let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-        self.call(&words)
-    }
-
-    fn read_line(&mut self, out: &mut Vec<u8>) -> Vec<u8> {
-        let mut line = Vec::new();
-        self.r.read_until(b'\n', &mut line).expect("read");
-        assert!(line.ends_with(b"\r\n"), "truncated reply {line:?}");
-        out.extend_from_slice(&line);
-        line.truncate(line.len() - 2);
-        line
-    }
-
-    fn read_reply(&mut self, out: &mut Vec<u8>) {
-        let line = self.read_line(out);
-        let n = || -> i64 {
-            std::str::from_utf8(&line[1..])
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .expect("length")
-        };
-        match line[0] {
-            b'$' | b'=' | b'!' => {
-                let n = n();
-                if n >= 0 {
-                    let mut buf = vec![0u8; n as usize + 2];
-                    self.r.read_exact(&mut buf).expect("read bulk");
-                    out.extend_from_slice(&buf);
-                }
-            }
-            b'*' | b'~' | b'>' => {
-                for _ in 0..n().max(0) {
-                    self.read_reply(out);
-                }
-            }
-            b'%' | b'|' => {
-                for _ in 0..2 * n().max(0) {
-                    self.read_reply(out);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Whether the server knows a command (others may not have landed yet).
-    fn has_command(&mut self, name: &str) -> bool {
-        let r = self.call(&[b"COMMAND", b"INFO", name.as_bytes()]);
-        r.starts_with(b"*1\r\n*") && !r.starts_with(b"*1\r\n*-1")
-    }
-}
+use std::time::Duration;
 
 /// Asserts the reply of `line` (space-separated words) is exactly `expected`.
 #[track_caller]
-fn t(c: &mut Conn, line: &str, expected: &str) {
-    let got = c.cmd(line);
+fn t(c: &mut Client, line: &str, expected: &str) {
+    let got = c.cmd_raw(line);
     assert_eq!(
         String::from_utf8_lossy(&got),
         expected,
@@ -101,8 +21,8 @@ fn t(c: &mut Conn, line: &str, expected: &str) {
 
 /// Like [`t`] for binary arguments and replies.
 #[track_caller]
-fn tb(c: &mut Conn, args: &[&[u8]], expected: &[u8]) {
-    let got = c.call(args);
+fn tb(c: &mut Client, args: &[&[u8]], expected: &[u8]) {
+    let got = c.call_raw(args);
     assert_eq!(
         got,
         expected,
@@ -125,32 +45,25 @@ fn int(n: i64) -> String {
     format!(":{n}\r\n")
 }
 
-fn pttl(c: &mut Conn, key: &str) -> i64 {
-    let r = c.cmd(&format!("PTTL {key}"));
+fn pttl(c: &mut Client, key: &str) -> i64 {
+    let r = c.cmd_raw(&format!("PTTL {key}"));
     std::str::from_utf8(&r[1..r.len() - 2])
         .unwrap()
         .parse()
         .unwrap()
 }
 
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 /// Makes `key` hold a non-string value with whichever collection command
 /// the server has. False if it has none yet.
-fn make_non_string(c: &mut Conn, key: &str) -> bool {
-    c.cmd(&format!("DEL {key}"));
+fn make_non_string(c: &mut Client, key: &str) -> bool {
+    c.cmd_raw(&format!("DEL {key}"));
     for line in [
         format!("LPUSH {key} a"),
         format!("SADD {key} a"),
         format!("HSET {key} a b"),
         format!("ZADD {key} 1 a"),
     ] {
-        if c.cmd(&line).starts_with(b":") {
+        if c.cmd_raw(&line).starts_with(b":") {
             return true;
         }
     }
@@ -169,7 +82,7 @@ const BF_TYPE: &str = "-ERR Invalid bitfield type. Use something like i16 u8. No
 #[test]
 fn set_get_binary_safe_and_big() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "SET x foobar", "+OK\r\n");
     t(&mut c, "GET x", "$6\r\nfoobar\r\n");
     tb(&mut c, &[b"SET", b"x", b""], b"+OK\r\n");
@@ -204,7 +117,7 @@ fn set_get_binary_safe_and_big() {
 #[test]
 fn set_nx_xx_get_options() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "SET foo bar non-existing-option", SYNTAX);
     t(&mut c, "SET foo 1 nx", "+OK\r\n");
     t(&mut c, "SET foo 2 nx", "$-1\r\n");
@@ -259,7 +172,7 @@ fn set_nx_xx_get_options() {
 #[test]
 fn set_expire_options_and_ttl_rules() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "SET foo bar ex 10", "+OK\r\n");
     assert!((9_000..=10_000).contains(&pttl(&mut c, "foo")));
     t(&mut c, "SET foo bar px 10000", "+OK\r\n");
@@ -358,7 +271,7 @@ fn set_expire_options_and_ttl_rules() {
 #[test]
 fn in_place_changes_keep_the_ttl_and_replacements_drop_it() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     let keeps = [
         "APPEND k zz",
         "SETRANGE k 1 zz",
@@ -374,7 +287,7 @@ fn in_place_changes_keep_the_ttl_and_replacements_drop_it() {
     ];
     for cmd in keeps {
         t(&mut c, "SET k 10 EX 100", "+OK\r\n");
-        c.cmd(cmd);
+        c.cmd_raw(cmd);
         let ttl = pttl(&mut c, "k");
         assert!(
             (99_000..=100_000).contains(&ttl),
@@ -390,7 +303,7 @@ fn in_place_changes_keep_the_ttl_and_replacements_drop_it() {
     ];
     for cmd in drops {
         t(&mut c, "SET k 10 EX 100", "+OK\r\n");
-        c.cmd(cmd);
+        c.cmd_raw(cmd);
         t(&mut c, "PTTL k", ":-1\r\n");
     }
 }
@@ -398,7 +311,7 @@ fn in_place_changes_keep_the_ttl_and_replacements_drop_it() {
 #[test]
 fn getex_options() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "SET foo bar", "+OK\r\n");
     t(&mut c, "GETEX foo ex 10", "$3\r\nbar\r\n");
     assert!((9_000..=10_000).contains(&pttl(&mut c, "foo")));
@@ -465,7 +378,7 @@ fn getex_options() {
 #[test]
 fn mget_mset_msetnx() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "SET foo BAR", "+OK\r\n");
     t(&mut c, "SET bar FOO", "+OK\r\n");
     t(&mut c, "MGET foo bar", "*2\r\n$3\r\nBAR\r\n$3\r\nFOO\r\n");
@@ -523,7 +436,7 @@ fn mget_mset_msetnx() {
 #[test]
 fn strlen_and_append() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "STRLEN notakey", ":0\r\n");
     t(&mut c, "SET myinteger -555", "+OK\r\n");
     t(&mut c, "STRLEN myinteger", ":4\r\n");
@@ -540,7 +453,7 @@ fn strlen_and_append() {
     t(&mut c, "INCR n", ":13\r\n");
     // Many small appends (amortised growth).
     for i in 0..1000 {
-        c.cmd(&format!("APPEND many {}", i % 10));
+        c.cmd_raw(&format!("APPEND many {}", i % 10));
     }
     t(&mut c, "STRLEN many", ":1000\r\n");
     if make_non_string(&mut c, "coll") {
@@ -558,7 +471,7 @@ fn strlen_and_append() {
 #[test]
 fn incr_decr_family() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "INCR novar", ":1\r\n");
     t(&mut c, "GET novar", "$1\r\n1\r\n");
     t(&mut c, "INCR novar", ":2\r\n");
@@ -638,7 +551,7 @@ fn incr_decr_family() {
 #[test]
 fn incrbyfloat() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "INCRBYFLOAT novar 1", "$1\r\n1\r\n");
     t(&mut c, "GET novar", "$1\r\n1\r\n");
     t(&mut c, "INCRBYFLOAT novar 0.25", "$4\r\n1.25\r\n");
@@ -688,7 +601,7 @@ fn incrbyfloat() {
     t(&mut c, "INCRBYFLOAT foo 1", NOT_FLOAT);
     // No negative zero.
     t(&mut c, "DEL foo", ":1\r\n");
-    c.cmd("INCRBYFLOAT foo 0.024390243902439025");
+    c.cmd_raw("INCRBYFLOAT foo 0.024390243902439025");
     t(
         &mut c,
         "INCRBYFLOAT foo -0.024390243902439025",
@@ -715,7 +628,7 @@ fn incrbyfloat() {
 #[test]
 fn getrange_and_substr() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "GETRANGE mykey 0 -1", "$0\r\n\r\n");
     tb(&mut c, &[b"SET", b"mykey", b"Hello World"], b"+OK\r\n");
     for (a, b, want) in [
@@ -818,7 +731,7 @@ fn model_getrange(v: &[u8], a: i64, b: i64) -> Vec<u8> {
 #[test]
 fn setrange() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "SETRANGE mykey 0 foo", ":3\r\n");
     t(&mut c, "GET mykey", "$3\r\nfoo\r\n");
     t(&mut c, "DEL mykey", ":1\r\n");
@@ -884,13 +797,13 @@ fn setrange() {
 #[test]
 fn object_encodings_when_available() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     if !c.has_command("object") {
         eprintln!("OBJECT not available yet: encoding checks skipped");
         return;
     }
-    let enc = |c: &mut Conn, k: &str| -> String {
-        let r = c.cmd(&format!("OBJECT ENCODING {k}"));
+    let enc = |c: &mut Client, k: &str| -> String {
+        let r = c.cmd_raw(&format!("OBJECT ENCODING {k}"));
         String::from_utf8_lossy(&r).into_owned()
     };
     t(&mut c, "SET mykey 1234", "+OK\r\n");
@@ -940,7 +853,7 @@ fn lcs_idx_reply(matches: &[Match], len: i64, with_len: bool, map: &str) -> Stri
 #[test]
 fn lcs() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(
         &mut c,
         &format!("MSET virus1 {RNA1} virus2 {RNA2}"),
@@ -1026,7 +939,7 @@ fn lcs() {
 #[test]
 fn setbit_getbit() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "SETBIT mykey 1 1", ":0\r\n");
     tb(&mut c, &[b"GET", b"mykey"], &bulk(&[0b0100_0000]));
     t(&mut c, "SET mykey @", "+OK\r\n");
@@ -1095,7 +1008,7 @@ fn ones(v: &[u8]) -> i64 {
 #[test]
 fn bitcount() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "BITCOUNT no-key", ":0\r\n");
     t(&mut c, "BITCOUNT no-key 0 1000 bit", ":0\r\n");
     t(&mut c, "SET str xxxx", "+OK\r\n");
@@ -1187,8 +1100,8 @@ fn bitcount() {
 #[test]
 fn bitpos() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
-    let p = |c: &mut Conn, args: &str, key_val: &[u8], want: i64| {
+    let mut c = Client::new(&s);
+    let p = |c: &mut Client, args: &str, key_val: &[u8], want: i64| {
         tb(c, &[b"SET", b"str", key_val], b"+OK\r\n");
         t(c, &format!("BITPOS str {args}"), &int(want));
     };
@@ -1301,7 +1214,7 @@ fn bitpos() {
 #[test]
 fn bitpos_and_bitcount_against_a_model() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     // Valkey's "BITPOS/BITCOUNT fuzzy testing using SETBIT": one bit
     // different from all others, every position and range kind.
     let max = 80i64;
@@ -1338,7 +1251,7 @@ fn bitpos_and_bitcount_against_a_model() {
 #[test]
 fn bitop() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "SET s ", "+OK\r\n");
     tb(&mut c, &[b"SET", b"s", b""], b"+OK\r\n");
     t(&mut c, "BITOP not dest s", ":0\r\n");
@@ -1463,7 +1376,7 @@ fn bitop() {
 #[test]
 fn bitfield() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     t(&mut c, "BITFIELD bits set i8 0 -100", "*1\r\n:0\r\n");
     t(&mut c, "BITFIELD bits set i8 0 101", "*1\r\n:-100\r\n");
     t(&mut c, "BITFIELD bits get i8 0", "*1\r\n:101\r\n");
@@ -1697,7 +1610,7 @@ fn bitfield() {
 #[test]
 fn bitfield_overflow_fuzzing_like_valkey() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
+    let mut c = Client::new(&s);
     let mut seed = 0x0123_4567_89ab_cdefu64;
     let mut rnd = |n: u128| {
         seed ^= seed << 13;
@@ -1719,9 +1632,9 @@ fn bitfield_overflow_fuzzing_like_valkey() {
         let value = clamp(min * 2 + rnd((range * 2) as u128) as i128);
         let incr = clamp(min * 2 + rnd((range * 2) as u128) as i128);
         let overflow = value > max || value < min || value + incr > max || value + incr < min;
-        c.cmd("DEL bits");
-        let r1 = c.cmd(&format!("BITFIELD bits OVERFLOW FAIL SET {ty} 0 {value}"));
-        let r2 = c.cmd(&format!("BITFIELD bits OVERFLOW FAIL INCRBY {ty} 0 {incr}"));
+        c.cmd_raw("DEL bits");
+        let r1 = c.cmd_raw(&format!("BITFIELD bits OVERFLOW FAIL SET {ty} 0 {value}"));
+        let r2 = c.cmd_raw(&format!("BITFIELD bits OVERFLOW FAIL INCRBY {ty} 0 {incr}"));
         let failed = |r: &[u8]| r == b"*1\r\n$-1\r\n";
         if overflow {
             assert!(
@@ -1735,9 +1648,9 @@ fn bitfield_overflow_fuzzing_like_valkey() {
             );
         }
         // WRAP arithmetic.
-        c.cmd("DEL bits");
-        c.cmd(&format!("BITFIELD bits OVERFLOW WRAP SET {ty} 0 {value}"));
-        c.cmd(&format!("BITFIELD bits OVERFLOW WRAP INCRBY {ty} 0 {incr}"));
+        c.cmd_raw("DEL bits");
+        c.cmd_raw(&format!("BITFIELD bits OVERFLOW WRAP SET {ty} 0 {value}"));
+        c.cmd_raw(&format!("BITFIELD bits OVERFLOW WRAP INCRBY {ty} 0 {incr}"));
         let mut want = (value + incr - min).rem_euclid(range) + min;
         if !signed {
             want = (value + incr).rem_euclid(range);
@@ -1753,20 +1666,16 @@ fn bitfield_overflow_fuzzing_like_valkey() {
 #[test]
 fn dirty_counter_and_keyspace_stats_via_info() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
-    let info = |c: &mut Conn, field: &str| -> Option<i64> {
-        let r = c.cmd("INFO all");
-        let text = String::from_utf8_lossy(&r).into_owned();
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")))
-            .and_then(|v| v.trim().parse().ok())
+    let mut c = Client::new(&s);
+    let info = |c: &mut Client, field: &str| -> Option<i64> {
+        info_num(&String::from_utf8_lossy(&c.cmd_raw("INFO all")), field)
     };
     if let Some(d0) = info(&mut c, "rdb_changes_since_last_save") {
-        c.cmd("SETBIT foo 0 0");
-        c.cmd("BITFIELD foo2 SET i5 0 0");
+        c.cmd_raw("SETBIT foo 0 0");
+        c.cmd_raw("BITFIELD foo2 SET i5 0 0");
         assert_eq!(info(&mut c, "rdb_changes_since_last_save"), Some(d0 + 2));
-        c.cmd("SETBIT foo 0 0");
-        c.cmd("BITFIELD foo2 SET i5 0 0");
+        c.cmd_raw("SETBIT foo 0 0");
+        c.cmd_raw("BITFIELD foo2 SET i5 0 0");
         assert_eq!(info(&mut c, "rdb_changes_since_last_save"), Some(d0 + 2));
         for cmd in [
             "SETBIT foo 0 1",
@@ -1778,14 +1687,14 @@ fn dirty_counter_and_keyspace_stats_via_info() {
             "BITFIELD foo2 SET i5 0 0",
             "BITFIELD foo2 SET i5 0 0",
         ] {
-            c.cmd(cmd);
+            c.cmd_raw(cmd);
         }
         assert_eq!(info(&mut c, "rdb_changes_since_last_save"), Some(d0 + 6));
-        c.cmd("BITFIELD foo3 INCRBY i5 0 1");
-        c.cmd("BITFIELD foo3 INCRBY i5 0 1");
+        c.cmd_raw("BITFIELD foo3 INCRBY i5 0 1");
+        c.cmd_raw("BITFIELD foo3 INCRBY i5 0 1");
         assert_eq!(info(&mut c, "rdb_changes_since_last_save"), Some(d0 + 8));
-        c.cmd("SETBIT foo 90 0");
-        c.cmd("BITFIELD foo2 SET i5 90 0");
+        c.cmd_raw("SETBIT foo 90 0");
+        c.cmd_raw("BITFIELD foo2 SET i5 90 0");
         assert_eq!(info(&mut c, "rdb_changes_since_last_save"), Some(d0 + 10));
     } else {
         eprintln!("INFO has no rdb_changes_since_last_save yet: dirty checks skipped");
@@ -1794,14 +1703,14 @@ fn dirty_counter_and_keyspace_stats_via_info() {
         info(&mut c, "keyspace_hits"),
         info(&mut c, "keyspace_misses"),
     ) {
-        c.cmd("SET a 1");
-        c.cmd("GET a");
-        c.cmd("GET nokey");
-        c.cmd("MGET a nokey a");
-        c.cmd("SETRANGE a 0 x");
-        c.cmd("INCRBYFLOAT zz 1");
-        c.cmd("BITCOUNT a");
-        c.cmd("BITOP OR d a nokey");
+        c.cmd_raw("SET a 1");
+        c.cmd_raw("GET a");
+        c.cmd_raw("GET nokey");
+        c.cmd_raw("MGET a nokey a");
+        c.cmd_raw("SETRANGE a 0 x");
+        c.cmd_raw("INCRBYFLOAT zz 1");
+        c.cmd_raw("BITCOUNT a");
+        c.cmd_raw("BITOP OR d a nokey");
         assert_eq!(info(&mut c, "keyspace_hits"), Some(h0 + 5));
         assert_eq!(info(&mut c, "keyspace_misses"), Some(m0 + 3));
     } else {
@@ -1812,8 +1721,8 @@ fn dirty_counter_and_keyspace_stats_via_info() {
 #[test]
 fn resp3_replies() {
     let s = TestServer::start();
-    let mut c = Conn::new(&s);
-    let hello = c.cmd("HELLO 3");
+    let mut c = Client::new(&s);
+    let hello = c.cmd_raw("HELLO 3");
     if !hello.starts_with(b"%") {
         eprintln!("HELLO 3 not available yet: RESP3 checks skipped");
         return;
@@ -1892,7 +1801,7 @@ struct Model {
     exists: bool,
 }
 
-fn apply_op(c: &mut Conn, m: &mut Model, op: &Op) -> Result<(), String> {
+fn apply_op(c: &mut Client, m: &mut Model, op: &Op) -> Result<(), String> {
     let key: &[u8] = b"prop";
     if creates_key(op) {
         m.exists = true;
@@ -2019,7 +1928,7 @@ fn apply_op(c: &mut Conn, m: &mut Model, op: &Op) -> Result<(), String> {
         ),
     };
     let argv: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-    let got = c.call(&argv);
+    let got = c.call_raw(&argv);
     if got == want {
         Ok(())
     } else {
@@ -2035,7 +1944,7 @@ fn apply_op(c: &mut Conn, m: &mut Model, op: &Op) -> Result<(), String> {
 fn string_ops_match_a_vec_model() {
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
     let s = TestServer::start();
-    let conn = RefCell::new(Conn::new(&s));
+    let conn = RefCell::new(Client::new(&s));
     let mut runner = TestRunner::new(Config {
         cases: 150,
         failure_persistence: None,
@@ -2044,7 +1953,7 @@ fn string_ops_match_a_vec_model() {
     let strategy = proptest::collection::vec(op_strategy(), 1..40);
     let result = runner.run(&strategy, |ops| {
         let mut c = conn.borrow_mut();
-        c.cmd("DEL prop");
+        c.cmd_raw("DEL prop");
         let mut model = Model {
             v: Vec::new(),
             exists: false,
@@ -2052,7 +1961,7 @@ fn string_ops_match_a_vec_model() {
         for op in &ops {
             apply_op(&mut c, &mut model, op).map_err(TestCaseError::fail)?;
         }
-        let got = c.cmd("GET prop");
+        let got = c.cmd_raw("GET prop");
         let want = if model.exists {
             bulk(&model.v)
         } else {

@@ -6,92 +6,14 @@
 //! flush).
 
 mod common;
-use common::{encode, TestServer};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use common::{bulk, encode, err, int, ok, wait_until, Client, TestServer, V};
 use std::time::Duration;
 
-// ---- a small RESP client that keeps every reply's exact type and text -------
-
-#[derive(Debug, Clone, PartialEq)]
-enum V {
-    Simple(String),
-    Err(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    /// RESP2 `$-1`.
-    Nil,
-    /// RESP2 `*-1`.
-    NilArray,
-    /// RESP3 `_`.
-    Null,
-    Arr(Vec<V>),
-    Map(Vec<(V, V)>),
-    Other(String),
-}
-
-struct Client {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
-
-impl Client {
-    fn new(s: &TestServer) -> Client {
-        let w = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
-        w.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        let r = BufReader::new(w.try_clone().expect("clone"));
-        Client { r, w }
-    }
-
-    fn call(&mut self, args: &[&str]) -> V {
-        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        self.w.write_all(&encode(&a)).expect("write");
-        self.read()
-    }
-
-    fn read(&mut self) -> V {
-        let mut line = String::new();
-        self.r.read_line(&mut line).expect("read");
-        let line = line.trim_end_matches("\r\n");
-        let (t, rest) = line.split_at(1);
-        let n = || rest.parse::<i64>().expect("length");
-        match t {
-            "+" => V::Simple(rest.to_string()),
-            "-" => V::Err(rest.to_string()),
-            ":" => V::Int(n()),
-            "_" => V::Null,
-            "$" if n() < 0 => V::Nil,
-            "$" => {
-                let mut b = vec![0u8; n() as usize + 2];
-                self.r.read_exact(&mut b).expect("bulk");
-                b.truncate(b.len() - 2);
-                V::Bulk(b)
-            }
-            "*" if n() < 0 => V::NilArray,
-            "*" => V::Arr((0..n()).map(|_| self.read()).collect()),
-            "%" => V::Map((0..n()).map(|_| (self.read(), self.read())).collect()),
-            _ => V::Other(line.to_string()),
-        }
-    }
-}
-
-fn ok() -> V {
-    V::Simple("OK".into())
-}
 fn queued() -> V {
     V::Simple("QUEUED".into())
 }
 fn pong() -> V {
     V::Simple("PONG".into())
-}
-fn int(n: i64) -> V {
-    V::Int(n)
-}
-fn bulk(s: &str) -> V {
-    V::Bulk(s.as_bytes().to_vec())
-}
-fn err(s: &str) -> V {
-    V::Err(s.to_string())
 }
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
@@ -126,7 +48,7 @@ fn multi_exec_basics_resp2_and_resp3() {
     raw.send(&encode(&[b"EXEC"]));
     raw.expect(b"+OK\r\n*0\r\n");
     let mut c3 = Client::new(&s);
-    assert!(matches!(c3.call(&["HELLO", "3"]), V::Map(_)));
+    c3.hello3();
     assert_eq!(c3.call(&["MULTI"]), ok());
     assert_eq!(c3.call(&["GET", "nokey"]), queued());
     assert_eq!(c3.call(&["EXEC"]), V::Arr(vec![V::Null]));
@@ -282,7 +204,7 @@ fn watch_basics() {
 fn watch_failure_in_resp3_is_null() {
     let s = TestServer::start();
     let mut c = Client::new(&s);
-    assert!(matches!(c.call(&["HELLO", "3"]), V::Map(_)));
+    c.hello3();
     c.call(&["WATCH", "x"]);
     c.call(&["SET", "x", "1"]);
     assert_eq!(exec_ping(&mut c), V::Null);
@@ -498,9 +420,9 @@ fn watched_key_that_expires_fails_exec_like_valkey_8() {
     c.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
     c.call(&["SET", "x", "foo", "PX", "100"]);
     c.call(&["WATCH", "x"]);
-    while c.call(&["DBSIZE"]) != int(0) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(5), "x did not actively expire", || {
+        c.call(&["DBSIZE"]) == int(0)
+    });
     assert_eq!(exec_ping(&mut c), V::NilArray);
     // A stale key flushed away is no change for a client that watched it
     // stale.

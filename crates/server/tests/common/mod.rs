@@ -1,13 +1,16 @@
 //! Test harness: starts the real `ferrokey-server` binary on a free loopback
-//! port in its own temporary directory, and stops it on drop.
+//! port in its own temporary directory, and stops it on drop. Also the one
+//! raw RESP client the integration tests share ([`Client`], replies as [`V`]
+//! or as exact bytes) and helpers to read INFO fields.
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::str::FromStr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub struct TestServer {
     child: Child,
@@ -178,4 +181,308 @@ pub fn encode(args: &[&[u8]]) -> Vec<u8> {
         v.extend_from_slice(b"\r\n");
     }
     v
+}
+
+// ---- a raw RESP client that keeps every reply's exact type -----------------
+
+/// One reply, decoded without losing its RESP2 / RESP3 type, so tests can
+/// tell `$-1` from `*-1` from `_`, or a bulk from a verbatim string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum V {
+    Simple(String),
+    Err(String),
+    Int(i64),
+    Bulk(Vec<u8>),
+    /// RESP2 `$-1`.
+    Nil,
+    /// RESP2 `*-1`.
+    NilArray,
+    /// RESP3 `_`.
+    Null,
+    /// `*`, and RESP3 `>` pushes (no test needs to tell them apart).
+    Arr(Vec<V>),
+    Map(Vec<(V, V)>),
+    Set(Vec<V>),
+    /// RESP3 `=`: the format (`txt`, `mkd`) and the text.
+    Verbatim(String, String),
+    /// Any other type (double, boolean, big number...): its whole line.
+    Other(String),
+}
+
+impl V {
+    /// The text of a bulk, verbatim, simple or error reply.
+    pub fn text(&self) -> String {
+        match self {
+            V::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+            V::Verbatim(_, t) | V::Simple(t) | V::Err(t) => t.clone(),
+            other => panic!("not text: {other:?}"),
+        }
+    }
+}
+
+pub fn ok() -> V {
+    V::Simple("OK".into())
+}
+pub fn err(s: &str) -> V {
+    V::Err(s.to_string())
+}
+pub fn int(n: i64) -> V {
+    V::Int(n)
+}
+pub fn bulk(s: &str) -> V {
+    V::Bulk(s.as_bytes().to_vec())
+}
+pub fn as_int(v: V) -> i64 {
+    match v {
+        V::Int(n) => n,
+        other => panic!("not an integer: {other:?}"),
+    }
+}
+
+/// A plain TCP connection speaking RESP by hand, so every reply is seen as
+/// the server sent it: decoded into a [`V`] (`call`, `read`) or as its exact
+/// bytes (`call_raw`, `cmd_raw`, `read_raw`).
+pub struct Client {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Client {
+    pub fn new(s: &TestServer) -> Client {
+        let w = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+        w.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let r = BufReader::new(w.try_clone().expect("clone"));
+        Client { r, w }
+    }
+
+    /// Sends one command without reading its reply (pipelining).
+    pub fn send(&mut self, args: &[&str]) {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.send_raw(&a);
+    }
+
+    /// Like [`Client::send`] for binary arguments.
+    pub fn send_raw(&mut self, args: &[&[u8]]) {
+        self.w.write_all(&encode(args)).expect("write");
+    }
+
+    pub fn call(&mut self, args: &[&str]) -> V {
+        self.send(args);
+        self.read()
+    }
+
+    /// One raw line as received, CRLF included; empty once the server
+    /// closed the connection.
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.r.read_line(&mut line).expect("read");
+        line
+    }
+
+    /// The header line of the next reply, CRLF included. Panics when the
+    /// connection is closed or the line is cut short, so a missing reply
+    /// fails the test where it happens.
+    fn header(&mut self) -> Vec<u8> {
+        let mut line = Vec::new();
+        self.r.read_until(b'\n', &mut line).expect("read");
+        assert!(!line.is_empty(), "connection closed");
+        assert!(line.ends_with(b"\r\n"), "truncated reply {line:?}");
+        line
+    }
+
+    /// The `n` bytes of a bulk payload and its CRLF.
+    fn payload(&mut self, n: usize) -> Vec<u8> {
+        let mut b = vec![0u8; n + 2];
+        self.r.read_exact(&mut b).expect("bulk");
+        assert!(b.ends_with(b"\r\n"), "bulk not ended by CRLF");
+        b
+    }
+
+    /// Reads and decodes the next reply.
+    pub fn read(&mut self) -> V {
+        let head = self.header();
+        let line = std::str::from_utf8(&head[..head.len() - 2]).expect("reply line is UTF-8");
+        let (t, rest) = line.split_at(1);
+        let n = || rest.parse::<i64>().expect("length");
+        match t {
+            "+" => V::Simple(rest.to_string()),
+            "-" => V::Err(rest.to_string()),
+            ":" => V::Int(n()),
+            "_" => V::Null,
+            "$" if n() < 0 => V::Nil,
+            "$" | "=" => {
+                let mut b = self.payload(n() as usize);
+                b.truncate(b.len() - 2);
+                if t == "=" {
+                    let s = String::from_utf8_lossy(&b).into_owned();
+                    V::Verbatim(s[..3].to_string(), s[4..].to_string())
+                } else {
+                    V::Bulk(b)
+                }
+            }
+            "*" if n() < 0 => V::NilArray,
+            "*" | ">" => V::Arr((0..n()).map(|_| self.read()).collect()),
+            "~" => V::Set((0..n()).map(|_| self.read()).collect()),
+            "%" => V::Map((0..n()).map(|_| (self.read(), self.read())).collect()),
+            _ => V::Other(line.to_string()),
+        }
+    }
+
+    /// Sends one command and returns its reply's exact bytes.
+    pub fn call_raw(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.send_raw(args);
+        self.read_raw()
+    }
+
+    /// Runs a command given as space-separated words; its reply's bytes.
+    pub fn cmd_raw(&mut self, line: &str) -> Vec<u8> {
+        let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        self.call_raw(&words)
+    }
+
+    /// Exactly the next `n` bytes, whatever they are.
+    pub fn read_bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut b = vec![0u8; n];
+        self.r.read_exact(&mut b).expect("read");
+        b
+    }
+
+    /// The exact bytes of the next whole reply, of any type, nested.
+    pub fn read_raw(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.read_raw_into(&mut out);
+        out
+    }
+
+    fn read_raw_into(&mut self, out: &mut Vec<u8>) {
+        let head = self.header();
+        out.extend_from_slice(&head);
+        let n = || -> i64 {
+            std::str::from_utf8(&head[1..head.len() - 2])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .expect("length")
+        };
+        match head[0] {
+            b'$' | b'=' | b'!' => {
+                let n = n();
+                if n >= 0 {
+                    let body = self.payload(n as usize);
+                    out.extend_from_slice(&body);
+                }
+            }
+            b'*' | b'~' | b'>' => {
+                for _ in 0..n().max(0) {
+                    self.read_raw_into(out);
+                }
+            }
+            b'%' | b'|' => {
+                for _ in 0..2 * n().max(0) {
+                    self.read_raw_into(out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Switches to RESP3.
+    pub fn hello3(&mut self) {
+        assert!(matches!(self.call(&["HELLO", "3"]), V::Map(_)));
+    }
+
+    /// Whether the server knows a command (others may not have landed yet).
+    pub fn has_command(&mut self, name: &str) -> bool {
+        let r = self.call_raw(&[b"COMMAND", b"INFO", name.as_bytes()]);
+        r.starts_with(b"*1\r\n*") && !r.starts_with(b"*1\r\n*-1")
+    }
+
+    /// The text of `INFO sections...`.
+    pub fn info(&mut self, sections: &[&str]) -> String {
+        let mut args = vec!["INFO"];
+        args.extend_from_slice(sections);
+        self.call(&args).text()
+    }
+
+    /// A numeric field of `INFO section`; panics when it is missing.
+    pub fn info_int(&mut self, section: &str, field: &str) -> i64 {
+        let V::Bulk(text) = self.call(&["INFO", section]) else {
+            panic!("INFO {section} is not a bulk string")
+        };
+        info_num(&String::from_utf8_lossy(&text), field)
+            .unwrap_or_else(|| panic!("no {field} in INFO"))
+    }
+
+    /// True if nothing arrives within `ms` (the connection stays open).
+    pub fn silent_for(&mut self, ms: u64) -> bool {
+        self.w
+            .set_read_timeout(Some(Duration::from_millis(ms)))
+            .ok();
+        let mut buf = [0u8; 1];
+        let silent = match self.r.read(&mut buf) {
+            Err(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            Ok(_) => false,
+        };
+        self.w.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        silent
+    }
+
+    /// True once the server closed the connection.
+    pub fn closed(&mut self) -> bool {
+        let mut rest = Vec::new();
+        match self.r.read_to_end(&mut rest) {
+            Ok(_) => rest.is_empty(),
+            // A reset also means closed; a timeout means still open.
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    }
+}
+
+// ---- INFO fields, time, waiting ---------------------------------------------
+
+/// The value of `name:value` in an INFO text, as written.
+pub fn info_field(info: &str, name: &str) -> Option<String> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(str::to_string)
+}
+
+/// The value of `name:value` in an INFO text, parsed as a number.
+pub fn info_num<T: FromStr>(info: &str, name: &str) -> Option<T> {
+    info_field(info, name).and_then(|v| v.trim().parse().ok())
+}
+
+/// A numeric field of `INFO section`, through a `redis` crate connection;
+/// panics when it is missing.
+pub fn redis_info_u64(con: &mut redis::Connection, section: &str, field: &str) -> u64 {
+    let info: String = redis::cmd("INFO").arg(section).query(con).unwrap();
+    info_num(&info, field).unwrap_or_else(|| panic!("{field} in INFO {section}"))
+}
+
+/// `used_memory` of `INFO memory`, through a `redis` crate connection.
+pub fn used_memory(con: &mut redis::Connection) -> u64 {
+    redis_info_u64(con, "memory", "used_memory")
+}
+
+/// Milliseconds since the Unix epoch, as the server's clock sees them.
+pub fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+/// Polls `done` every 20 ms until it holds; panics with `what` once
+/// `timeout` passed.
+pub fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
