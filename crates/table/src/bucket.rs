@@ -104,11 +104,22 @@ impl Bucket {
     /// Bit `i` set when slot `i` holds an entry (never the link).
     #[inline]
     pub(crate) fn present_mask(&self) -> u8 {
+        #[cfg(target_arch = "x86_64")]
+        let m = sse2::non_null(self);
+        #[cfg(not(target_arch = "x86_64"))]
+        let m = self.non_null_portable();
+        m & self.entry_slots_mask()
+    }
+
+    /// Bit `i` set when slot `i` is not null (entries and the link).
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    #[inline]
+    pub(crate) fn non_null_portable(&self) -> u8 {
         let mut m = 0u8;
         for (i, s) in self.slots.iter().enumerate() {
             m |= u8::from(!s.is_null()) << i;
         }
-        m & self.entry_slots_mask()
+        m
     }
 
     #[cfg(test)]
@@ -125,13 +136,28 @@ impl Bucket {
     #[inline]
     pub(crate) fn match_tag(&self, tag: u8) -> u8 {
         #[cfg(target_arch = "x86_64")]
-        {
-            sse2::match_tag(self, tag)
-        }
+        let m = sse2::match_tag(self, tag);
         #[cfg(not(target_arch = "x86_64"))]
-        {
-            self.match_tag_portable(tag)
+        let m = self.tag_bytes_equal_portable(tag);
+        // Empty slots and the link have a zero top byte, so only tag 0 can
+        // "match" them: the presence check is needed for 1 lookup in 256.
+        if tag == 0 {
+            m & self.present_mask()
+        } else {
+            m
         }
+    }
+
+    /// Bit `i` set when the top byte of slot `i` equals `tag`, whatever the
+    /// slot holds.
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    #[inline]
+    fn tag_bytes_equal_portable(&self, tag: u8) -> u8 {
+        let mut m = 0u8;
+        for (i, s) in self.slots.iter().enumerate() {
+            m |= u8::from((s.addr() >> TAG_SHIFT) as u8 == tag) << i;
+        }
+        m
     }
 
     /// Scalar tag match, the reference the SIMD version is tested against.
@@ -189,26 +215,55 @@ mod sse2 {
     use super::Bucket;
     use core::arch::x86_64::*;
 
-    /// Compares the tag byte of all eight slots at once: four 16-byte compares
-    /// against the broadcast tag, keeping the top byte of each 8-byte slot.
+    /// Compares the tag byte of all eight slots at once: each 8-byte slot is
+    /// shifted right by 56 so its tag is alone in the low byte, the four
+    /// vectors are narrowed (32 -> 16 -> 8 bits, the values fit, so the
+    /// saturating packs are exact) to eight tag bytes, and one compare
+    /// against the broadcast tag gives the mask. Presence is not checked
+    /// here (see `Bucket::match_tag`).
     #[inline]
     pub(super) fn match_tag(b: &Bucket, tag: u8) -> u8 {
         // SAFETY: SSE2 is part of the x86-64 baseline, so the intrinsics are
         // always available. `Bucket` is 64 bytes and 64-byte aligned, so the
         // four aligned 16-byte loads stay inside it and are aligned.
-        let tags = unsafe {
+        unsafe {
             let p = b as *const Bucket as *const __m128i;
-            let t = _mm_set1_epi8(tag as i8);
-            let m0 = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(p), t)) as u32;
-            let m1 = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(p.add(1)), t)) as u32;
-            let m2 = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(p.add(2)), t)) as u32;
-            let m3 = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(p.add(3)), t)) as u32;
-            // Byte 7 and 15 of each 16-byte lane are the two slots' tag bytes.
-            let pick = |m: u32| ((m >> 7) & 1) | ((m >> 14) & 2);
-            (pick(m0) | pick(m1) << 2 | pick(m2) << 4 | pick(m3) << 6) as u8
-        };
-        // An empty slot has tag byte 0 and so "matches" tag 0: mask by presence.
-        tags & b.present_mask()
+            let t0 = _mm_srli_epi64::<56>(_mm_load_si128(p));
+            let t1 = _mm_srli_epi64::<56>(_mm_load_si128(p.add(1)));
+            let t2 = _mm_srli_epi64::<56>(_mm_load_si128(p.add(2)));
+            let t3 = _mm_srli_epi64::<56>(_mm_load_si128(p.add(3)));
+            // As i32 lanes: [tag0, 0, tag1, 0] and so on; each pack keeps
+            // the low halves, ending with bytes [tag0 .. tag7] (twice).
+            let a = _mm_packs_epi32(t0, t1);
+            let c = _mm_packs_epi32(t2, t3);
+            let tags16 = _mm_packs_epi32(a, c);
+            let tags8 = _mm_packus_epi16(tags16, tags16);
+            let eq = _mm_cmpeq_epi8(tags8, _mm_set1_epi8(tag as i8));
+            _mm_movemask_epi8(eq) as u8
+        }
+    }
+
+    /// Bit `i` set when slot `i` is not null: a 64-bit lane is zero when both
+    /// of its 32-bit halves are.
+    #[inline]
+    pub(super) fn non_null(b: &Bucket) -> u8 {
+        // SAFETY: as in match_tag: SSE2 baseline, aligned in-bounds loads.
+        unsafe {
+            let p = b as *const Bucket as *const __m128i;
+            let zero = _mm_setzero_si128();
+            let lanes_zero = |v: __m128i| -> u32 {
+                let z = _mm_cmpeq_epi32(v, zero);
+                // Swap the halves of each lane and AND: all ones iff the
+                // whole 64-bit lane is zero.
+                let both = _mm_and_si128(z, _mm_shuffle_epi32::<0b10_11_00_01>(z));
+                _mm_movemask_pd(_mm_castsi128_pd(both)) as u32
+            };
+            let z = lanes_zero(_mm_load_si128(p))
+                | lanes_zero(_mm_load_si128(p.add(1))) << 2
+                | lanes_zero(_mm_load_si128(p.add(2))) << 4
+                | lanes_zero(_mm_load_si128(p.add(3))) << 6;
+            !(z as u8)
+        }
     }
 }
 
@@ -241,6 +296,7 @@ mod tests {
         for t in 0..=255u8 {
             assert_eq!(b.match_tag(t), b.match_tag_portable(t), "tag {t}");
         }
+        assert_eq!(b.present_mask(), b.non_null_portable());
         assert_eq!(b.match_tag(7), 0b0000_1010);
         assert_eq!(b.match_tag(0), 0b0010_0001);
         assert_eq!(b.present_mask(), 0b0111_1111);
@@ -248,6 +304,42 @@ mod tests {
         b.store(7, fake_ptr(7), 0);
         assert!(b.is_full());
         assert_eq!(b.match_tag(0), 0b1010_0001);
+    }
+
+    #[test]
+    fn simd_masks_equal_portable_on_random_buckets() {
+        let mut x = 0x1234_5678_9abc_def1u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..2000 {
+            let mut b = Bucket::EMPTY;
+            let fill = next() as u8;
+            for i in 0..SLOTS {
+                if fill & (1 << i) != 0 {
+                    // Tags drawn from a few values, 0 included, so matches
+                    // and empty-slot lookalikes are common.
+                    let tag = [0u8, 1, 0x80, 0xff][(next() % 4) as usize];
+                    b.store(i, fake_ptr(i + 1), tag);
+                }
+            }
+            if next() % 3 == 0 {
+                b.clear(LINK_SLOT);
+                b.set_child(fake_ptr(500).cast());
+            }
+            let mut scalar_present = 0u8;
+            for i in 0..SLOTS {
+                scalar_present |= u8::from(!b.raw(i).is_null()) << i;
+            }
+            assert_eq!(b.non_null_portable(), scalar_present);
+            assert_eq!(b.present_mask(), scalar_present & b.entry_slots_mask());
+            for t in [0u8, 1, 2, 0x80, 0xff] {
+                assert_eq!(b.match_tag(t), b.match_tag_portable(t), "tag {t}");
+            }
+        }
     }
 
     #[test]

@@ -62,5 +62,6 @@ mod table;
 pub use alloc::LAZY_FREE_BYTES;
 pub use hash::DefaultHashBuilder;
 pub use iter::{Iter, IterMut};
+pub use kvstore::{KvEntry, KvIter, KvOccupied, KvStore, KvVacant, MAX_SLOTS};
 
 pub use table::{Entry, EntryRef, Occupied, Ref, RefMut, ResizePolicy, Table, Vacant};

@@ -24,12 +24,23 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         if count == 0 || self.is_empty() {
             return 0;
         }
-        // A full cycle of the cursor visits every bucket of the largest level
-        // once, so this many steps cover the whole table.
-        let max_steps = self.levels.iter().map(|l| l.num_buckets()).max().unwrap_or(0);
-        let mut cursor = rng();
+        // Start at a random bucket of the smallest level: while rehashing, a
+        // scan step covers one small bucket and every large bucket expanding
+        // it, so a cursor not aligned to the small level would visit the rest
+        // of a group now and the whole group again when the cursor wraps,
+        // returning entries twice. From an aligned start, one cycle of the
+        // cursor (until it comes back) visits every entry exactly once.
+        let small_mask = self
+            .levels
+            .iter()
+            .filter(|l| l.is_allocated())
+            .map(|l| l.mask() as u64)
+            .min()
+            .unwrap_or(0);
+        let first = rng() & small_mask;
+        let mut cursor = first;
         let mut seen = 0usize;
-        for _ in 0..=max_steps {
+        loop {
             cursor = self.scan_raw(cursor, &mut |raw| {
                 seen += 1;
                 if out.len() - start < count {
@@ -44,7 +55,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
                     }
                 }
             });
-            if seen >= count || seen >= self.len() {
+            if seen >= count || seen >= self.len() || cursor == first {
                 break;
             }
         }

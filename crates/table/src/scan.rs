@@ -18,7 +18,10 @@ use core::hash::BuildHasher;
 fn next_cursor(cursor: u64, mask: u64) -> u64 {
     // Set the bits above the mask so the increment carries into the mask's
     // top bit first, then undo the reversal.
-    (cursor | !mask).reverse_bits().wrapping_add(1).reverse_bits()
+    (cursor | !mask)
+        .reverse_bits()
+        .wrapping_add(1)
+        .reverse_bits()
 }
 
 impl<E: Entry, S: BuildHasher> Table<E, S> {

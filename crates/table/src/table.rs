@@ -431,6 +431,16 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         }
     }
 
+    /// The first phase of [`Table::entry`] without its borrow: one rehash
+    /// step, then the hash of `key` and its position if present. For
+    /// wrappers (the `KvStore`) that keep their own bookkeeping around the
+    /// second phase.
+    pub(crate) fn entry_pos(&mut self, key: &E::Key) -> (u64, Option<Pos>) {
+        self.rehash_step_on(true);
+        let hash = self.hash_key(key);
+        (hash, self.find(hash, key))
+    }
+
     /// Inserts `e`, replacing and returning an entry with the same key.
     pub fn insert(&mut self, e: E) -> Option<E> {
         // The key borrow ends before the table is changed: hash first.
@@ -509,7 +519,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
     // ---- insert --------------------------------------------------------
 
     /// Stores an entry whose key is known to be absent.
-    fn insert_new(&mut self, hash: u64, e: E) -> Pos {
+    pub(crate) fn insert_new(&mut self, hash: u64, e: E) -> Pos {
         self.expand_if_needed(1);
         let level = usize::from(self.is_rehashing());
         // SAFETY: expand_if_needed allocated the target level.
@@ -673,6 +683,11 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
             return;
         }
         let used = self.len();
+        // Above the larger limit no policy shrinks: skip asking the policy
+        // (and sizing the new array) on almost every delete.
+        if used * 100 >= capacity * MIN_FILL_SOFT {
+            return;
+        }
         let min_fill = match self.policy_for(exp_for_capacity(used)) {
             ResizePolicy::Allow => MIN_FILL_SOFT,
             ResizePolicy::Avoid => MIN_FILL_HARD,
@@ -795,6 +810,18 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
             self.rehash_idx = 0;
             // SAFETY: every chain of the old level was emptied above.
             unsafe { free_level(old) };
+        } else {
+            // The next step must hash every entry of the next chain, each a
+            // likely cache miss in a large table; fetch them now so the
+            // memory works while the caller does something else.
+            // SAFETY: rehash_idx < num_buckets of level 0 (checked above).
+            let next = unsafe { &*self.levels[0].bucket(self.rehash_idx) };
+            let mut m = next.present_mask();
+            while m != 0 {
+                let slot = m.trailing_zeros() as usize;
+                m &= m - 1;
+                prefetch(next.entry(slot));
+            }
         }
     }
 
@@ -810,6 +837,19 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
     }
 }
 
+/// Hints the CPU to bring the cache line at `p` in; never faults.
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of the x86-64 baseline; a prefetch is only a hint
+    // and does not access memory architecturally, whatever the address.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Frees a level's child buckets and array; its entries must be gone.
 ///
 /// # Safety
@@ -818,7 +858,11 @@ unsafe fn free_level(l: Level) {
     if !l.is_allocated() {
         return;
     }
-    for idx in 0..l.num_buckets() {
+    // `children` is exact (invariant 5): a level that has none — always the
+    // case when a rehash completes, which frees children as it goes — skips
+    // the walk, which would read the whole array (milliseconds for a large
+    // table, inside the single operation that completes the rehash).
+    for idx in 0..if l.children > 0 { l.num_buckets() } else { 0 } {
         // SAFETY: idx < num_buckets; children are owned by this level.
         unsafe {
             let mut c = (*l.bucket(idx)).child();

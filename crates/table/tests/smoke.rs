@@ -1,46 +1,7 @@
+mod common;
+
+use common::Bytes;
 use ferrokey_table::{Entry, EntryRef, Table};
-use std::ptr::NonNull;
-
-/// A heap-allocated byte string behind a thin pointer: [len: u32][bytes].
-pub struct Bytes(NonNull<u8>);
-
-impl Bytes {
-    pub fn new(b: &[u8]) -> Self {
-        let mut v = Vec::with_capacity(4 + b.len());
-        v.extend_from_slice(&(b.len() as u32).to_le_bytes());
-        v.extend_from_slice(b);
-        let bx = v.into_boxed_slice();
-        Bytes(NonNull::new(Box::into_raw(bx) as *mut u8).unwrap())
-    }
-    fn as_slice(&self) -> &[u8] {
-        unsafe {
-            let len = u32::from_le_bytes(*(self.0.as_ptr() as *const [u8; 4])) as usize;
-            std::slice::from_raw_parts(self.0.as_ptr().add(4), len)
-        }
-    }
-}
-impl Drop for Bytes {
-    fn drop(&mut self) {
-        let len = self.as_slice().len();
-        unsafe {
-            drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.0.as_ptr(), 4 + len)));
-        }
-    }
-}
-unsafe impl Entry for Bytes {
-    type Key = [u8];
-    fn key(&self) -> &[u8] {
-        self.as_slice()
-    }
-    fn into_raw(self) -> NonNull<u8> {
-        let p = self.0;
-        std::mem::forget(self);
-        p
-    }
-    unsafe fn from_raw(raw: NonNull<u8>) -> Self {
-        Bytes(raw)
-    }
-}
 
 #[test]
 fn smoke_insert_get_remove_100k() {
@@ -83,7 +44,7 @@ fn smoke_insert_get_remove_100k() {
         EntryRef::Vacant(v) => drop(v.insert(Bytes::new(b"key:1"))),
     }
     assert!(t.len() == left - 1 || t.len() == left + 1);
-    while t.len() > 0 {
+    while !t.is_empty() {
         let k = t.iter().next().unwrap().key().to_vec();
         t.remove(&k).unwrap();
     }
