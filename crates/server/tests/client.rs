@@ -1,11 +1,12 @@
 //! CLIENT and connection handling through the real binary: ID, SETNAME /
 //! GETNAME, LIST / INFO format and filters, KILL (old and new forms),
 //! REPLY OFF / SKIP, SETINFO, NO-EVICT / NO-TOUCH flags, PAUSE WRITE / ALL
-//! holding commands, unknown subcommands, idle `timeout`, and the query and
-//! output buffer limits.
+//! holding commands, unknown subcommands, idle `timeout`, the query and
+//! output buffer limits, and client-side caching (TRACKING, CACHING,
+//! GETREDIR, TRACKINGINFO).
 
 mod common;
-use common::{as_int, encode, err, info_field as field, ok, Client, TestServer, V};
+use common::{as_int, bulk, encode, err, info_field as field, ok, Client, TestServer, V};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -79,8 +80,10 @@ fn setinfo_validation_and_list_fields() {
     assert_eq!(kv(&info, "multi"), "-1");
     assert_eq!(kv(&info, "resp"), "2");
     assert_eq!(kv(&info, "user"), "default");
-    // The running command is still in the query buffer.
-    assert_eq!(kv(&info, "qbuf"), "26");
+    // Valkey 8 reads into a shared buffer: with nothing left after the
+    // running command, the client has no query buffer of its own.
+    assert_eq!(kv(&info, "qbuf"), "0");
+    assert_eq!(kv(&info, "qbuf-free"), "0");
     assert_eq!(kv(&info, "argv-mem"), "10");
     let keys: Vec<&str> = info
         .trim_end()
@@ -348,15 +351,15 @@ fn pause_all_and_timeout() {
     );
 }
 
-// ---- unknown subcommands, HELP, tracking-free subset -------------------------
+// ---- unknown subcommands, HELP -------------------------------------------------
 
 #[test]
 fn unknown_subcommands_and_help() {
     let s = TestServer::start();
     let mut c = Client::new(&s);
     assert_eq!(
-        c.call(&["CLIENT", "TRACKING", "on"]),
-        err("ERR unknown subcommand 'TRACKING'. Try CLIENT HELP.")
+        c.call(&["CLIENT", "TRACKINGS", "on"]),
+        err("ERR unknown subcommand 'TRACKINGS'. Try CLIENT HELP.")
     );
     assert_eq!(
         c.call(&["CLIENT", "nope"]),
@@ -457,4 +460,257 @@ fn output_buffer_limit_closes_the_client() {
     );
     // Small replies are unaffected.
     assert_eq!(c.call(&["PING"]), V::Simple("PONG".into()));
+}
+
+// ---- per-client statistics --------------------------------------------------
+
+#[test]
+fn tot_cmds_counts_finished_commands_and_qbuf_shows_pending_input() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    // The first command does not count itself (Valkey counts after the run).
+    let info = c.call(&["CLIENT", "INFO"]).text();
+    assert_eq!(kv(info.trim_end(), "tot-cmds"), "0");
+    assert_eq!(kv(&info, "tot-net-in"), "26");
+    let info = c.call(&["CLIENT", "INFO"]).text();
+    assert_eq!(kv(info.trim_end(), "tot-cmds"), "1");
+    assert_eq!(kv(&info, "tot-net-in"), "52");
+    // Input pipelined after the running command: the client owns the whole
+    // buffer (both commands, 40 bytes).
+    let mut two = encode(&[b"CLIENT", b"INFO"]);
+    two.extend_from_slice(&encode(&[b"PING"]));
+    let mut sock = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    sock.write_all(&two).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(b"+PONG\r\n") {
+        let n = std::io::Read::read(&mut sock, &mut buf).unwrap();
+        assert!(n > 0, "closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert_eq!(kv(&text, "qbuf"), "40");
+}
+
+// ---- client-side caching --------------------------------------------------------
+
+/// One RESP3 invalidation push for `key`.
+fn invalidation(key: &str) -> Vec<u8> {
+    format!(
+        ">2\r\n$10\r\ninvalidate\r\n*1\r\n${}\r\n{key}\r\n",
+        key.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn tracking_sends_invalidations_after_the_reply() {
+    let s = TestServer::start();
+    let mut a = Client::new(&s);
+    let mut b = Client::new(&s);
+    a.hello3();
+    assert_eq!(a.call(&["CLIENT", "TRACKING", "ON"]), ok());
+    assert_eq!(a.call(&["GET", "k"]), V::Null);
+    assert_eq!(b.call(&["SET", "k", "v"]), ok());
+    assert_eq!(a.read_raw(), invalidation("k"));
+    // Once sent, the key is forgotten until read again.
+    assert_eq!(b.call(&["SET", "k", "w"]), ok());
+    assert!(a.silent_for(200));
+    // A change by the client itself: the reply first, then the push.
+    assert_eq!(a.call(&["GET", "k"]), V::Bulk(b"w".to_vec()));
+    assert_eq!(a.call_raw(&[b"SET", b"k", b"x"]), b"+OK\r\n");
+    assert_eq!(a.read_raw(), invalidation("k"));
+    // In a transaction, after the whole EXEC reply.
+    a.call(&["GET", "k"]);
+    a.call(&["MULTI"]);
+    a.call(&["SET", "k", "1"]);
+    assert_eq!(a.call_raw(&[b"EXEC"]), b"*1\r\n+OK\r\n");
+    assert_eq!(a.read_raw(), invalidation("k"));
+    // FLUSHALL invalidates everything with a null.
+    a.call(&["GET", "k"]);
+    assert_eq!(b.call(&["FLUSHALL"]), ok());
+    assert_eq!(a.read_raw(), b">2\r\n$10\r\ninvalidate\r\n_\r\n");
+    let info = b.info(&["stats"]);
+    assert_eq!(field(&info, "tracking_total_keys").as_deref(), Some("0"));
+    let info = b.info(&["clients"]);
+    assert_eq!(field(&info, "tracking_clients").as_deref(), Some("1"));
+}
+
+#[test]
+fn tracking_noloop_optin_optout() {
+    let s = TestServer::start();
+    let mut a = Client::new(&s);
+    let mut b = Client::new(&s);
+    a.hello3();
+    assert_eq!(a.call(&["CLIENT", "TRACKING", "ON", "NOLOOP"]), ok());
+    a.call(&["GET", "k"]);
+    assert_eq!(a.call_raw(&[b"SET", b"k", b"1"]), b"+OK\r\n");
+    assert!(a.silent_for(200));
+    // OPTIN: only the command after CLIENT CACHING YES is tracked.
+    assert_eq!(a.call(&["CLIENT", "TRACKING", "OFF"]), ok());
+    assert_eq!(a.call(&["CLIENT", "TRACKING", "ON", "OPTIN"]), ok());
+    a.call(&["GET", "k1"]);
+    assert_eq!(a.call(&["CLIENT", "CACHING", "YES"]), ok());
+    a.call(&["GET", "k2"]);
+    assert_eq!(b.call(&["MSET", "k1", "1", "k2", "2"]), ok());
+    assert_eq!(a.read_raw(), invalidation("k2"));
+    assert!(a.silent_for(200));
+    assert_eq!(
+        a.call(&["CLIENT", "CACHING", "NO"]),
+        err("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "TRACKING", "ON", "OPTOUT"]),
+        err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
+    );
+    // OPTOUT: everything but the command after CLIENT CACHING NO.
+    a.call(&["CLIENT", "TRACKING", "OFF"]);
+    assert_eq!(a.call(&["CLIENT", "TRACKING", "ON", "OPTOUT"]), ok());
+    assert_eq!(a.call(&["CLIENT", "CACHING", "NO"]), ok());
+    a.call(&["GET", "k1"]);
+    a.call(&["GET", "k2"]);
+    assert_eq!(b.call(&["MSET", "k1", "1", "k2", "2"]), ok());
+    assert_eq!(a.read_raw(), invalidation("k2"));
+    assert!(a.silent_for(200));
+}
+
+#[test]
+fn tracking_bcast_prefixes() {
+    let s = TestServer::start();
+    let mut a = Client::new(&s);
+    let mut b = Client::new(&s);
+    a.hello3();
+    assert_eq!(
+        a.call(&["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "b"]),
+        ok()
+    );
+    assert_eq!(
+        b.call(&["MSET", "a1", "1", "b1", "2", "c1", "3", "a2", "4"]),
+        ok()
+    );
+    // One array per prefix, keys sorted.
+    let mut got = vec![a.read_raw(), a.read_raw()];
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            b">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nb1\r\n".to_vec(),
+            b">2\r\n$10\r\ninvalidate\r\n*2\r\n$2\r\na1\r\n$2\r\na2\r\n".to_vec(),
+        ]
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "ab"]),
+        err("ERR Prefix 'ab' overlaps with an existing prefix 'a'. Prefixes for a single client must not overlap.")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "TRACKING", "ON"]),
+        err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")
+    );
+    let V::Map(info) = a.call(&["CLIENT", "TRACKINGINFO"]) else {
+        panic!()
+    };
+    assert_eq!(
+        info,
+        vec![
+            (bulk("flags"), V::Set(vec![bulk("on"), bulk("bcast")])),
+            (bulk("redirect"), V::Int(0)),
+            (bulk("prefixes"), V::Arr(vec![bulk("a"), bulk("b")])),
+        ]
+    );
+    let list = a.call(&["CLIENT", "INFO"]).text();
+    assert_eq!(kv(&list, "flags"), "tB");
+    assert_eq!(kv(&list, "redir"), "0");
+    let info = b.info(&["stats"]);
+    assert_eq!(
+        field(&info, "tracking_total_prefixes").as_deref(),
+        Some("2")
+    );
+}
+
+#[test]
+fn tracking_redirection_and_broken_redirect() {
+    let s = TestServer::start();
+    let mut r = Client::new(&s);
+    let mut a = Client::new(&s);
+    let mut b = Client::new(&s);
+    r.hello3();
+    let rid = client_id(&mut r);
+    assert_eq!(
+        a.call(&["CLIENT", "TRACKING", "ON", "REDIRECT", &rid.to_string()]),
+        ok()
+    );
+    assert_eq!(a.call(&["CLIENT", "GETREDIR"]), V::Int(rid));
+    a.call(&["GET", "k"]);
+    assert_eq!(b.call(&["SET", "k", "1"]), ok());
+    assert_eq!(r.read_raw(), invalidation("k"));
+    // The target goes away: a RESP3 tracker is told, and flagged R.
+    a.hello3();
+    a.call(&["GET", "k"]);
+    drop(r);
+    common::wait_until(Duration::from_secs(5), "redirect client gone", || {
+        !b.call(&["CLIENT", "LIST"])
+            .text()
+            .contains(&format!("id={rid} "))
+    });
+    assert_eq!(b.call(&["SET", "k", "2"]), ok());
+    assert_eq!(
+        a.read_raw(),
+        format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{rid}\r\n").into_bytes()
+    );
+    let line = a.call(&["CLIENT", "INFO"]).text();
+    assert_eq!(kv(&line, "flags"), "tR");
+    assert_eq!(kv(&line, "redir"), rid.to_string());
+    assert_eq!(
+        a.call(&["CLIENT", "TRACKING", "ON", "REDIRECT", "999999"]),
+        err("ERR The client ID you want redirect to does not exist")
+    );
+    // RESET turns tracking off.
+    assert_eq!(a.call(&["RESET"]), V::Simple("RESET".into()));
+    assert_eq!(a.call(&["CLIENT", "GETREDIR"]), V::Int(-1));
+    assert_eq!(kv(&a.call(&["CLIENT", "INFO"]).text(), "flags"), "N");
+}
+
+#[test]
+fn client_caching_and_tracking_unhappy_paths() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    assert_eq!(
+        c.call(&["CLIENT", "CACHING"]),
+        err("ERR wrong number of arguments for 'client|caching' command")
+    );
+    let not_tracking = err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+    assert_eq!(c.call(&["CLIENT", "CACHING", "maybe"]), not_tracking);
+    assert_eq!(c.call(&["CLIENT", "CACHING", "yes"]), not_tracking);
+    assert_eq!(
+        c.call(&["CLIENT", "TRACKING", "wrongInput"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "TRACKING", "on", "wrongInput"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "TRACKING", "on", "PREFIX", "x"]),
+        err("ERR PREFIX option requires BCAST mode to be enabled")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "TRACKING", "on", "BCAST", "OPTIN"]),
+        err("ERR OPTIN and OPTOUT are not compatible with BCAST")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "TRACKING", "on", "OPTIN", "OPTOUT"]),
+        err("ERR You can't specify both OPTIN mode and OPTOUT mode")
+    );
+    assert_eq!(c.call(&["CLIENT", "TRACKING", "on", "optout"]), ok());
+    assert_eq!(
+        c.call(&["CLIENT", "CACHING", "on"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        c.call(&["CLIENT", "CACHING", "yes"]),
+        err("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+    );
+    assert_eq!(c.call(&["CLIENT", "TRACKING", "off", "optout"]), ok());
+    assert_eq!(c.call(&["CLIENT", "CACHING", "on"]), not_tracking);
 }

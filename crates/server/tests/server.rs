@@ -1,7 +1,9 @@
 //! The server side through the real binary: INFO (sections, fields,
-//! commandstats, errorstats, keyspace, RESP3 verbatim), SLOWLOG, LATENCY,
-//! MONITOR, DEBUG, MEMORY, LASTSAVE, SHUTDOWN, COMMAND DOCS, AUTH /
-//! requirepass / HELLO, protected mode and the `maxclients` error.
+//! commandstats, errorstats, keyspace, RESP3 verbatim), SLOWLOG, LATENCY
+//! (events, per-command histograms, graphs), MONITOR, DEBUG, MEMORY,
+//! LASTSAVE, SHUTDOWN, COMMAND (INFO, DOCS, LIST, GETKEYS[ANDFLAGS]), AUTH /
+//! requirepass / HELLO, protected mode, the `maxclients` error, CONFIG SET
+//! port rollback, CLUSTER / MODULE without cluster mode or modules.
 
 mod common;
 use common::{encode, err, info_field as field, ok, Client, TestServer, V};
@@ -694,4 +696,163 @@ fn sigterm_and_sigint_shut_down_cleanly() {
             "signal {sig}"
         );
     }
+}
+
+// ---- COMMAND: key specs, docs, tips ------------------------------------------
+
+#[test]
+fn latency_histograms_per_command() {
+    let s = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let mut c = Client::new(&s);
+    assert_eq!(c.call(&["CONFIG", "RESETSTAT"]), ok());
+    c.call(&["SET", "a", "b"]);
+    c.call(&["SET", "c", "d"]);
+    c.call(&["CLIENT", "ID"]);
+    let V::Arr(all) = c.call(&["LATENCY", "HISTOGRAM"]) else {
+        panic!()
+    };
+    let names: Vec<V> = all.iter().step_by(2).cloned().collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    for n in ["set", "config|resetstat", "client|id"] {
+        assert!(names.contains(&V::Bulk(n.as_bytes().to_vec())), "{n}");
+    }
+    // A container stands for its subcommands; unknown names are skipped.
+    let V::Arr(h) = c.call(&["LATENCY", "HISTOGRAM", "nosuch", "client", "set"]) else {
+        panic!()
+    };
+    assert_eq!(h.len(), 4);
+    assert_eq!(h[0], V::Bulk(b"client|id".to_vec()));
+    let V::Arr(set) = &h[3] else { panic!() };
+    assert_eq!(set[0], V::Bulk(b"calls".to_vec()));
+    assert_eq!(set[1], V::Int(2));
+    assert_eq!(set[2], V::Bulk(b"histogram_usec".to_vec()));
+    // Cumulative counts on power-of-two microsecond bounds.
+    let V::Arr(buckets) = &set[3] else { panic!() };
+    assert!(!buckets.is_empty() && buckets.len() % 2 == 0);
+    assert_eq!(buckets.last(), Some(&V::Int(2)));
+    // A 30 ms command lands in the bucket up to 33.8 ms (or a later
+    // power-of-two bucket on a loaded machine).
+    c.call(&["DEBUG", "SLEEP", "0.03"]);
+    let V::Arr(d) = c.call(&["LATENCY", "HISTOGRAM", "debug"]) else {
+        panic!()
+    };
+    let V::Arr(fields) = &d[1] else { panic!() };
+    let V::Arr(b) = &fields[3] else { panic!() };
+    assert!(
+        matches!(b[0], V::Int(33_816) | V::Int(67_633) | V::Int(135_266)),
+        "{b:?}"
+    );
+    // INFO latencystats: p50, p99, p99.9 by default.
+    let info = c.info(&["latencystats"]);
+    let line = field(&info, "latency_percentiles_usec_set").unwrap();
+    let parts: Vec<&str> = line.split(',').collect();
+    assert_eq!(parts.len(), 3);
+    assert!(parts[0].starts_with("p50="));
+    assert!(parts[1].starts_with("p99="));
+    assert!(parts[2].starts_with("p99.9="));
+    assert!(parts[0][4..].contains('.') && parts[0].len() - parts[0].find('.').unwrap() == 4);
+    // latency-tracking off: no new data.
+    c.call(&["CONFIG", "SET", "latency-tracking", "no"]);
+    c.call(&["CONFIG", "RESETSTAT"]);
+    c.call(&["GET", "a"]);
+    assert_eq!(c.call(&["LATENCY", "HISTOGRAM"]), V::Arr(vec![]));
+}
+
+#[test]
+fn latency_graph_draws_the_event() {
+    let s = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let mut c = Client::new(&s);
+    assert_eq!(
+        c.call(&["LATENCY", "GRAPH", "command"]),
+        err("ERR No samples available for event 'command'")
+    );
+    c.call(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
+    c.call(&["DEBUG", "SLEEP", "0.02"]);
+    let graph = c.call(&["LATENCY", "GRAPH", "command"]).text();
+    let lines: Vec<&str> = graph.split('\n').collect();
+    assert!(lines[0].starts_with("command - high "), "{graph}");
+    assert_eq!(lines[1], "-".repeat(80));
+    // One sample: the bottom of the scale (no range to scale to), a blank
+    // line, then the age label written downwards ("0s").
+    assert_eq!(&lines[2..], [" ", " ", " ", "_", " ", "0", "s", ""]);
+}
+
+// ---- CONFIG SET apply failures, CLUSTER, MODULE ---------------------------------
+
+#[test]
+fn config_set_port_rolls_back_when_it_cannot_listen() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let before = c.call(&["CONFIG", "GET", "maxmemory"]);
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "maxmemory", "10000001", "port", &port]),
+        err("ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.")
+    );
+    assert_eq!(c.call(&["CONFIG", "GET", "maxmemory"]), before);
+    assert_eq!(
+        c.call(&["CONFIG", "GET", "port"]),
+        V::Arr(vec![
+            V::Bulk(b"port".to_vec()),
+            V::Bulk(s.port.to_string().into_bytes())
+        ])
+    );
+    // Still listening on the old port.
+    let mut d = Client::new(&s);
+    assert_eq!(d.call(&["PING"]), V::Simple("PONG".into()));
+    // A free port works, and the old one is closed.
+    drop(busy);
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let new_port = free.local_addr().unwrap().port();
+    drop(free);
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "port", &new_port.to_string()]),
+        ok()
+    );
+    let mut e = TcpStream::connect(("127.0.0.1", new_port)).unwrap();
+    e.write_all(b"PING\r\n").unwrap();
+    let mut buf = [0u8; 7];
+    e.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"+PONG\r\n");
+    assert!(TcpStream::connect(("127.0.0.1", s.port)).is_err());
+}
+
+#[test]
+fn cluster_module_readonly_without_cluster_mode() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    let disabled = err("ERR This instance has cluster support disabled");
+    assert_eq!(c.call(&["CLUSTER", "HELP"]), disabled);
+    assert_eq!(c.call(&["CLUSTER", "KEYSLOT", "foo"]), disabled);
+    assert_eq!(c.call(&["ASKING"]), disabled);
+    assert_eq!(
+        c.call(&["CLUSTER", "NOPE"]),
+        err("ERR unknown subcommand 'NOPE'. Try CLUSTER HELP.")
+    );
+    assert_eq!(c.call(&["READONLY"]), ok());
+    assert!(c.call(&["CLIENT", "INFO"]).text().contains(" flags=r "));
+    assert_eq!(c.call(&["READWRITE"]), ok());
+    assert_eq!(c.call(&["MODULE", "LIST"]), V::Arr(vec![]));
+    assert_eq!(
+        c.call(&["MODULE", "LOAD", "/nonexistent.so"]),
+        err("ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
+    );
+    let V::Arr(help) = c.call(&["MODULE", "HELP"]) else {
+        panic!()
+    };
+    assert_eq!(
+        help[0],
+        V::Simple("MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:".into())
+    );
+    let t = TestServer::start_with(&["--enable-module-command", "yes"]);
+    let mut d = Client::new(&t);
+    assert_eq!(
+        d.call(&["MODULE", "LOAD", "/nonexistent.so"]),
+        err("ERR Error loading the extension. Please check the server logs.")
+    );
+    assert_eq!(
+        d.call(&["MODULE", "UNLOAD", "x"]),
+        err("ERR Error unloading module: no such module with that name")
+    );
 }

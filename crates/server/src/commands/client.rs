@@ -1,12 +1,9 @@
 //! CLIENT: connection introspection and control (ID, INFO, LIST, KILL,
-//! SETNAME, GETNAME, SETINFO, REPLY, NO-EVICT, NO-TOUCH, PAUSE, UNPAUSE...).
-//!
-//! Client-side caching (TRACKING, CACHING) is not implemented: those
-//! subcommands are absent from the table, so they get the dispatcher's
-//! unknown-subcommand error, as Valkey gives for any subcommand it lacks.
+//! SETNAME, GETNAME, SETINFO, REPLY, NO-EVICT, NO-TOUCH, PAUSE, UNPAUSE,
+//! and client-side caching: TRACKING, CACHING, GETREDIR, TRACKINGINFO).
 
 use super::{acl, err, flags::*, reply_help, Command, Ctx};
-use crate::server::client::{valid_client_attr, ClientType, ReplyMode};
+use crate::server::client::{valid_client_attr, ClientType, ReplyMode, ServerView};
 use crate::util::num::parse_i64;
 
 const CLIENT_FLAGS: u32 = NOSCRIPT | LOADING | STALE;
@@ -25,6 +22,12 @@ pub static COMMANDS: &[Command] = &[Command::new("client", -2, 0, 0, container)
     )];
 
 static SUBCOMMANDS: &[Command] = &[
+    sub("client|caching", 3, CLIENT_FLAGS, caching).doc(
+        "connection",
+        "6.0.0",
+        "Instructs the server whether to track the keys in the next request.",
+        "O(1)",
+    ),
     sub("client|capa", -3, CLIENT_FLAGS, capa).doc(
         "connection",
         "8.0.0",
@@ -108,6 +111,12 @@ static SUBCOMMANDS: &[Command] = &[
         "2.6.9",
         "Sets the connection name.",
         "O(1)",
+    ),
+    sub("client|tracking", -3, CLIENT_FLAGS, tracking).doc(
+        "connection",
+        "6.0.0",
+        "Controls server-assisted client-side caching for the connection.",
+        "O(1). Some options may introduce additional complexity.",
     ),
     sub("client|trackinginfo", 2, CLIENT_FLAGS, trackinginfo).doc(
         "connection",
@@ -223,7 +232,7 @@ fn own_line(ctx: &Ctx<'_>) -> String {
     let mut s = String::new();
     ctx.client
         .info_running(ctx.out)
-        .write_line(&mut s, ctx.srv.cas_dirty.contains(&ctx.client.id));
+        .write_line(&mut s, ServerView::of(ctx.srv, ctx.client.id));
     s
 }
 
@@ -243,7 +252,7 @@ fn list_lines(ctx: &Ctx<'_>, want: impl Fn(u64, ClientType) -> bool) -> String {
         }
         let mut s = String::new();
         c.info()
-            .write_line(&mut s, ctx.srv.cas_dirty.contains(&c.state.id));
+            .write_line(&mut s, ServerView::of(ctx.srv, c.state.id));
         lines.push((c.state.id, s));
     }
     if want(ctx.client.id, ctx.client.client_type()) {
@@ -566,20 +575,169 @@ fn unpause(ctx: &mut Ctx<'_>) {
     ctx.out.ok();
 }
 
-/// Client-side caching is not implemented: tracking is always off.
+/// CLIENT GETREDIR: where this client's invalidations go, 0 for itself,
+/// -1 without tracking.
 fn getredir(ctx: &mut Ctx<'_>) {
-    ctx.out.integer(-1);
+    let redir = ctx
+        .srv
+        .tracking
+        .clients
+        .get(&ctx.client.id)
+        .map_or(-1, |t| t.redirect as i64);
+    ctx.out.integer(redir);
 }
 
 fn trackinginfo(ctx: &mut Ctx<'_>) {
+    let t = ctx.srv.tracking.clients.get(&ctx.client.id);
+    let mut flags: Vec<&[u8]> = vec![if t.is_some() { b"on" } else { b"off" }];
+    if let Some(t) = t {
+        let caching = t.caching;
+        let add = [
+            (t.bcast, &b"bcast"[..]),
+            (t.optin, b"optin"),
+            (t.optin && caching, b"caching-yes"),
+            (t.optout, b"optout"),
+            (t.optout && caching, b"caching-no"),
+            (t.noloop, b"noloop"),
+            (t.broken_redirect, b"broken_redirect"),
+        ];
+        flags.extend(add.iter().filter(|(on, _)| *on).map(|(_, f)| *f));
+    }
+    let redirect = t.map_or(-1, |t| t.redirect as i64);
+    let prefixes: Vec<Vec<u8>> = t.map_or(Vec::new(), |t| t.prefixes.iter().cloned().collect());
     ctx.out.map(3);
     ctx.out.bulk(b"flags");
-    ctx.out.set(1);
-    ctx.out.bulk(b"off");
+    ctx.out.set(flags.len());
+    for f in flags {
+        ctx.out.bulk(f);
+    }
     ctx.out.bulk(b"redirect");
-    ctx.out.integer(-1);
+    ctx.out.integer(redirect);
     ctx.out.bulk(b"prefixes");
-    ctx.out.array(0);
+    ctx.out.array(prefixes.len());
+    for p in prefixes {
+        ctx.out.bulk(&p);
+    }
+}
+
+/// CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN]
+/// [OPTOUT] [NOLOOP]: server-assisted client-side caching.
+fn tracking(ctx: &mut Ctx<'_>) {
+    use crate::server::tracking::{self as tr, Options};
+    let mut redirect: i64 = 0;
+    let mut opts = Options::default();
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    let mut j = 3;
+    while j < ctx.argc() {
+        let more = ctx.argc() - 1 - j;
+        let opt = ctx.arg(j);
+        if opt.eq_ignore_ascii_case(b"redirect") && more > 0 {
+            j += 1;
+            if redirect != 0 {
+                ctx.out
+                    .error(b"ERR A client can only redirect to a single other client");
+                return;
+            }
+            let Some(id) = ctx.arg_i64(j) else {
+                return;
+            };
+            // The target must exist now (it may go away later).
+            if !u64::try_from(id).is_ok_and(|id| ctx.srv.has_client(id)) {
+                ctx.out
+                    .error(b"ERR The client ID you want redirect to does not exist");
+                return;
+            }
+            redirect = id;
+        } else if opt.eq_ignore_ascii_case(b"bcast") {
+            opts.bcast = true;
+        } else if opt.eq_ignore_ascii_case(b"optin") {
+            opts.optin = true;
+        } else if opt.eq_ignore_ascii_case(b"optout") {
+            opts.optout = true;
+        } else if opt.eq_ignore_ascii_case(b"noloop") {
+            opts.noloop = true;
+        } else if opt.eq_ignore_ascii_case(b"prefix") && more > 0 {
+            j += 1;
+            prefixes.push(ctx.arg(j));
+        } else {
+            ctx.out.error(err::SYNTAX);
+            return;
+        }
+        j += 1;
+    }
+    let id = ctx.client.id;
+    let on = ctx.arg(2);
+    if on.eq_ignore_ascii_case(b"on") {
+        let current = ctx.srv.tracking.clients.get(&id);
+        let error: Option<String> = if !opts.bcast && !prefixes.is_empty() {
+            Some("ERR PREFIX option requires BCAST mode to be enabled".into())
+        } else if current.is_some_and(|t| t.bcast != opts.bcast) {
+            Some(
+                "ERR You can't switch BCAST mode on/off before disabling tracking for this \
+                 client, and then re-enabling it with a different mode."
+                    .into(),
+            )
+        } else if opts.bcast && (opts.optin || opts.optout) {
+            Some("ERR OPTIN and OPTOUT are not compatible with BCAST".into())
+        } else if opts.optin && opts.optout {
+            Some("ERR You can't specify both OPTIN mode and OPTOUT mode".into())
+        } else if current.is_some_and(|t| (opts.optin && t.optout) || (opts.optout && t.optin)) {
+            Some(
+                "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this \
+                 client, and then re-enabling it with a different mode."
+                    .into(),
+            )
+        } else if opts.bcast {
+            let empty = Default::default();
+            tr::prefix_collision(current.map_or(&empty, |t| &t.prefixes), &prefixes)
+        } else {
+            None
+        };
+        if let Some(e) = error {
+            ctx.out.error(e.as_bytes());
+            return;
+        }
+        tr::enable(ctx.srv, id, redirect as u64, opts, &prefixes);
+    } else if on.eq_ignore_ascii_case(b"off") {
+        tr::disable(ctx.srv, id);
+    } else {
+        ctx.out.error(err::SYNTAX);
+        return;
+    }
+    ctx.out.ok();
+}
+
+/// CLIENT CACHING YES|NO: whether the next command's keys are tracked, in
+/// OPTIN / OPTOUT mode.
+fn caching(ctx: &mut Ctx<'_>) {
+    let opt = ctx.arg(2);
+    let Some(t) = ctx.srv.tracking.clients.get_mut(&ctx.client.id) else {
+        ctx.out.error(
+            b"ERR CLIENT CACHING can be called only when the client is in tracking mode with \
+              OPTIN or OPTOUT mode enabled",
+        );
+        return;
+    };
+    if opt.eq_ignore_ascii_case(b"yes") {
+        if !t.optin {
+            ctx.out.error(
+                b"ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            );
+            return;
+        }
+    } else if opt.eq_ignore_ascii_case(b"no") {
+        if !t.optout {
+            ctx.out.error(
+                b"ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            );
+            return;
+        }
+    } else {
+        ctx.out.error(err::SYNTAX);
+        return;
+    }
+    t.caching = true;
+    ctx.out.ok();
 }
 
 /// CAPA REDIRECT only changes replies of replicas, which Ferrokey is not:

@@ -12,7 +12,7 @@ pub static COMMANDS: &[Command] = &[
         "Returns the server's liveliness response.",
         "O(1)",
     ),
-    Command::new("echo", 2, FAST, acl::CONNECTION, echo).doc(
+    Command::new("echo", 2, LOADING | STALE | FAST, acl::CONNECTION, echo).doc(
         "connection",
         "1.0.0",
         "Returns the given string.",
@@ -290,6 +290,8 @@ fn reset(ctx: &mut Ctx<'_>) {
     }
     ctx.client.multi = None;
     exec::unwatch_all(ctx.srv, ctx.client);
+    crate::server::tracking::disable(ctx.srv, ctx.client.id);
+    ctx.client.readonly = false;
     ctx.client.db = 0;
     ctx.client.name = None;
     ctx.client.reply_mode = crate::server::client::ReplyMode::On;

@@ -1,6 +1,7 @@
 //! Server introspection: COMMAND, INFO, CONFIG, TIME.
 
 use super::{acl, all, err, flags, flags::*, reply_help, Command, Ctx};
+use crate::resp::Args;
 
 pub static COMMANDS: &[Command] = &[
     Command::new("command", -1, LOADING | STALE, acl::CONNECTION, command)
@@ -236,6 +237,11 @@ fn command_info(ctx: &mut Ctx<'_>) {
 }
 
 /// A command or "container|sub" subcommand by name.
+/// The key arguments of a command call, from the command table.
+pub fn command_keys(c: &Command, args: &Args<'_>) -> Vec<usize> {
+    c.key_positions(args)
+}
+
 fn find_command(name: &[u8]) -> Option<&'static Command> {
     let s = std::str::from_utf8(name).ok()?;
     match s.split_once('|') {
@@ -476,10 +482,40 @@ fn config_set(ctx: &mut Ctx<'_>) {
         .step_by(2)
         .map(|i| (ctx.arg(i), ctx.arg(i + 1)))
         .collect();
+    let before = ctx.srv.config.clone();
     match ctx.srv.config.set(&pairs) {
-        Ok(_) => ctx.out.ok(),
+        Ok(changed) => {
+            if let Err(e) = apply_config_changes(ctx.srv, &changed) {
+                // All or nothing, as Valkey: the other values go back too.
+                ctx.srv.config = before;
+                let _ = apply_config_changes(ctx.srv, &changed);
+                ctx.out.error(e.as_bytes());
+                return;
+            }
+            ctx.out.ok()
+        }
         Err(e) => ctx.out.error(e.as_bytes()),
     }
+}
+
+/// The side effects of changed parameters that can fail (Valkey's "apply"
+/// functions): new listening sockets for `port` / `bind`. The error is the
+/// CONFIG SET reply naming the first parameter whose apply failed.
+fn apply_config_changes(srv: &mut crate::server::Server, changed: &[&str]) -> Result<(), String> {
+    let Some(&name) = changed.iter().find(|n| matches!(**n, "port" | "bind")) else {
+        return Ok(());
+    };
+    if crate::server::net::rebind_listeners(srv).is_ok() {
+        return Ok(());
+    }
+    let msg = if name == "port" {
+        "Unable to listen on this port. Check server logs."
+    } else {
+        "Failed to bind to specified addresses."
+    };
+    Err(format!(
+        "ERR CONFIG SET failed (possibly related to argument '{name}') - {msg}"
+    ))
 }
 
 fn config_resetstat(ctx: &mut Ctx<'_>) {
@@ -606,6 +642,7 @@ pub fn gen_info(ctx: &Ctx<'_>, names: &[String], all: bool) -> String {
             "CPU" => info_cpu(),
             "Commandstats" => info_commandstats(ctx),
             "Errorstats" => info_errorstats(ctx),
+            "Latencystats" => info_latencystats(ctx),
             "Cluster" => format!(
                 "cluster_enabled:{}\r\n",
                 u8::from(ctx.srv.config.cluster_enabled)
@@ -764,7 +801,7 @@ fn info_clients(ctx: &Ctx<'_>) -> String {
         "client_recent_max_input_buffer" => t.max_in,
         "client_recent_max_output_buffer" => t.max_out,
         "blocked_clients" => t.blocked,
-        "tracking_clients" => 0,
+        "tracking_clients" => ctx.srv.tracking.clients.len(),
         "pubsub_clients" => t.pubsub,
         "watching_clients" => t.watching,
         "clients_in_timeout_table" => 0,
@@ -954,9 +991,9 @@ fn info_stats(ctx: &Ctx<'_>) -> String {
         "active_defrag_key_misses" => 0,
         "total_active_defrag_time" => 0,
         "current_active_defrag_time" => 0,
-        "tracking_total_keys" => 0,
-        "tracking_total_items" => 0,
-        "tracking_total_prefixes" => 0,
+        "tracking_total_keys" => srv.tracking.total_keys(),
+        "tracking_total_items" => srv.tracking.total_items(),
+        "tracking_total_prefixes" => srv.tracking.total_prefixes(),
         "unexpected_error_replies" => st.unexpected_error_replies,
         "total_error_replies" => st.total_error_replies,
         "dump_payload_sanitizations" => 0,
@@ -1090,6 +1127,45 @@ fn info_keyspace(ctx: &Ctx<'_>) -> String {
         }
     }
     s
+}
+
+fn info_latencystats(ctx: &Ctx<'_>) -> String {
+    let mut s = String::new();
+    // Kept histograms are not shown while tracking is off.
+    if !ctx.srv.config.latency_tracking {
+        return s;
+    }
+    let percentiles = &ctx.srv.config.latency_tracking_info_percentiles;
+    for c in all().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter())) {
+        let Some(h) = ctx
+            .srv
+            .stats
+            .commands
+            .get(c.name)
+            .and_then(|st| st.latency.as_deref())
+        else {
+            continue;
+        };
+        s.push_str("latency_percentiles_usec_");
+        s.push_str(&info_safe(c.name));
+        s.push(':');
+        for (j, &p) in percentiles.iter().enumerate() {
+            if j > 0 {
+                s.push(',');
+            }
+            let v = h.value_at_percentile(p) as f64 / 1000.0;
+            s.push_str(&format!("p{}={v:.3}", trim_percentile(p)));
+        }
+        s.push_str("\r\n");
+    }
+    s
+}
+
+/// A percentile as Valkey names it: `%f` with trailing zeros (and a
+/// trailing dot) removed, so 50 -> "50", 99.9 -> "99.9".
+fn trim_percentile(p: f64) -> String {
+    let s = format!("{p:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ pub mod flags {
     pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
     pub const TOUCHES_ARBITRARY_KEYS: u32 = 1 << 17;
 
+    /// In the order Valkey's COMMAND INFO lists them.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -300,6 +301,21 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     index().get(std::str::from_utf8(lower).ok()?).copied()
+}
+
+/// Finds a command by its full name, "get" or "config|get" (Valkey's
+/// `lookupCommandBySds`): case-insensitive, at most one `|`.
+pub fn lookup_fullname(name: &[u8]) -> Option<&'static Command> {
+    match name.iter().position(|&b| b == b'|') {
+        Some(i) => {
+            let (parent, sub) = (&name[..i], &name[i + 1..]);
+            if sub.contains(&b'|') {
+                return None;
+            }
+            lookup(parent)?.subcommand(sub)
+        }
+        None => lookup(name),
+    }
 }
 
 /// Standard error replies, byte for byte Valkey's.

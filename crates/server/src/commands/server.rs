@@ -64,6 +64,54 @@ pub static COMMANDS: &[Command] = &[
             "A container for slow log commands.",
             "Depends on subcommand.",
         ),
+    Command::new("cluster", -2, 0, 0, container)
+        .subcommands(CLUSTER_SUBCOMMANDS)
+        .doc(
+            "cluster",
+            "3.0.0",
+            "A container for Cluster commands.",
+            "Depends on subcommand.",
+        ),
+    Command::new(
+        "readonly",
+        1,
+        FAST | LOADING | STALE,
+        super::acl::CONNECTION,
+        readonly,
+    )
+    .doc(
+        "cluster",
+        "3.0.0",
+        "Enables read-only queries for a connection to a Valkey replica node.",
+        "O(1)",
+    ),
+    Command::new(
+        "readwrite",
+        1,
+        FAST | LOADING | STALE,
+        super::acl::CONNECTION,
+        readwrite,
+    )
+    .doc(
+        "cluster",
+        "3.0.0",
+        "Enables read-write queries for a connection to a Valkey replica node.",
+        "O(1)",
+    ),
+    Command::new("asking", 1, FAST, super::acl::CONNECTION, asking).doc(
+        "cluster",
+        "3.0.0",
+        "Signals that a cluster client is following an -ASK redirect.",
+        "O(1)",
+    ),
+    Command::new("module", -2, 0, 0, container)
+        .subcommands(MODULE_SUBCOMMANDS)
+        .doc(
+            "server",
+            "4.0.0",
+            "A container for module commands.",
+            "Depends on subcommand.",
+        ),
     Command::new("latency", -2, 0, 0, container)
         .subcommands(LATENCY_SUBCOMMANDS)
         .doc(
@@ -72,6 +120,108 @@ pub static COMMANDS: &[Command] = &[
             "A container for latency diagnostics commands.",
             "Depends on subcommand.",
         ),
+];
+
+/// CLUSTER's subcommands, as Valkey declares them. Cluster mode (the bus,
+/// slot ownership, redirections) is not implemented: with
+/// `cluster-enabled no` every one answers as Valkey does, and with
+/// `cluster-enabled yes` only KEYSLOT works.
+static CLUSTER_SUBCOMMANDS: &[Command] = &[
+    Command::new("cluster|addslots", -3, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Assigns new hash slots to a node.", "O(N) where N is the total number of hash slot arguments"),
+    Command::new("cluster|addslotsrange", -4, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "7.0.0", "Assigns new hash slot ranges to a node.", "O(N) where N is the total number of the slots between the start slot and end slot arguments."),
+    Command::new("cluster|bumpepoch", 2, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Advances the cluster config epoch.", "O(1)"),
+    Command::new("cluster|count-failure-reports", 3, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Returns the number of active failure reports active for a node.", "O(N) where N is the number of failure reports"),
+    Command::new("cluster|countkeysinslot", 3, STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Returns the number of keys in a hash slot.", "O(1)"),
+    Command::new("cluster|delslots", -3, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Sets hash slots as unbound for a node.", "O(N) where N is the total number of hash slot arguments"),
+    Command::new("cluster|delslotsrange", -4, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "7.0.0", "Sets hash slot ranges as unbound for a node.", "O(N) where N is the total number of the slots between the start slot and end slot arguments."),
+    Command::new("cluster|failover", -2, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Forces a replica to perform a manual failover of its primary.", "O(1)"),
+    Command::new("cluster|flushslots", 2, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Deletes all slots information from a node.", "O(1)"),
+    Command::new("cluster|forget", 3, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Removes a node from the nodes table.", "O(1)"),
+    Command::new("cluster|getkeysinslot", 4, STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Returns the key names in a hash slot.", "O(N) where N is the number of requested keys"),
+    Command::new("cluster|help", 2, LOADING | STALE, 0, cluster)
+        .doc("cluster", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    Command::new("cluster|info", 2, LOADING | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Returns information about the state of a node.", "O(1)"),
+    Command::new("cluster|keyslot", 3, STALE, 0, cluster_keyslot)
+        .doc("cluster", "3.0.0", "Returns the hash slot for a key.", "O(N) where N is the number of bytes in the key"),
+    Command::new("cluster|links", 2, STALE, 0, cluster)
+        .doc("cluster", "7.0.0", "Returns a list of all TCP links to and from peer nodes.", "O(N) where N is the total number of Cluster nodes"),
+    Command::new("cluster|meet", -4, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Forces a node to handshake with another node.", "O(1)"),
+    Command::new("cluster|myid", 2, LOADING | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Returns the ID of a node.", "O(1)"),
+    Command::new("cluster|myshardid", 2, LOADING | STALE, 0, cluster)
+        .doc("cluster", "7.2.0", "Returns the shard ID of a node.", "O(1)"),
+    Command::new("cluster|nodes", 2, LOADING | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Returns the cluster configuration for a node.", "O(N) where N is the total number of Cluster nodes"),
+    Command::new("cluster|replicas", 3, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "5.0.0", "Lists the replica nodes of a primary node.", "O(N) where N is the number of replicas."),
+    Command::new("cluster|replicate", 3, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Configure a node as replica of a primary node.", "O(1)"),
+    Command::new("cluster|reset", -2, ADMIN | STALE | NOSCRIPT, 0, cluster)
+        .doc("cluster", "3.0.0", "Resets a node.", "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect."),
+    Command::new("cluster|saveconfig", 2, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Forces a node to save the cluster configuration to disk.", "O(1)"),
+    Command::new("cluster|set-config-epoch", 3, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Sets the configuration epoch for a new node.", "O(1)"),
+    Command::new("cluster|setslot", -4, ADMIN | STALE | MAY_REPLICATE, 0, cluster)
+        .doc("cluster", "3.0.0", "Binds a hash slot to a node.", "O(1)"),
+    Command::new("cluster|shards", 2, LOADING | STALE, 0, cluster)
+        .doc("cluster", "7.0.0", "Returns the mapping of cluster slots to shards.", "O(N) where N is the total number of cluster nodes"),
+    Command::new("cluster|slaves", 3, ADMIN | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Lists the replica nodes of a primary node.", "O(N) where N is the number of replicas."),
+    Command::new("cluster|slot-stats", -4, STALE | LOADING, 0, cluster)
+        .doc("cluster", "8.0.0", "Return an array of slot usage statistics for slots assigned to the current node.", "O(N) where N is the total number of slots based on arguments. O(N*log(N)) with ORDERBY subcommand."),
+    Command::new("cluster|slots", 2, LOADING | STALE, 0, cluster)
+        .doc("cluster", "3.0.0", "Returns the mapping of cluster slots to nodes.", "O(N) where N is the total number of Cluster nodes"),
+];
+
+/// MODULE's subcommands. Extensions (Valkey's C module API) cannot be
+/// loaded: the list is always empty and loading always fails, as when
+/// Valkey fails to load one. LOAD, LOADEX and UNLOAD are protected by
+/// `enable-module-command`, checked by the executor.
+static MODULE_SUBCOMMANDS: &[Command] = &[
+    Command::new("module|help", 2, LOADING | STALE, 0, module_help).doc(
+        "server",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        "O(1)",
+    ),
+    Command::new("module|list", 2, ADMIN | NOSCRIPT, 0, module_list).doc(
+        "server",
+        "4.0.0",
+        "Returns all loaded modules.",
+        "O(N) where N is the number of loaded modules.",
+    ),
+    Command::new("module|load", -3, ADMIN | NOSCRIPT, 0, module_load).doc(
+        "server",
+        "4.0.0",
+        "Loads a module.",
+        "O(1)",
+    ),
+    Command::new("module|loadex", -3, ADMIN | NOSCRIPT, 0, module_load).doc(
+        "server",
+        "7.0.0",
+        "Loads a module using extended parameters.",
+        "O(1)",
+    ),
+    Command::new("module|unload", 3, ADMIN | NOSCRIPT, 0, module_unload).doc(
+        "server",
+        "4.0.0",
+        "Unloads a module.",
+        "O(1)",
+    ),
 ];
 
 static MEMORY_SUBCOMMANDS: &[Command] = &[
@@ -156,6 +306,12 @@ static LATENCY_SUBCOMMANDS: &[Command] = &[
         "server",
         "2.8.13",
         "Returns a human-readable latency analysis report.",
+        "O(1)",
+    ),
+    Command::new("latency|graph", 3, LATENCY_FLAGS, 0, latency_graph).doc(
+        "server",
+        "2.8.13",
+        "Returns a latency graph for an event.",
         "O(1)",
     ),
     Command::new("latency|help", 2, LOADING | STALE, 0, latency_help).doc(
@@ -1036,6 +1192,81 @@ fn slowlog_reset(ctx: &mut Ctx<'_>) {
     ctx.out.ok();
 }
 
+// ---- MODULE ------------------------------------------------------------------
+
+fn module_help(ctx: &mut Ctx<'_>) {
+    reply_help(
+        ctx.out,
+        "module",
+        &[
+            "LIST",
+            "    Return a list of loaded modules.",
+            "LOAD <path> [<arg> ...]",
+            "    Load a module library from <path>, passing to it any optional arguments.",
+            "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+            "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+            "UNLOAD <name>",
+            "    Unload a module.",
+        ],
+    );
+}
+
+fn module_list(ctx: &mut Ctx<'_>) {
+    ctx.out.array(0);
+}
+
+fn module_load(ctx: &mut Ctx<'_>) {
+    log::warning(&format!(
+        "Module {} failed to load: loading modules is not supported",
+        String::from_utf8_lossy(ctx.arg(2))
+    ));
+    ctx.out
+        .error(b"ERR Error loading the extension. Please check the server logs.");
+}
+
+fn module_unload(ctx: &mut Ctx<'_>) {
+    log::warning(&format!(
+        "Error unloading module {}: no such module with that name",
+        String::from_utf8_lossy(ctx.arg(2))
+    ));
+    ctx.out
+        .error(b"ERR Error unloading module: no such module with that name");
+}
+
+// ---- CLUSTER -----------------------------------------------------------------
+
+const CLUSTER_DISABLED: &[u8] = b"ERR This instance has cluster support disabled";
+
+fn cluster(ctx: &mut Ctx<'_>) {
+    ctx.out.error(CLUSTER_DISABLED);
+}
+
+/// CLUSTER KEYSLOT <key>: the hash slot of a key.
+fn cluster_keyslot(ctx: &mut Ctx<'_>) {
+    if !ctx.srv.config.cluster_enabled {
+        ctx.out.error(CLUSTER_DISABLED);
+        return;
+    }
+    let slot = crate::util::slot::key_hash_slot(ctx.arg(2));
+    ctx.out.integer(slot as i64);
+}
+
+/// READONLY: lets a cluster client read from a replica (flag `r`).
+fn readonly(ctx: &mut Ctx<'_>) {
+    ctx.client.readonly = true;
+    ctx.out.ok();
+}
+
+fn readwrite(ctx: &mut Ctx<'_>) {
+    ctx.client.readonly = false;
+    ctx.out.ok();
+}
+
+/// ASKING only means something in cluster mode.
+fn asking(ctx: &mut Ctx<'_>) {
+    ctx.out.error(CLUSTER_DISABLED);
+}
+
 // ---- LATENCY -----------------------------------------------------------------
 
 fn latency_help(ctx: &mut Ctx<'_>) {
@@ -1059,6 +1290,101 @@ fn latency_help(ctx: &mut Ctx<'_>) {
             "    If no commands are specified then all histograms are replied.",
         ],
     );
+}
+
+/// Width of LATENCY GRAPH.
+const LATENCY_GRAPH_COLS: usize = 80;
+
+/// LATENCY GRAPH <event>: the event's samples as an ASCII sparkline, with
+/// how long ago each happened under it.
+fn latency_graph(ctx: &mut Ctx<'_>) {
+    let event = String::from_utf8_lossy(ctx.arg(2)).into_owned();
+    let Some(ts) = ctx.srv.latency.get(&event) else {
+        let msg = format!("ERR No samples available for event '{event}'");
+        ctx.out.error(msg.as_bytes());
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let samples: Vec<(f64, String)> = ts
+        .history()
+        .map(|(time, ms)| {
+            let ago = now - time;
+            let label = match ago {
+                _ if ago < 60 => format!("{ago}s"),
+                _ if ago < 3600 => format!("{}m", ago / 60),
+                _ if ago < 86400 => format!("{}h", ago / 3600),
+                _ => format!("{}d", ago / 86400),
+            };
+            (ms as f64, label)
+        })
+        .collect();
+    let high = samples.iter().map(|s| s.0 as u64).max().unwrap_or(0);
+    let low = samples.iter().map(|s| s.0 as u64).min().unwrap_or(0);
+    let mut graph = format!(
+        "{event} - high {high} ms, low {low} ms (all time high {} ms)\n",
+        ts.max
+    );
+    graph.push_str(&"-".repeat(LATENCY_GRAPH_COLS));
+    graph.push('\n');
+    for (i, chunk) in samples.chunks(LATENCY_GRAPH_COLS).enumerate() {
+        if i > 0 {
+            graph.push('\n');
+        }
+        sparkline_rows(&mut graph, chunk, &samples, 4);
+    }
+    ctx.out.verbatim(graph.as_bytes(), b"txt");
+}
+
+/// Draws `chunk` of a sample sequence as Valkey's filled sparkline of
+/// `rows` rows (`_o#` steps, `|` below them), scaled to the whole
+/// sequence's range, then a blank line and the labels written vertically.
+fn sparkline_rows(out: &mut String, chunk: &[(f64, String)], all: &[(f64, String)], rows: usize) {
+    const FILL: &[u8] = b"_o#";
+    let min = all.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+    let max = all.iter().map(|s| s.0).fold(f64::NEG_INFINITY, f64::max);
+    let relmax = if max - min == 0.0 { 1.0 } else { max - min };
+    let steps = (FILL.len() * rows) as i64;
+    let step_of = |v: f64| {
+        // Valkey truncates twice: (int)(relval * steps) / relmax.
+        let step = (((v - min) * steps as f64) as i64 as f64 / relmax) as i64;
+        step.clamp(0, steps - 1)
+    };
+    let has_labels = all.iter().any(|s| !s.1.is_empty());
+    let mut row = 0;
+    loop {
+        let mut line = vec![b' '; chunk.len()];
+        let mut more = false;
+        for (j, (v, label)) in chunk.iter().enumerate() {
+            if row < rows {
+                more = true;
+                let idx = step_of(*v) - ((rows - row - 1) * FILL.len()) as i64;
+                if (0..FILL.len() as i64).contains(&idx) {
+                    line[j] = FILL[idx as usize];
+                } else if idx >= FILL.len() as i64 {
+                    line[j] = b'|';
+                }
+            } else {
+                // One blank line between the graph and the labels.
+                if has_labels && row == rows {
+                    more = true;
+                    break;
+                }
+                let at = row - rows - 1;
+                if let Some(&c) = label.as_bytes().get(at) {
+                    more = true;
+                    line[j] = c;
+                }
+            }
+        }
+        if !more {
+            break;
+        }
+        out.push_str(&String::from_utf8_lossy(&line));
+        out.push('\n');
+        row += 1;
+    }
 }
 
 fn latency_latest(ctx: &mut Ctx<'_>) {
@@ -1114,10 +1440,43 @@ fn latency_reset(ctx: &mut Ctx<'_>) {
     ctx.out.integer(resets as i64);
 }
 
-/// Per-command latency histograms are not kept (as with
-/// `latency-tracking no`): no command has data.
+/// LATENCY HISTOGRAM [command ...]: the latency distribution of every
+/// command (and subcommand) that has one, or of the named ones (a container
+/// name stands for its subcommands too; unknown names are skipped).
 fn latency_histogram(ctx: &mut Ctx<'_>) {
-    ctx.out.map(0);
+    let mut chosen: Vec<&'static Command> = Vec::new();
+    if ctx.argc() == 2 {
+        for c in super::all() {
+            chosen.push(c);
+            chosen.extend(c.subcommands.iter());
+        }
+    } else {
+        for i in 2..ctx.argc() {
+            if let Some(c) = super::lookup_fullname(ctx.arg(i)) {
+                chosen.push(c);
+                chosen.extend(c.subcommands.iter());
+            }
+        }
+    }
+    let stats = &ctx.srv.stats.commands;
+    let with_data: Vec<(&str, &crate::server::LatencyHistogram)> = chosen
+        .iter()
+        .filter_map(|c| Some((c.name, stats.get(c.name)?.latency.as_deref()?)))
+        .collect();
+    ctx.out.map(with_data.len());
+    for (name, h) in with_data {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.map(2);
+        ctx.out.bulk(b"calls");
+        ctx.out.integer(h.total() as i64);
+        ctx.out.bulk(b"histogram_usec");
+        let cdf = h.cdf();
+        ctx.out.map(cdf.len());
+        for (usec, count) in cdf {
+            ctx.out.integer(usec);
+            ctx.out.integer(count as i64);
+        }
+    }
 }
 
 fn latency_doctor(ctx: &mut Ctx<'_>) {

@@ -81,6 +81,8 @@ pub struct ClientState {
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
     pub no_touch: bool,
+    /// READONLY: may read from a replica in cluster mode (flag `r`).
+    pub readonly: bool,
     /// Close the connection once pending replies are written.
     pub close_after_reply: bool,
     pub addr: String,
@@ -138,6 +140,7 @@ impl ClientState {
             reply_mode: ReplyMode::On,
             no_evict: false,
             no_touch: false,
+            readonly: false,
             close_after_reply: false,
             addr,
             laddr,
@@ -177,7 +180,7 @@ impl ClientState {
     }
 
     /// The `flags=` letters of CLIENT LIST, in Valkey's order.
-    pub fn flags_string(&self, dirty_cas: bool) -> String {
+    pub fn flags_string(&self, view: ServerView<'_>) -> String {
         let mut f = String::new();
         if self.monitor {
             f.push('O');
@@ -191,7 +194,16 @@ impl ClientState {
         if self.postponed {
             f.push('b');
         }
-        if dirty_cas {
+        if let Some(t) = view.tracking {
+            f.push('t');
+            if t.broken_redirect {
+                f.push('R');
+            }
+            if t.bcast {
+                f.push('B');
+            }
+        }
+        if view.dirty_cas {
             f.push('d');
         }
         if self.close_after_reply {
@@ -199,6 +211,9 @@ impl ClientState {
         }
         if self.killed {
             f.push('A');
+        }
+        if self.readonly {
+            f.push('r');
         }
         if self.no_evict {
             f.push('e');
@@ -293,15 +308,39 @@ impl Client {
 
     /// Describes this client (not running a command).
     pub fn info(&self) -> ClientInfo<'_> {
+        // Without pending input the client has no buffer of its own in
+        // Valkey 8 (it reads into a shared one).
+        let qbuf = self.qbuf.len() - self.qpos;
         ClientInfo {
             state: &self.state,
-            qbuf: self.qbuf.len() - self.qpos,
-            qbuf_free: self.qbuf.capacity() - self.qbuf.len(),
+            qbuf,
+            qbuf_free: if qbuf == 0 {
+                0
+            } else {
+                self.qbuf.capacity() - self.qbuf.len()
+            },
             argv_mem: 0,
             pending_out: self.pending_output(),
             out_capacity: self.out.capacity(),
             events: if self.wants_write { "rw" } else { "r" },
             resp: resp_version(self.out.protocol()),
+        }
+    }
+}
+
+/// What the server keeps about a client outside its state, shown in its
+/// CLIENT LIST line: a failed WATCH, its tracking settings.
+#[derive(Clone, Copy, Default)]
+pub struct ServerView<'a> {
+    pub dirty_cas: bool,
+    pub tracking: Option<&'a super::tracking::ClientTracking>,
+}
+
+impl<'a> ServerView<'a> {
+    pub fn of(srv: &'a super::Server, id: u64) -> ServerView<'a> {
+        ServerView {
+            dirty_cas: srv.cas_dirty.contains(&id),
+            tracking: srv.tracking.clients.get(&id),
         }
     }
 }
@@ -338,7 +377,7 @@ impl ClientInfo<'_> {
 
     /// Appends the line in Valkey 8.0's field order (`catClientInfoString`),
     /// without the trailing newline.
-    pub fn write_line(&self, out: &mut String, dirty_cas: bool) {
+    pub fn write_line(&self, out: &mut String, view: ServerView<'_>) {
         let s = self.state;
         let obl = self.pending_out.min(REPLY_CHUNK_BYTES);
         let omem = self.pending_out - obl;
@@ -354,7 +393,7 @@ impl ClientInfo<'_> {
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
              multi={} watch={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
-             oll={} omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={} lib-name={} \
+             oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={} lib-name={} \
              lib-ver={} tot-net-in={} tot-net-out={} tot-cmds={}",
             s.id,
             s.addr,
@@ -363,7 +402,7 @@ impl ClientInfo<'_> {
             lossy(&s.name),
             s.created.elapsed().as_secs(),
             s.last_interaction.elapsed().as_secs(),
-            s.flags_string(dirty_cas),
+            s.flags_string(view),
             s.db,
             s.sub_channels,
             s.sub_patterns,
@@ -383,6 +422,7 @@ impl ClientInfo<'_> {
             self.events,
             s.last_cmd,
             String::from_utf8_lossy(&s.user),
+            view.tracking.map_or(-1, |t| t.redirect as i64),
             self.resp,
             lossy(&s.lib_name),
             lossy(&s.lib_ver),
@@ -415,14 +455,30 @@ mod tests {
     #[test]
     fn flags_in_valkey_order() {
         let mut s = ClientState::new(1, "127.0.0.1:1".into(), "127.0.0.1:2".into(), 5, true);
-        assert_eq!(s.flags_string(false), "N");
+        let clean = ServerView::default();
+        let dirty = ServerView {
+            dirty_cas: true,
+            ..Default::default()
+        };
+        assert_eq!(s.flags_string(clean), "N");
         s.monitor = true;
         s.multi = Some(MultiState::default());
         s.no_evict = true;
         s.no_touch = true;
-        assert_eq!(s.flags_string(true), "OxdeT");
+        assert_eq!(s.flags_string(dirty), "OxdeT");
         s.killed = true;
-        assert_eq!(s.flags_string(false), "OxAeT");
+        assert_eq!(s.flags_string(clean), "OxAeT");
+        let t = crate::server::tracking::ClientTracking {
+            bcast: true,
+            broken_redirect: true,
+            ..Default::default()
+        };
+        let tracked = ServerView {
+            tracking: Some(&t),
+            ..Default::default()
+        };
+        s.readonly = true;
+        assert_eq!(s.flags_string(tracked), "OxtRBAreT");
     }
 
     #[test]
@@ -432,7 +488,8 @@ mod tests {
         s.last_cmd = "client|info";
         let out = Reply::new(Protocol::Resp3);
         let mut line = String::new();
-        s.info_running(&out).write_line(&mut line, false);
+        s.info_running(&out)
+            .write_line(&mut line, ServerView::default());
         let keys: Vec<&str> = line
             .split(' ')
             .map(|kv| kv.split('=').next().unwrap())

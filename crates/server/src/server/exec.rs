@@ -72,7 +72,26 @@ pub fn must_postpone(srv: &Server, client: &ClientState, args: &Args<'_>) -> boo
 /// replies at the output buffer).
 pub fn execute(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: Args<'_>) {
     let reply_start = out.len();
+    let tracking = !srv.tracking.clients.is_empty();
+    if tracking {
+        // Valkey's processCommand keeps the tracking table in bounds.
+        super::tracking::limit_table(srv);
+    }
+    srv.current = Some(super::Current {
+        id: client.id,
+        resp3: out.protocol() == crate::resp::Protocol::Resp3,
+        pubsub: client.is_pubsub(),
+    });
     dispatch(srv, client, out, args);
+    srv.current = None;
+    if tracking {
+        // CLIENT CACHING applies to the next command (or transaction) only.
+        if client.multi.is_none() && !client.last_cmd.starts_with("client|") {
+            if let Some(t) = srv.tracking.clients.get_mut(&client.id) {
+                t.caching = false;
+            }
+        }
+    }
     match client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => out.truncate(reply_start),
@@ -85,6 +104,12 @@ pub fn execute(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args
             out.truncate(reply_start);
             client.reply_mode = ReplyMode::Skip;
         }
+    }
+    // Push messages (invalidations) for this client follow its reply, and
+    // are sent even with CLIENT REPLY OFF.
+    if !srv.pending_push.is_empty() {
+        out.raw(&srv.pending_push);
+        srv.pending_push.clear();
     }
 }
 
@@ -128,6 +153,21 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
             out,
             Some(cmd),
             b"ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
+              you can run it from a local connection, otherwise you need to set this option in the \
+              configuration file, and then restart the server.",
+        );
+        return;
+    }
+    // So are loading and unloading modules (`enable-module-command`).
+    if matches!(cmd.name, "module|load" | "module|loadex" | "module|unload")
+        && !srv.config.enable_module_command.allows(client.is_local)
+    {
+        reject(
+            srv,
+            client,
+            out,
+            Some(cmd),
+            b"ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", \
               you can run it from a local connection, otherwise you need to set this option in the \
               configuration file, and then restart the server.",
         );
@@ -211,7 +251,6 @@ pub fn call(
 ) {
     let start = Instant::now();
     let reply_start = out.len();
-    client.commands += 1;
     {
         let mut ctx = Ctx {
             args,
@@ -223,16 +262,37 @@ pub fn call(
         (cmd.handler)(&mut ctx);
     }
     let usec = start.elapsed().as_micros() as u64;
+    // Counted once done, as Valkey does: CLIENT INFO does not count itself.
+    client.commands += 1;
     srv.collect_expired();
     srv.stats.total_commands_processed += 1;
     srv.stats.eventloop_duration_cmd_sum += usec;
+    let track_latency = srv.config.latency_tracking;
     let st = srv.stats.commands.entry(cmd.name).or_default();
     st.calls += 1;
     st.usec += usec;
+    if track_latency {
+        // Valkey records the microsecond duration, in nanoseconds.
+        st.latency
+            .get_or_insert_with(Default::default)
+            .record(usec as i64 * 1000);
+    }
     if out.buf().get(reply_start) == Some(&b'-') {
         st.failed_calls += 1;
         let code = error_code(&out.buf()[reply_start + 1..]).to_vec();
         count_error(srv, &code);
+    }
+    if cmd.has(flags::READONLY) && srv.tracking.clients.contains_key(&client.id) {
+        // The keys this client read may now be in its cache.
+        let keys = crate::commands::introspection::command_keys(cmd, &args);
+        let names: Vec<&[u8]> = keys.iter().map(|&i| args.get(i)).collect();
+        super::tracking::remember_keys(srv, client.id, &names);
+    }
+    if matches!(cmd.name, "flushdb" | "flushall" | "swapdb")
+        && out.buf().get(reply_start) != Some(&b'-')
+    {
+        // Valkey's signalFlushedDb: every cached key may be stale.
+        super::tracking::invalidate_all(srv);
     }
     let event = if cmd.has(flags::FAST) {
         "fast-command"

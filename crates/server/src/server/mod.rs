@@ -55,12 +55,164 @@ pub struct Stats {
     pub errors: HashMap<String, u64>,
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 pub struct CommandStats {
     pub calls: u64,
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Run times in nanoseconds (`latency-tracking`), created on the first
+    /// call as Valkey allocates it lazily.
+    pub latency: Option<Box<LatencyHistogram>>,
+}
+
+/// A per-command latency histogram with the bucket layout of the
+/// HdrHistogram Valkey uses (`LATENCY HISTOGRAM`, INFO latencystats): values
+/// in nanoseconds from 1 to 1e9, two significant digits. So values below 256
+/// are exact, and each following power-of-two range is split in 128 steps
+/// (256..511 by 2, 512..1023 by 4...). Reproducing the layout exactly
+/// matters: replies print bucket bounds and percentiles taken from it.
+///
+/// Counts are kept sparse (most commands hit a handful of buckets) instead
+/// of the 3072-slot array the C library allocates.
+#[derive(Default, Clone, Debug)]
+pub struct LatencyHistogram {
+    /// Count per bucket index (HdrHistogram's `counts_index`).
+    counts: BTreeMap<u16, u64>,
+    total: u64,
+}
+
+impl LatencyHistogram {
+    /// Valkey's `LATENCY_HISTOGRAM_MAX_VALUE` (1 s); smaller values than 1
+    /// ns are recorded as 1.
+    pub const MAX_VALUE: i64 = 1_000_000_000;
+    /// log2 of half the sub-buckets per bucket: 2 significant digits need
+    /// 200 distinct values, so 256 sub-buckets.
+    const HALF_MAG: u32 = 7;
+    const HALF: i64 = 1 << Self::HALF_MAG;
+    const SUB_BUCKETS: i64 = 2 * Self::HALF;
+    /// Buckets needed to reach MAX_VALUE (256 << 22 > 1e9), plus one.
+    const COUNTS_LEN: i64 = 24 * Self::HALF;
+
+    /// Records one run of `ns` nanoseconds, clamped to the tracked range.
+    pub fn record(&mut self, ns: i64) {
+        let v = ns.clamp(1, Self::MAX_VALUE);
+        *self.counts.entry(Self::index_for(v) as u16).or_default() += 1;
+        self.total += 1;
+    }
+
+    /// Number of recorded values.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn bucket_of(v: i64) -> i64 {
+        let pow2ceiling = 64 - (v | (Self::SUB_BUCKETS - 1)).leading_zeros() as i64;
+        pow2ceiling - (Self::HALF_MAG as i64 + 1)
+    }
+
+    fn index_for(v: i64) -> i64 {
+        let b = Self::bucket_of(v);
+        let sub = v >> b;
+        ((b + 1) << Self::HALF_MAG) + (sub - Self::HALF)
+    }
+
+    /// The lowest value counted at bucket index `i`.
+    fn value_at(i: i64) -> i64 {
+        let mut b = (i >> Self::HALF_MAG) - 1;
+        let mut sub = (i & (Self::HALF - 1)) + Self::HALF;
+        if b < 0 {
+            sub -= Self::HALF;
+            b = 0;
+        }
+        sub << b
+    }
+
+    fn lowest_equivalent(v: i64) -> i64 {
+        let b = Self::bucket_of(v);
+        (v >> b) << b
+    }
+
+    fn highest_equivalent(v: i64) -> i64 {
+        let b = Self::bucket_of(v);
+        let sub = v >> b;
+        let size = if sub >= Self::SUB_BUCKETS {
+            2i64 << b
+        } else {
+            1i64 << b
+        };
+        ((sub << b) + size) - 1
+    }
+
+    fn count_at(&self, i: i64) -> u64 {
+        u16::try_from(i)
+            .ok()
+            .and_then(|i| self.counts.get(&i))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The cumulative distribution `LATENCY HISTOGRAM` prints: (bucket upper
+    /// bound in microseconds, calls up to it), on power-of-two bucket bounds
+    /// from 1024 ns, only where the count grew. Walks the buckets the way
+    /// HdrHistogram's logarithmic iterator does, including its quirk of
+    /// counting the bucket that reaches a bound into that bound.
+    pub fn cdf(&self) -> Vec<(i64, u64)> {
+        let mut out = Vec::new();
+        let (mut cur, mut cum, mut value, mut highest) = (-1i64, 0u64, 0i64, 0i64);
+        let mut level: i64 = 1024;
+        let mut level_lowest = Self::lowest_equivalent(level);
+        let mut previous = 0;
+        loop {
+            let more = cum < self.total
+                || (cur < Self::COUNTS_LEN && Self::value_at(cur + 1) > level_lowest);
+            if !more {
+                break;
+            }
+            loop {
+                if value >= level_lowest {
+                    level = level.saturating_mul(2);
+                    level_lowest = Self::lowest_equivalent(level);
+                    break;
+                }
+                cur += 1;
+                if cur >= Self::COUNTS_LEN {
+                    break;
+                }
+                cum += self.count_at(cur);
+                value = Self::value_at(cur);
+                highest = Self::highest_equivalent(value);
+            }
+            if cum > previous {
+                out.push((highest / 1000, cum));
+            }
+            previous = cum;
+        }
+        out
+    }
+
+    /// HdrHistogram's `hdr_value_at_percentile`, in nanoseconds: the
+    /// highest value equivalent to the bucket where the cumulative count
+    /// reaches `percentile` of the total.
+    pub fn value_at_percentile(&self, percentile: f64) -> i64 {
+        let p = percentile.min(100.0);
+        let wanted = (((p / 100.0) * self.total as f64) + 0.5) as u64;
+        let wanted = wanted.max(1);
+        let mut cum = 0;
+        let mut found = 0;
+        for (&i, &n) in &self.counts {
+            cum += n;
+            if cum >= wanted {
+                found = Self::value_at(i as i64);
+                break;
+            }
+        }
+        if percentile == 0.0 {
+            Self::lowest_equivalent(found)
+        } else {
+            Self::highest_equivalent(found)
+        }
+    }
 }
 
 /// Valkey's `STATS_METRIC_SAMPLES`: instantaneous metrics average this many
@@ -186,6 +338,15 @@ pub struct ClientPause {
     pub all: bool,
 }
 
+/// The client whose command is running (it is out of `Server::clients`
+/// meanwhile): what messages for it need to know.
+#[derive(Clone, Copy, Debug)]
+pub struct Current {
+    pub id: u64,
+    pub resp3: bool,
+    pub pubsub: bool,
+}
+
 pub struct Server {
     pub config: Config,
     pub keyspace: Keyspace,
@@ -230,6 +391,19 @@ pub struct Server {
     pub run_id: String,
     pub replid: String,
     pub replid2: String,
+    /// The listening sockets, and the poll registry they are registered
+    /// with: CONFIG SET port / bind replaces them (see `net::rebind_listeners`).
+    pub listeners: Vec<mio::net::TcpListener>,
+    pub registry: Option<mio::Registry>,
+    /// Live clients' slots in `clients`, by id (Valkey's
+    /// `lookupClientByID`).
+    pub client_slots: HashMap<u64, usize>,
+    /// The client running a command, if any.
+    pub current: Option<Current>,
+    /// Push messages for the running client: they follow its reply.
+    pub pending_push: Vec<u8>,
+    /// CLIENT TRACKING state.
+    pub tracking: tracking::Tracking,
     rng_state: u64,
 }
 
@@ -292,6 +466,12 @@ impl Server {
             run_id: random_hex40(),
             replid: random_hex40(),
             replid2: "0".repeat(40),
+            listeners: Vec::new(),
+            registry: None,
+            client_slots: HashMap::new(),
+            current: None,
+            pending_push: Vec::new(),
+            tracking: tracking::Tracking::default(),
             rng_state: (unix ^ 0x9e37_79b9_7f4a_7c15) | 1,
         };
         srv.refresh_now();
@@ -320,9 +500,9 @@ impl Server {
         self.now = Now::from_system_with(self.access_mode());
     }
 
-    /// Moves the databases' expiry counts into the stats, and invalidates
-    /// WATCHes on keys that expired (Valkey signals an expired key as
-    /// modified when it deletes it).
+    /// Moves the databases' expiry counts into the stats, and signals keys
+    /// that expired as modified (Valkey does when it deletes one): WATCHes
+    /// and client-side caching are invalidated.
     pub fn collect_expired(&mut self) {
         for i in 0..self.keyspace.dbs.len() {
             let (n, keys) = self.keyspace.dbs[i].take_expired();
@@ -331,27 +511,85 @@ impl Server {
             }
             self.stats.expired_keys += n;
             for k in keys {
-                self.key_modified(i, &k);
+                // No client changed it: NOLOOP BCAST clients hear of it too.
+                self.key_changed(i, &k, 0);
             }
         }
     }
 
-    /// Expired key names are only worth keeping while someone WATCHes.
+    /// Expired key names are only worth keeping while someone WATCHes or
+    /// tracks keys.
     pub fn sync_expired_logging(&mut self) {
-        let on = !self.watchers.is_empty();
+        let on = !self.watchers.is_empty() || self.tracking.active();
         for db in &mut self.keyspace.dbs {
             db.log_expired = on;
         }
     }
 
-    /// Invalidates the WATCHes on `key` of database `db`.
+    /// Signals a change to `key` of database `db` by the running client
+    /// (Valkey's `signalModifiedKey`): its WATCHes fail and the clients
+    /// tracking it are told.
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
-        if self.watchers.is_empty() {
+        let by = self.current.map_or(0, |c| c.id);
+        self.key_changed(db, key, by);
+    }
+
+    fn key_changed(&mut self, db: usize, key: &[u8], by: u64) {
+        if !self.watchers.is_empty() {
+            if let Some(ids) = self.watchers.get(&(db, key.to_vec())) {
+                self.cas_dirty.extend(ids.iter().copied());
+            }
+        }
+        if self.tracking.active() {
+            tracking::invalidate_key(self, key, true, by);
+        }
+    }
+
+    /// Whether a client with this id is connected (running or not).
+    pub fn has_client(&self, id: u64) -> bool {
+        self.client_slots.contains_key(&id) || self.current.is_some_and(|c| c.id == id)
+    }
+
+    /// The connected client `id`, unless it is the running one.
+    fn idle_client_mut(&mut self, id: u64) -> Option<(usize, &mut Client)> {
+        let slot = *self.client_slots.get(&id)?;
+        let c = self.clients.get_mut(slot)?.as_deref_mut()?;
+        (c.state.id == id).then_some((slot, c))
+    }
+
+    /// Whether client `id` speaks RESP3 (None if it is gone).
+    pub fn client_resp3(&mut self, id: u64) -> Option<bool> {
+        if let Some(c) = self.current.filter(|c| c.id == id) {
+            return Some(c.resp3);
+        }
+        let (_, c) = self.idle_client_mut(id)?;
+        Some(c.out.protocol() == crate::resp::Protocol::Resp3)
+    }
+
+    /// Whether client `id` is subscribed to something.
+    pub fn client_pubsub(&mut self, id: u64) -> bool {
+        if let Some(c) = self.current.filter(|c| c.id == id) {
+            return c.pubsub;
+        }
+        self.idle_client_mut(id)
+            .is_some_and(|(_, c)| c.state.is_pubsub())
+    }
+
+    /// Queues a push message for client `id`: after the reply of the
+    /// running client, or at once in another client's output buffer.
+    pub fn push_to(&mut self, id: u64, msg: &[u8]) {
+        if self.current.is_some_and(|c| c.id == id) {
+            self.pending_push.extend_from_slice(msg);
             return;
         }
-        if let Some(ids) = self.watchers.get(&(db, key.to_vec())) {
-            self.cas_dirty.extend(ids.iter().copied());
+        let Some((slot, c)) = self.idle_client_mut(id) else {
+            return;
+        };
+        if c.state.killed {
+            return;
         }
+        c.out.raw(msg);
+        self.pending_writes.push(slot);
     }
 
     /// Invalidates every WATCH on database `db` (FLUSHDB, SWAPDB), or on all
@@ -513,10 +751,404 @@ mod tests {
     }
 
     #[test]
+    fn latency_histogram_buckets_like_hdr_histogram() {
+        let mut h = LatencyHistogram::default();
+        h.record(1000);
+        // 1000 ns is counted at the first bound, 1024 ns (1031 ns wide).
+        assert_eq!(h.cdf(), [(1, 1)]);
+        let mut h = LatencyHistogram::default();
+        h.record(35_000);
+        // Counted at the bound after it, as HdrHistogram's iterator does.
+        assert_eq!(h.cdf(), [(66, 1)]);
+        assert_eq!(h.value_at_percentile(50.0), 35_071);
+        assert_eq!(h.value_at_percentile(0.0), 35_072 - 256);
+        h.record(1000);
+        h.record(1000);
+        assert_eq!(h.cdf(), [(1, 2), (66, 3)]);
+        assert_eq!(h.total(), 3);
+        // 1000 ns shares a 4 ns wide bucket: its upper end is reported.
+        assert_eq!(h.value_at_percentile(50.0), 1003);
+        assert_eq!(h.value_at_percentile(99.9), 35_071);
+        // Below 1 ns and above 1 s are clamped; past the last bound the
+        // last bucket's upper end is reported.
+        let mut h = LatencyHistogram::default();
+        h.record(0);
+        h.record(5_000_000_000);
+        assert_eq!(h.cdf(), [(1, 1), (1_073_741, 2)]);
+        assert_eq!(LatencyHistogram::default().cdf(), []);
+    }
+
+    #[test]
     fn random_ids_are_40_hex() {
         let a = random_hex40();
         assert_eq!(a.len(), 40);
         assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_ne!(a, random_hex40());
+    }
+}
+
+/// Server-assisted client-side caching (CLIENT TRACKING), as Valkey's
+/// `tracking.c` does it.
+///
+/// In the default mode the server remembers, per key, the clients that read
+/// it (the tracking table), and when the key changes it sends those clients
+/// an `invalidate` push (RESP3) or a `__redis__:invalidate` message to the
+/// client they redirect to. Keys are global, not per database, as in Valkey.
+/// In BCAST mode a client subscribes to key prefixes instead: changed keys
+/// matching a prefix are collected and sent once per event loop cycle.
+///
+/// Messages for the client whose command is running wait in
+/// [`Server::pending_push`] so they follow its reply.
+pub mod tracking {
+    use super::Server;
+    use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+    /// One client's CLIENT TRACKING settings.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ClientTracking {
+        /// Client id notifications go to (0: this client).
+        pub redirect: u64,
+        pub bcast: bool,
+        pub optin: bool,
+        pub optout: bool,
+        pub noloop: bool,
+        /// CLIENT CACHING YES|NO was given for the next command.
+        pub caching: bool,
+        /// The redirect client went away (flag `R`).
+        pub broken_redirect: bool,
+        /// BCAST prefixes, sorted.
+        pub prefixes: BTreeSet<Vec<u8>>,
+    }
+
+    /// The options of one CLIENT TRACKING ON.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct Options {
+        pub bcast: bool,
+        pub optin: bool,
+        pub optout: bool,
+        pub noloop: bool,
+    }
+
+    /// A BCAST prefix: the keys changed in this cycle (with the id of the
+    /// client that changed each last, 0 for none) and its subscribers.
+    #[derive(Default, Debug)]
+    struct Prefix {
+        keys: BTreeMap<Vec<u8>, u64>,
+        clients: BTreeSet<u64>,
+    }
+
+    #[derive(Default, Debug)]
+    pub struct Tracking {
+        /// Clients with tracking on, by id.
+        pub clients: HashMap<u64, ClientTracking>,
+        /// Key -> ids of the clients that may have it cached.
+        table: HashMap<Vec<u8>, HashSet<u64>>,
+        /// Sum of the id sets' sizes (`tracking_total_items`).
+        items: u64,
+        prefixes: BTreeMap<Vec<u8>, Prefix>,
+        /// Consecutive table-limit passes that could not get under the
+        /// limit: each one tries harder.
+        limit_passes: u32,
+    }
+
+    impl Tracking {
+        pub fn total_keys(&self) -> usize {
+            self.table.len()
+        }
+        pub fn total_items(&self) -> u64 {
+            self.items
+        }
+        pub fn total_prefixes(&self) -> usize {
+            self.prefixes.len()
+        }
+        /// Whether key changes can concern anyone.
+        pub fn active(&self) -> bool {
+            !self.table.is_empty() || !self.prefixes.is_empty()
+        }
+    }
+
+    /// Valkey's `checkPrefixCollisionsOrReply`: BCAST prefixes of one
+    /// client must not be prefixes of each other. The error text, if any.
+    pub fn prefix_collision(existing: &BTreeSet<Vec<u8>>, new: &[&[u8]]) -> Option<String> {
+        let overlap = |a: &[u8], b: &[u8]| {
+            let n = a.len().min(b.len());
+            a[..n] == b[..n]
+        };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        for (i, p) in new.iter().enumerate() {
+            if let Some(old) = existing.iter().find(|old| overlap(old, p)) {
+                return Some(format!(
+                    "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single \
+                     client must not overlap.",
+                    text(p),
+                    text(old)
+                ));
+            }
+            if let Some(other) = new[i + 1..].iter().find(|q| overlap(p, q)) {
+                return Some(format!(
+                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a \
+                     single client must not overlap.",
+                    text(p),
+                    text(other)
+                ));
+            }
+        }
+        None
+    }
+
+    /// CLIENT TRACKING ON for client `id` (Valkey's `enableTracking`): the
+    /// options replace the previous ones, BCAST prefixes add up.
+    pub fn enable(srv: &mut Server, id: u64, redirect: u64, opts: Options, prefixes: &[&[u8]]) {
+        let t = srv.tracking.clients.entry(id).or_default();
+        t.redirect = redirect;
+        t.broken_redirect = false;
+        t.bcast = opts.bcast;
+        t.optin = opts.optin;
+        t.optout = opts.optout;
+        t.noloop = opts.noloop;
+        if opts.bcast {
+            let wanted: Vec<Vec<u8>> = if prefixes.is_empty() {
+                vec![Vec::new()]
+            } else {
+                prefixes.iter().map(|p| p.to_vec()).collect()
+            };
+            for p in wanted {
+                t.prefixes.insert(p.clone());
+                srv.tracking
+                    .prefixes
+                    .entry(p)
+                    .or_default()
+                    .clients
+                    .insert(id);
+            }
+        }
+        srv.sync_expired_logging();
+    }
+
+    /// CLIENT TRACKING OFF, RESET, disconnection.
+    pub fn disable(srv: &mut Server, id: u64) {
+        let Some(t) = srv.tracking.clients.remove(&id) else {
+            return;
+        };
+        for p in t.prefixes {
+            if let Some(state) = srv.tracking.prefixes.get_mut(&p) {
+                state.clients.remove(&id);
+                if state.clients.is_empty() {
+                    srv.tracking.prefixes.remove(&p);
+                }
+            }
+        }
+        srv.sync_expired_logging();
+    }
+
+    /// After a read-only command of a tracking client: remember that it
+    /// may cache these keys, unless OPTIN / OPTOUT and CACHING say no
+    /// (Valkey's `trackingRememberKeys`).
+    pub fn remember_keys(srv: &mut Server, id: u64, keys: &[&[u8]]) {
+        let Some(t) = srv.tracking.clients.get(&id) else {
+            return;
+        };
+        if t.bcast || (t.optin && !t.caching) || (t.optout && t.caching) {
+            return;
+        }
+        let was_active = srv.tracking.active();
+        for k in keys {
+            if srv.tracking.table.entry(k.to_vec()).or_default().insert(id) {
+                srv.tracking.items += 1;
+            }
+        }
+        if !was_active {
+            srv.sync_expired_logging();
+        }
+    }
+
+    /// An `*1\r\n$<len>\r\n<key>\r\n` array: the payload of one key's
+    /// invalidation.
+    fn one_key_array(key: &[u8]) -> Vec<u8> {
+        let mut v = format!("*1\r\n${}\r\n", key.len()).into_bytes();
+        v.extend_from_slice(key);
+        v.extend_from_slice(b"\r\n");
+        v
+    }
+
+    /// Valkey's `trackingInvalidateKey`: `key` changed (by client
+    /// `modifier`, 0 for the server itself): queue it for the BCAST
+    /// prefixes it matches (when `bcast`), and send an invalidation to every
+    /// client that may cache it, which forgets it.
+    pub fn invalidate_key(srv: &mut Server, key: &[u8], bcast: bool, modifier: u64) {
+        if bcast {
+            for (prefix, state) in srv.tracking.prefixes.iter_mut() {
+                if key.starts_with(prefix) {
+                    state.keys.insert(key.to_vec(), modifier);
+                }
+            }
+        }
+        let Some(ids) = srv.tracking.table.remove(key) else {
+            return;
+        };
+        srv.tracking.items -= ids.len() as u64;
+        let mut ids: Vec<u64> = ids.into_iter().collect();
+        ids.sort_unstable();
+        let running = srv.current.as_ref().map_or(0, |c| c.id);
+        let payload = one_key_array(key);
+        for id in ids {
+            let Some(t) = srv.tracking.clients.get(&id) else {
+                continue;
+            };
+            // Keys read before switching to BCAST are not reported.
+            if t.bcast || (t.noloop && id == running) {
+                continue;
+            }
+            send(srv, id, &payload);
+        }
+    }
+
+    /// FLUSHDB / FLUSHALL / SWAPDB: every tracking client gets a null
+    /// invalidation ("everything"), and the table is emptied (Valkey's
+    /// `trackingInvalidateKeysOnFlush`).
+    pub fn invalidate_all(srv: &mut Server) {
+        let mut ids: Vec<u64> = srv.tracking.clients.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            // The null is in the tracking client's protocol, wherever it
+            // is redirected.
+            let null: &[u8] = if srv.client_resp3(id) == Some(true) {
+                b"_\r\n"
+            } else {
+                b"$-1\r\n"
+            };
+            send(srv, id, null);
+        }
+        srv.tracking.table.clear();
+        srv.tracking.items = 0;
+        srv.sync_expired_logging();
+    }
+
+    /// Sends one invalidation (`payload`: the RESP value after the
+    /// header) for tracking client `id` to where it goes (Valkey's
+    /// `sendTrackingMessage`): a RESP3 push to the client or its redirect
+    /// target, or a `__redis__:invalidate` Pub/Sub message to a RESP2
+    /// redirect target that is subscribed; RESP2 without redirection gets
+    /// nothing. A vanished redirect target marks the redirection broken and
+    /// tells a RESP3 client so.
+    fn send(srv: &mut Server, id: u64, payload: &[u8]) {
+        let Some(redirect) = srv.tracking.clients.get(&id).map(|t| t.redirect) else {
+            return;
+        };
+        let (dest, redirected) = if redirect == 0 {
+            (id, false)
+        } else if srv.has_client(redirect) {
+            (redirect, true)
+        } else {
+            if let Some(t) = srv.tracking.clients.get_mut(&id) {
+                t.broken_redirect = true;
+            }
+            if srv.client_resp3(id) == Some(true) {
+                let msg = format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{redirect}\r\n");
+                srv.push_to(id, msg.as_bytes());
+            }
+            return;
+        };
+        let Some(resp3) = srv.client_resp3(dest) else {
+            return;
+        };
+        let mut msg = if resp3 {
+            b">2\r\n$10\r\ninvalidate\r\n".to_vec()
+        } else if redirected && srv.client_pubsub(dest) {
+            b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n".to_vec()
+        } else {
+            return;
+        };
+        msg.extend_from_slice(payload);
+        srv.push_to(dest, &msg);
+    }
+
+    /// Sends the BCAST invalidations collected since the last cycle
+    /// (Valkey's `trackingBroadcastInvalidationMessages`): per prefix, one
+    /// array of keys to each subscriber, without the keys a NOLOOP
+    /// subscriber changed itself.
+    pub fn broadcast(srv: &mut Server) {
+        if srv.tracking.prefixes.is_empty() {
+            return;
+        }
+        let mut work: Vec<(u64, Vec<u8>)> = Vec::new();
+        for state in srv.tracking.prefixes.values_mut() {
+            if state.keys.is_empty() {
+                continue;
+            }
+            let keys = std::mem::take(&mut state.keys);
+            for &id in &state.clients {
+                let noloop = srv.tracking.clients.get(&id).is_some_and(|t| t.noloop);
+                let chosen: Vec<&Vec<u8>> = keys
+                    .iter()
+                    .filter(|(_, &by)| !noloop || by != id)
+                    .map(|(k, _)| k)
+                    .collect();
+                if chosen.is_empty() {
+                    continue;
+                }
+                let mut proto = format!("*{}\r\n", chosen.len()).into_bytes();
+                for k in chosen {
+                    proto.extend_from_slice(format!("${}\r\n", k.len()).as_bytes());
+                    proto.extend_from_slice(k);
+                    proto.extend_from_slice(b"\r\n");
+                }
+                work.push((id, proto));
+            }
+        }
+        for (id, proto) in work {
+            send(srv, id, &proto);
+        }
+    }
+
+    /// Keeps the tracking table within `tracking-table-max-keys` by
+    /// invalidating keys as if they changed (Valkey's
+    /// `trackingLimitUsedSlots`), with more effort each time the limit is
+    /// still exceeded.
+    pub fn limit_table(srv: &mut Server) {
+        let max = srv.config.tracking_table_max_keys;
+        if max == 0 || srv.tracking.table.len() <= max {
+            srv.tracking.limit_passes = 0;
+            return;
+        }
+        let effort = 100 * (srv.tracking.limit_passes as usize + 1);
+        for _ in 0..effort {
+            let Some(key) = srv.tracking.table.keys().next().cloned() else {
+                break;
+            };
+            invalidate_key(srv, &key, false, 0);
+            if srv.tracking.table.len() <= max {
+                srv.tracking.limit_passes = 0;
+                return;
+            }
+        }
+        srv.tracking.limit_passes += 1;
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn prefix_collisions_like_valkey() {
+            let none = BTreeSet::new();
+            assert_eq!(prefix_collision(&none, &[b"a", b"b"]), None);
+            assert_eq!(
+                prefix_collision(&none, &[b"FOOBAR", b"FOO"]).unwrap(),
+                "ERR Prefix 'FOOBAR' overlaps with another provided prefix 'FOO'. Prefixes for \
+                 a single client must not overlap."
+            );
+            let existing: BTreeSet<Vec<u8>> = [b"FOO".to_vec()].into();
+            assert_eq!(
+                prefix_collision(&existing, &[b"FO"]).unwrap(),
+                "ERR Prefix 'FO' overlaps with an existing prefix 'FOO'. Prefixes for a single \
+                 client must not overlap."
+            );
+        }
+
+        #[test]
+        fn one_key_payload() {
+            assert_eq!(one_key_array(b"key"), b"*1\r\n$3\r\nkey\r\n");
+        }
     }
 }

@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 
 /// Read at least this much per read call.
 const READ_CHUNK: usize = 16 * 1024;
+/// Reads one client gets before the others' turn (see `read_and_run`).
+const READS_PER_TURN: usize = 2;
 /// Write pending replies out once they reach this size, mid-pipeline.
 const REPLY_CHUNK: usize = 64 * 1024;
 /// Listener tokens count down from here; client tokens are slot indexes.
@@ -54,8 +56,10 @@ pub fn protected_mode_denies(config: &Config, peer: &SocketAddr) -> bool {
 
 pub struct EventLoop {
     poll: Poll,
-    listeners: Vec<TcpListener>,
     pub srv: Server,
+    /// Clients whose turn ended with input possibly still unread: served
+    /// again on the next loop iteration, after the others' events.
+    ready: Vec<usize>,
 }
 
 /// The addresses `bind` asks for. `-` before an address makes it optional
@@ -112,7 +116,7 @@ fn obuf_limit_reached(c: &mut Client, limit: &ClientBufferLimit) -> bool {
 fn describe(srv: &Server, c: &Client) -> String {
     let mut s = String::new();
     c.info()
-        .write_line(&mut s, srv.cas_dirty.contains(&c.state.id));
+        .write_line(&mut s, super::client::ServerView::of(srv, c.state.id));
     s
 }
 
@@ -144,15 +148,19 @@ impl EventLoop {
             poll.registry()
                 .register(l, Token(LISTENER_BASE + i), Interest::READABLE)?;
         }
+        let mut srv = Server::new(config);
+        srv.listeners = listeners;
+        srv.registry = poll.registry().try_clone().ok();
         Ok(EventLoop {
             poll,
-            listeners,
-            srv: Server::new(config),
+            srv,
+            ready: Vec::new(),
         })
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.listeners
+        self.srv
+            .listeners
             .iter()
             .filter_map(|l| l.local_addr().ok())
             .collect()
@@ -165,6 +173,9 @@ impl EventLoop {
         let mut next_cron = Instant::now();
         loop {
             let mut timeout = next_cron.saturating_duration_since(Instant::now());
+            if !self.ready.is_empty() {
+                timeout = Duration::ZERO;
+            }
             if let Some(p) = self.srv.pause {
                 let left = (p.end_ms - Now::from_system().ms).max(0) as u64;
                 timeout = timeout.min(Duration::from_millis(left));
@@ -189,6 +200,10 @@ impl EventLoop {
                 if ev.is_writable() {
                     self.on_writable(t);
                 }
+            }
+            // Clients cut off at the end of their turn (fairness, below).
+            for slot in std::mem::take(&mut self.ready) {
+                self.on_readable(slot);
             }
             self.after_commands();
             if Instant::now() >= next_cron {
@@ -215,6 +230,8 @@ impl EventLoop {
     /// Work left behind by the commands just run: clients a pause released,
     /// output produced for other clients, clients killed.
     fn after_commands(&mut self) {
+        // Valkey's beforeSleep: the BCAST invalidations of this cycle.
+        super::tracking::broadcast(&mut self.srv);
         // Released clients may run commands that release or feed others.
         for _ in 0..8 {
             let mut progressed = false;
@@ -240,7 +257,12 @@ impl EventLoop {
 
     fn accept(&mut self, li: usize) {
         loop {
-            let (sock, peer) = match self.listeners[li].accept() {
+            // The listeners may have been replaced (CONFIG SET port) since
+            // the event was queued.
+            let Some(listener) = self.srv.listeners.get(li) else {
+                return;
+            };
+            let (sock, peer) = match listener.accept() {
                 Ok(x) => x,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) => {
@@ -291,6 +313,7 @@ impl EventLoop {
         let mut state = ClientState::new(id, peer.to_string(), laddr, fd, authenticated);
         state.slot = slot;
         srv.clients[slot] = Some(Box::new(Client::new(sock, state)));
+        srv.client_slots.insert(id, slot);
     }
 
     fn on_readable(&mut self, slot: usize) {
@@ -332,8 +355,19 @@ impl EventLoop {
     /// Back-pressure: while replies cannot be written (the client is not
     /// reading them), nothing more is read from it; `on_writable` resumes.
     /// So neither buffer grows without bound for a client that only sends.
+    ///
+    /// Fairness: a client gets at most `READS_PER_TURN` reads per turn, then
+    /// goes on the ready list so others' requests are served in between
+    /// (a client streaming a huge pipeline would otherwise hold the loop for
+    /// as long as it keeps sending).
     fn read_and_run(&mut self, c: &mut Client, slot: usize) -> bool {
+        let mut reads = 0;
         while !c.wants_write {
+            if reads == READS_PER_TURN {
+                self.ready.push(slot);
+                break;
+            }
+            reads += 1;
             if c.qbuf.capacity() - c.qbuf.len() < READ_CHUNK / 2 {
                 c.qbuf.reserve(READ_CHUNK);
             }
@@ -444,8 +478,15 @@ impl EventLoop {
                             c.state.postponed = true;
                             break;
                         }
-                        c.state.qbuf_len = c.qbuf.len() - c.qpos;
-                        c.state.qbuf_free = c.qbuf.capacity() - c.qbuf.len();
+                        // Valkey 8 reads into a shared buffer and gives it
+                        // to the client only when more input follows this
+                        // command: otherwise CLIENT LIST shows no buffer.
+                        let more = c.qbuf.len() - c.qpos > consumed;
+                        (c.state.qbuf_len, c.state.qbuf_free) = if more {
+                            (c.qbuf.len(), c.qbuf.capacity() - c.qbuf.len())
+                        } else {
+                            (0, 0)
+                        };
                         c.state.argv_mem = args.total_len();
                         execute(&mut self.srv, &mut c.state, &mut c.out, args);
                         c.state.argv_mem = 0;
@@ -569,6 +610,8 @@ impl EventLoop {
 
     fn close(&mut self, c: &mut Client) {
         let _ = self.poll.registry().deregister(&mut c.sock);
+        self.srv.client_slots.remove(&c.state.id);
+        super::tracking::disable(&mut self.srv, c.state.id);
         super::exec::unwatch_all(&mut self.srv, &mut c.state);
         if c.state.monitor {
             let id = c.state.id;
@@ -624,6 +667,49 @@ impl EventLoop {
             }
         }
     }
+}
+
+/// Replaces the listening sockets with ones for the current `port` and
+/// `bind` (Valkey's `changeListener`, run when CONFIG SET changes them): the
+/// old sockets are closed first, so the new addresses may overlap them.
+/// Port 0 closes them all. On failure nothing listens: the caller restores
+/// the previous configuration and calls this again.
+pub fn rebind_listeners(srv: &mut Server) -> io::Result<()> {
+    for mut l in srv.listeners.drain(..) {
+        if let Some(r) = &srv.registry {
+            let _ = r.deregister(&mut l);
+        }
+    }
+    if srv.config.port == 0 {
+        return Ok(());
+    }
+    let mut fresh = Vec::new();
+    for (addr, optional) in bind_addrs(&srv.config) {
+        match bind_listener(addr) {
+            Ok(l) => fresh.push(l),
+            Err(e) if optional => log::verbose(&format!("Could not bind {addr}: {e} (optional)")),
+            Err(e) => {
+                log::warning(&format!(
+                    "Failed listening on port {} (tcp), aborting: {e}",
+                    srv.config.port
+                ));
+                return Err(e);
+            }
+        }
+    }
+    if fresh.is_empty() {
+        return Err(io::Error::new(
+            ErrorKind::AddrNotAvailable,
+            "Failed listening on any address",
+        ));
+    }
+    if let Some(r) = &srv.registry {
+        for (i, l) in fresh.iter_mut().enumerate() {
+            r.register(l, Token(LISTENER_BASE + i), Interest::READABLE)?;
+        }
+    }
+    srv.listeners = fresh;
+    Ok(())
 }
 
 fn bind_listener(addr: SocketAddr) -> io::Result<TcpListener> {
