@@ -286,8 +286,12 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
     TABLE.iter().flat_map(|family| family.iter())
 }
 
-fn index() -> &'static HashMap<&'static str, &'static Command> {
-    static INDEX: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
+/// Name -> command. Looked up once per request, so it uses the fast
+/// process-seeded hash rather than std's SipHash.
+type Index = HashMap<&'static str, &'static Command, ferrokey_table::DefaultHashBuilder>;
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| all().map(|c| (c.name, c)).collect())
 }
 

@@ -167,6 +167,12 @@ impl Db {
         }
     }
 
+    /// Whether keys expired since the last [`Db::take_expired`].
+    #[inline]
+    pub fn has_expired(&self) -> bool {
+        self.expired != 0
+    }
+
     /// Keys deleted by expiry since the last call, and their names when
     /// `log_expired` is set (for WATCH).
     pub fn take_expired(&mut self) -> (u64, Vec<Vec<u8>>) {

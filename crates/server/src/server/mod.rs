@@ -50,7 +50,8 @@ pub struct Stats {
     pub eventloop_duration_sum: u64,
     pub eventloop_duration_cmd_sum: u64,
     /// Per command: (calls, microseconds, rejected_calls, failed_calls).
-    pub commands: HashMap<&'static str, CommandStats>,
+    /// Updated after every command: the fast hash, not SipHash.
+    pub commands: HashMap<&'static str, CommandStats, ferrokey_table::DefaultHashBuilder>,
     /// Per error code ("ERR", "WRONGTYPE", ...).
     pub errors: HashMap<String, u64>,
 }
@@ -505,10 +506,10 @@ impl Server {
     /// and client-side caching are invalidated.
     pub fn collect_expired(&mut self) {
         for i in 0..self.keyspace.dbs.len() {
-            let (n, keys) = self.keyspace.dbs[i].take_expired();
-            if n == 0 {
+            if !self.keyspace.dbs[i].has_expired() {
                 continue;
             }
+            let (n, keys) = self.keyspace.dbs[i].take_expired();
             self.stats.expired_keys += n;
             for k in keys {
                 // No client changed it: NOLOOP BCAST clients hear of it too.
