@@ -17,7 +17,7 @@ pub use record::{ObjType, Payload, Record, ValueRef};
 pub use value::Value;
 
 use crate::util::slot::key_hash_slot;
-use ferrokey_table::{KvStore, Ref, RefMut};
+use ferrokey_table::{KvEntry, KvStore, Ref, RefMut};
 use std::time::{Duration, Instant};
 
 /// The time as seen by one command: Valkey caches it per command so a key
@@ -120,18 +120,32 @@ impl Db {
 
     /// [`Db::get`], marking the key as accessed only when `touch` (false for
     /// CLIENT NO-TOUCH clients).
+    ///
+    /// One table lookup: the expiry check and the deletion of an expired key
+    /// both go through the position found.
     pub fn get_with(&mut self, key: &[u8], now: Now, touch: bool) -> Option<RefMut<'_, Record>> {
-        if self.is_expired(key, now) {
-            self.expire_key(key);
-            return None;
-        }
         let rand = self.random_unit();
         let slot = self.slot(key);
-        let mut r = self.keys.get_mut(slot, key)?;
-        if touch {
-            Db::touch_with(&mut r, now, rand);
+        match self.keys.entry(slot, key) {
+            KvEntry::Vacant(_) => None,
+            KvEntry::Occupied(o) if o.get().expire().is_some_and(|at| at < now.ms) => {
+                let rec = o.remove();
+                self.expires -= 1;
+                self.expired += 1;
+                if self.log_expired {
+                    self.expired_log.push(key.to_vec());
+                }
+                crate::lazyfree::drop_value(Some(rec));
+                None
+            }
+            KvEntry::Occupied(o) => {
+                let mut r = o.into_mut();
+                if touch {
+                    Db::touch_with(&mut r, now, rand);
+                }
+                Some(r)
+            }
         }
-        Some(r)
     }
 
     /// Marks a record as accessed (LRU second or LFU counter).
@@ -184,12 +198,8 @@ impl Db {
 
     /// Looks a key up without touching its access time (OBJECT, TYPE-like
     /// introspection, NO-TOUCH clients), still with lazy expiry.
-    pub fn get_no_touch(&mut self, key: &[u8], now: Now) -> Option<Ref<'_, Record>> {
-        if self.is_expired(key, now) {
-            self.expire_key(key);
-            return None;
-        }
-        self.keys.get(self.slot(key), key)
+    pub fn get_no_touch(&mut self, key: &[u8], now: Now) -> Option<RefMut<'_, Record>> {
+        self.get_with(key, now, false)
     }
 
     /// Reads a key ignoring expiry (internal use: SCAN filtering, dumps).
