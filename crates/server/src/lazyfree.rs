@@ -6,8 +6,10 @@ use crate::keyspace::{Db, Record};
 use std::sync::mpsc::{self, Sender};
 use std::sync::OnceLock;
 
-/// Values whose freeing is worth a trip to the background thread.
+/// Values whose freeing is worth a trip to the background thread: strings
+/// by size, collections by allocation count (Valkey's LAZYFREE_THRESHOLD).
 const LAZY_MIN_BYTES: usize = 64 * 1024;
+const LAZY_MIN_EFFORT: usize = 64;
 
 /// Anything sent is simply dropped on the background thread.
 type Garbage = Box<dyn Send>;
@@ -39,7 +41,7 @@ pub fn drop_db(db: Db, lazy: bool) {
 /// Drops a deleted key, in the background when its value is big.
 pub fn drop_value(rec: Option<Record>) {
     let Some(rec) = rec else { return };
-    if rec.memory_usage() >= LAZY_MIN_BYTES {
+    if rec.free_effort() > LAZY_MIN_EFFORT || rec.memory_usage() >= LAZY_MIN_BYTES {
         if let Some(tx) = sender() {
             let _ = tx.send(Box::new(rec));
             return;

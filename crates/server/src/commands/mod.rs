@@ -9,11 +9,16 @@
 pub mod bitops;
 pub mod client;
 pub mod connection;
+pub mod hashes;
 pub mod introspection;
 pub mod keys;
+pub mod lists;
 pub mod object;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod typed;
+pub mod zsets;
 
 use crate::keyspace::{Db, Now};
 use crate::resp::{Args, Reply};
@@ -275,6 +280,10 @@ pub static TABLE: &[&[Command]] = &[
     strings::COMMANDS,
     bitops::COMMANDS,
     keys::COMMANDS,
+    lists::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
     object::COMMANDS,
     introspection::COMMANDS,
     client::COMMANDS,

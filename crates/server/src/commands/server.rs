@@ -4,7 +4,7 @@
 use super::client::reply_subcommand_syntax_error;
 use super::{err, flags::*, reply_help, Command, Ctx};
 use crate::alloc::{rss_bytes, used_memory};
-use crate::keyspace::{ObjType, Record, ValueRef};
+use crate::keyspace::{ObjType, Record, Value, ValueRef};
 use crate::server::net::log;
 use crate::server::Server;
 use crate::util::num::{parse_i64, strtod};
@@ -821,16 +821,33 @@ fn xor_object_digest(digest: &mut [u8; 20], rec: &Record) {
     match rec.value() {
         ValueRef::Int(i) => mix_digest(digest, i.to_string().as_bytes()),
         ValueRef::Str(s) => mix_digest(digest, s),
-        ValueRef::Heap(v) => {
-            // Collections digest their elements here as their types land
-            // (lists mixed in order, sets/hashes/zsets xored per element).
-            if let Some(s) = v.as_str() {
-                mix_digest(digest, s);
-            }
-        }
+        ValueRef::Heap(v) => digest_value(digest, v),
     }
     if rec.has_expire() {
         xor_digest(digest, b"!!expire!!");
+    }
+}
+
+/// A heap value's part of `xorObjectDigest`: lists mixed in order, sets
+/// xored per member, hashes and sorted sets xored per element digest.
+fn digest_value(digest: &mut [u8; 20], v: &Value) {
+    let element = |parts: &[&[u8]]| {
+        let mut d = [0u8; 20];
+        for p in parts {
+            mix_digest(&mut d, p);
+        }
+        d
+    };
+    match v {
+        Value::Str(s) => mix_digest(digest, s),
+        Value::List(l) => l.for_each(|e| mix_digest(digest, e)),
+        Value::Set(s) => s.for_each(|m| xor_digest(digest, m)),
+        Value::Hash(h) => h.for_each(|f, v| xor_digest(digest, &element(&[f, v]))),
+        Value::ZSet(z) => z.for_each(|m, score| {
+            let mut buf = Vec::new();
+            crate::util::num::fpconv_dtoa(score, &mut buf);
+            xor_digest(digest, &element(&[m, &buf]));
+        }),
     }
 }
 
@@ -1014,6 +1031,7 @@ fn memory_help(ctx: &mut Ctx<'_>) {
 
 fn memory_usage(ctx: &mut Ctx<'_>) {
     let mut j = 3;
+    let mut samples = crate::keyspace::value::MEMORY_SAMPLES;
     while j < ctx.argc() {
         if ctx.arg(j).eq_ignore_ascii_case(b"samples") && j + 1 < ctx.argc() {
             let Some(n) = ctx.arg_i64(j + 1) else {
@@ -1023,8 +1041,8 @@ fn memory_usage(ctx: &mut Ctx<'_>) {
                 ctx.out.error(err::SYNTAX);
                 return;
             }
-            // Ferrokey counts every element exactly, so SAMPLES only
-            // needs validating.
+            // 0 means every element, as in Valkey.
+            samples = n as usize;
             j += 2;
         } else {
             ctx.out.error(err::SYNTAX);
@@ -1033,7 +1051,7 @@ fn memory_usage(ctx: &mut Ctx<'_>) {
     }
     match ctx.srv.keyspace.dbs[ctx.client.db].peek(ctx.arg(2)) {
         Some(rec) => {
-            let n = rec.memory_usage() + KEY_SLOT_BYTES;
+            let n = rec.memory_usage_sampled(samples) + KEY_SLOT_BYTES;
             ctx.out.integer(n as i64);
         }
         None => ctx.out.null(),

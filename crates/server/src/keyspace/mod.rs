@@ -9,13 +9,20 @@
 //! time is deleted and reported absent.
 
 pub mod access;
+pub mod hash;
+pub mod list;
+pub mod listpack;
+pub mod member;
 pub mod record;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use access::Access;
 pub use record::{ObjType, Payload, Record, ValueRef};
-pub use value::Value;
+pub use value::{Typed, Value};
 
+use crate::server::blocking::DbBlocking;
 use crate::util::slot::key_hash_slot;
 use ferrokey_table::{KvEntry, KvStore, Ref, RefMut};
 use std::time::{Duration, Instant};
@@ -67,6 +74,8 @@ pub struct Db {
     expired_log: Vec<Vec<u8>>,
     /// State of the cheap random numbers for LFU increments.
     rng: u64,
+    /// Clients blocked on keys of this database, and keys made ready.
+    pub blocking: DbBlocking,
 }
 
 impl Default for Db {
@@ -86,6 +95,7 @@ impl Db {
             log_expired: false,
             expired_log: Vec::new(),
             rng: 0,
+            blocking: DbBlocking::default(),
         }
     }
 
@@ -237,6 +247,9 @@ impl Db {
     /// Inserts a record, replacing (and returning) any record with its key.
     pub fn insert(&mut self, rec: Record) -> Option<Record> {
         let adds_expire = rec.has_expire();
+        if !self.blocking.is_empty() {
+            self.blocking.signal(rec.key());
+        }
         let slot = self.slot(rec.key());
         let old = self.keys.insert(slot, rec);
         let had_expire = old.as_ref().is_some_and(Record::has_expire);
@@ -297,7 +310,9 @@ impl Db {
     /// Empties the database and returns the old contents, so the caller can
     /// drop them wherever it likes (a background thread for big ones).
     pub fn take(&mut self) -> Db {
-        let fresh = Db::new(self.keys.num_slots());
+        let mut fresh = Db::new(self.keys.num_slots());
+        // Blocked clients wait on the database, not on its contents.
+        std::mem::swap(&mut fresh.blocking, &mut self.blocking);
         std::mem::replace(self, fresh)
     }
 

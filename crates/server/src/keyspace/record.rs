@@ -537,10 +537,25 @@ impl Record {
 
     /// Bytes this key costs in the allocator: the record plus its heap value.
     pub fn memory_usage(&self) -> usize {
+        self.memory_usage_sampled(super::value::MEMORY_SAMPLES)
+    }
+
+    /// [`Record::memory_usage`], estimating big collections from `samples`
+    /// elements (0: all of them).
+    pub fn memory_usage_sampled(&self, samples: usize) -> usize {
         let own = crate::alloc::alloc_size(self.alloc_size());
         match self.value() {
-            ValueRef::Heap(v) => own + v.memory_usage(),
+            ValueRef::Heap(v) => own + v.memory_usage_sampled(samples),
             _ => own,
+        }
+    }
+
+    /// Valkey's lazyfree effort of dropping this key (see
+    /// [`Value::free_effort`]).
+    pub fn free_effort(&self) -> usize {
+        match self.value() {
+            ValueRef::Heap(v) => v.free_effort(),
+            _ => 1,
         }
     }
 

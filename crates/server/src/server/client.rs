@@ -107,6 +107,10 @@ pub struct ClientState {
     /// Held by CLIENT PAUSE: its next command waits in the query buffer
     /// until the pause ends (counted in `blocked_clients`, flag `b`).
     pub postponed: bool,
+    /// Blocked on keys by a blocking command (flag `b`), see blocking.rs.
+    pub blocked: Option<super::blocking::Blocked>,
+    /// While a woken command runs again: its original deadline.
+    pub reblock_deadline: Option<i64>,
     /// Subscription counts (`sub`, `psub`, `ssub`), kept by pub/sub.
     pub sub_channels: usize,
     pub sub_patterns: usize,
@@ -154,6 +158,8 @@ impl ClientState {
             monitor: false,
             deny_blocking: false,
             postponed: false,
+            blocked: None,
+            reblock_deadline: None,
             sub_channels: 0,
             sub_patterns: 0,
             sub_shard_channels: 0,

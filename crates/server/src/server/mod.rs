@@ -6,6 +6,7 @@
 //! future split of the keyspace by slot range across threads would give each
 //! thread its own `Server`-like shard.
 
+pub mod blocking;
 pub mod client;
 pub mod cron;
 pub mod evict;
@@ -16,7 +17,7 @@ pub use client::{Client, ClientState};
 
 use crate::config::Config;
 use crate::keyspace::{Access, Keyspace, Now};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Valkey's `ERRORSTATS_LIMIT`: distinct error codes tracked by INFO
@@ -383,6 +384,9 @@ pub struct Server {
     /// The pause ended or got less restrictive: postponed clients must be
     /// run again.
     pub resume_postponed: bool,
+    /// Clients blocked on keys, and their deadlines as (ms, client id).
+    pub blocked_clients: usize,
+    pub block_deadlines: BTreeSet<(i64, u64)>,
     pub metrics: Metrics,
     /// Highest `used_memory` seen.
     pub peak_memory: usize,
@@ -461,6 +465,8 @@ impl Server {
             kill_pending: false,
             pause: None,
             resume_postponed: false,
+            blocked_clients: 0,
+            block_deadlines: BTreeSet::new(),
             metrics: Metrics::default(),
             peak_memory: 0,
             startup_memory: 0,

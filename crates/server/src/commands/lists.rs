@@ -1,0 +1,5 @@
+//! The list commands. (Filled in by the collections work.)
+
+use super::Command;
+
+pub static COMMANDS: &[Command] = &[];

@@ -1,0 +1,5 @@
+//! The set commands. (Filled in by the collections work.)
+
+use super::Command;
+
+pub static COMMANDS: &[Command] = &[];

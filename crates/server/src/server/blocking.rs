@@ -1,0 +1,168 @@
+//! Clients blocked on keys (BLPOP, BZPOPMIN, BLMOVE, ...), Valkey 7's way:
+//! a blocking command that finds nothing to serve registers the client on its
+//! keys and leaves the command *unconsumed* in the client's query buffer.
+//! When a write makes one of those keys exist with the awaited type, the
+//! clients blocked on it are woken first come, first served, and each one's
+//! command simply runs again from the start (it may block again, keeping its
+//! original deadline). At the deadline the client gets the command's timeout
+//! reply instead and the command is consumed.
+//!
+//! Who is blocked on what lives in each [`Db`] (`blocked`), so a key's
+//! creation through any path (`Db::insert`: pushes, RENAME, MOVE, COPY,
+//! SORT STORE, RESTORE, MULTI/EXEC) marks it ready without the command
+//! knowing about blocking. The event loop then calls [`take_ready`] after
+//! every command and re-runs the woken clients.
+
+use crate::commands::Ctx;
+use crate::keyspace::{Db, ObjType};
+use std::collections::VecDeque;
+
+/// What a blocked client receives when its timeout passes (or CLIENT
+/// UNBLOCK ... TIMEOUT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// `*-1` / RESP3 null: BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
+    NullArray,
+    /// `$-1` / RESP3 null: BLMOVE, BRPOPLPUSH.
+    Null,
+}
+
+/// A client's blocked state.
+#[derive(Clone, Debug)]
+pub struct Blocked {
+    pub db: usize,
+    pub keys: Vec<Vec<u8>>,
+    /// The type whose appearance wakes the client.
+    pub ty: ObjType,
+    /// Unix time in ms; 0 means no timeout.
+    pub deadline: i64,
+    pub on_timeout: TimeoutReply,
+}
+
+/// Per-database registry: key -> blocked client ids (FIFO), and keys made
+/// ready since the event loop last looked.
+#[derive(Default)]
+pub struct DbBlocking {
+    pub clients: std::collections::HashMap<Vec<u8>, VecDeque<u64>>,
+    pub ready: Vec<Vec<u8>>,
+}
+
+impl DbBlocking {
+    /// Called when `key` is created or replaced: it may now serve clients.
+    #[inline]
+    pub fn signal(&mut self, key: &[u8]) {
+        if !self.clients.is_empty()
+            && self.clients.contains_key(key)
+            && !self.ready.iter().any(|k| k == key)
+        {
+            self.ready.push(key.to_vec());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// Parses a blocking command's timeout (seconds, fractions allowed) like
+    /// Valkey's `getTimeoutFromObjectOrReply`: Some(absolute deadline in ms,
+    /// or 0 for "forever"), or None after replying the error.
+    pub fn block_timeout(&mut self, i: usize) -> Option<i64> {
+        let Some(secs) = crate::util::num::parse_long_double(self.arg(i)) else {
+            self.out
+                .error(b"ERR timeout is not a float or out of range");
+            return None;
+        };
+        let ms = secs * 1000.0;
+        if ms >= i64::MAX as f64 {
+            self.out.error(b"ERR timeout is out of range");
+            return None;
+        }
+        let ms = ms.ceil() as i64;
+        if ms < 0 {
+            self.out.error(b"ERR timeout is negative");
+            return None;
+        }
+        if ms == 0 {
+            return Some(0);
+        }
+        let now = self.srv.now.ms;
+        if ms > i64::MAX - now {
+            self.out.error(b"ERR timeout is out of range");
+            return None;
+        }
+        Some(now + ms)
+    }
+
+    /// Whether the running command may block: not inside MULTI/EXEC or a
+    /// script, where a blocking command with nothing to serve replies as if
+    /// its timeout had passed.
+    pub fn may_block(&self) -> bool {
+        !self.client.deny_blocking
+    }
+
+    /// Blocks the client on `keys` until one of them holds a `ty` value
+    /// (then the command runs again) or until `deadline` (ms, 0 = never),
+    /// when the client gets `on_timeout`. The handler replies nothing.
+    pub fn block_for_keys(
+        &mut self,
+        keys: &[&[u8]],
+        ty: ObjType,
+        deadline: i64,
+        on_timeout: TimeoutReply,
+    ) {
+        let db = self.client.db;
+        // A command that runs again after a wake-up keeps its first deadline.
+        let deadline = match &self.client.reblock_deadline {
+            Some(d) => *d,
+            None => deadline,
+        };
+        let mut uniq: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !uniq.iter().any(|u| u == k) {
+                uniq.push(k.to_vec());
+            }
+        }
+        let reg = &mut self.srv.keyspace.dbs[db].blocking;
+        for k in &uniq {
+            reg.clients
+                .entry(k.clone())
+                .or_default()
+                .push_back(self.client.id);
+        }
+        self.srv.blocked_clients += 1;
+        if deadline > 0 {
+            self.srv.block_deadlines.insert((deadline, self.client.id));
+        }
+        self.client.blocked = Some(Blocked {
+            db,
+            keys: uniq,
+            ty,
+            deadline,
+            on_timeout,
+        });
+    }
+}
+
+/// Removes a client's registrations (woken, timed out, unblocked or gone).
+pub fn unregister(
+    dbs: &mut [Db],
+    srv_deadlines: &mut std::collections::BTreeSet<(i64, u64)>,
+    id: u64,
+    b: &Blocked,
+) {
+    if let Some(db) = dbs.get_mut(b.db) {
+        for k in &b.keys {
+            if let Some(q) = db.blocking.clients.get_mut(k) {
+                q.retain(|&c| c != id);
+                if q.is_empty() {
+                    db.blocking.clients.remove(k);
+                }
+            }
+        }
+    }
+    if b.deadline > 0 {
+        srv_deadlines.remove(&(b.deadline, id));
+    }
+}
