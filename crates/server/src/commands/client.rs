@@ -2,6 +2,7 @@
 //! SETNAME, GETNAME, SETINFO, REPLY, NO-EVICT, NO-TOUCH, PAUSE, UNPAUSE,
 //! and client-side caching: TRACKING, CACHING, GETREDIR, TRACKINGINFO).
 
+use crate::server::blocking::{release, Release};
 use super::{acl, err, flags::*, reply_help, Command, Ctx};
 use crate::server::client::{valid_client_attr, ClientType, ReplyMode, ServerView};
 use crate::util::num::parse_i64;
@@ -746,22 +747,42 @@ fn capa(ctx: &mut Ctx<'_>) {
     ctx.out.ok();
 }
 
-/// No command blocks a client yet (a client held by CLIENT PAUSE is not
-/// unblockable in Valkey either), so there is never a client to unblock.
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: releases a client blocked on keys
+/// (not one held by CLIENT PAUSE, which Valkey does not unblock either).
 fn unblock(ctx: &mut Ctx<'_>) {
     if ctx.argc() > 4 {
         return reply_subcommand_syntax_error(ctx);
     }
+    let mut how = Release::Timeout;
     if ctx.argc() == 4 {
         let why = ctx.arg(3);
-        if !why.eq_ignore_ascii_case(b"timeout") && !why.eq_ignore_ascii_case(b"error") {
+        if why.eq_ignore_ascii_case(b"error") {
+            how = Release::Error;
+        } else if !why.eq_ignore_ascii_case(b"timeout") {
             ctx.out
                 .error(b"ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
             return;
         }
     }
-    if ctx.arg_i64(2).is_none() {
+    let Some(id) = ctx.arg_i64(2) else {
         return;
+    };
+    let srv = &mut *ctx.srv;
+    let slot = srv.client_slots.get(&(id as u64)).copied();
+    let target = slot.and_then(|s| srv.clients.get_mut(s)?.take());
+    let Some(mut c) = target else {
+        ctx.out.integer(0);
+        return;
+    };
+    let was_blocked = c.state.blocked.is_some();
+    if was_blocked {
+        release(srv, &mut c, how);
     }
-    ctx.out.integer(0);
+    if let Some(s) = slot {
+        srv.clients[s] = Some(c);
+        if was_blocked {
+            srv.unblocked.push(s);
+        }
+    }
+    ctx.out.integer(i64::from(was_blocked));
 }

@@ -782,7 +782,7 @@ fn client_totals(ctx: &Ctx<'_>) -> ClientTotals {
         .map(|c| c.info());
     for i in std::iter::once(me).chain(others) {
         t.connected += 1;
-        t.blocked += usize::from(i.state.postponed);
+        t.blocked += usize::from(i.state.postponed || i.state.blocked.is_some());
         t.pubsub += usize::from(i.state.is_pubsub());
         t.watching += usize::from(!i.state.watched.is_empty());
         t.max_in = t.max_in.max(i.qbuf + i.qbuf_free);
@@ -804,9 +804,9 @@ fn info_clients(ctx: &Ctx<'_>) -> String {
         "tracking_clients" => ctx.srv.tracking.clients.len(),
         "pubsub_clients" => t.pubsub,
         "watching_clients" => t.watching,
-        "clients_in_timeout_table" => 0,
+        "clients_in_timeout_table" => ctx.srv.block_deadlines.len(),
         "total_watched_keys" => ctx.srv.watchers.len(),
-        "total_blocking_keys" => 0,
+        "total_blocking_keys" => ctx.srv.keyspace.dbs.iter().map(|d| d.blocking.clients.len()).sum::<usize>(),
         "total_blocking_keys_on_nokey" => 0,
     );
     s

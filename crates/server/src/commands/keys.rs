@@ -750,6 +750,14 @@ fn swapdb(ctx: &mut Ctx<'_>) {
         // (they live in the server, not in the databases): only the
         // contents trade places.
         srv.keyspace.dbs.swap(a, b);
+        // Blocked clients too: they wait on a number. Keys now present on
+        // either side may serve them (Valkey's scanDatabaseForReadyKeys).
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = srv.keyspace.dbs.split_at_mut(hi);
+        std::mem::swap(&mut left[lo].blocking, &mut right[0].blocking);
+        for d in [a, b] {
+            srv.keyspace.dbs[d].signal_present_blocked_keys();
+        }
     }
     ctx.srv.dirty += 1;
     ctx.out.ok();

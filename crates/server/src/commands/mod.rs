@@ -16,6 +16,7 @@ pub mod lists;
 pub mod object;
 pub mod server;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod typed;
 pub mod zsets;
@@ -284,6 +285,7 @@ pub static TABLE: &[&[Command]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    sort::COMMANDS,
     object::COMMANDS,
     introspection::COMMANDS,
     client::COMMANDS,

@@ -307,6 +307,21 @@ impl Db {
         self.keys.bucket_bytes() + self.keys.overhead_bytes()
     }
 
+    /// Marks ready every key that clients block on and that exists (after
+    /// SWAPDB brought in new contents).
+    pub fn signal_present_blocked_keys(&mut self) {
+        let keys: Vec<Vec<u8>> = self
+            .blocking
+            .clients
+            .keys()
+            .filter(|k| self.peek(k).is_some())
+            .cloned()
+            .collect();
+        for k in keys {
+            self.blocking.signal(&k);
+        }
+    }
+
     /// Empties the database and returns the old contents, so the caller can
     /// drop them wherever it likes (a background thread for big ones).
     pub fn take(&mut self) -> Db {

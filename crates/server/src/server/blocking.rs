@@ -13,8 +13,9 @@
 //! knowing about blocking. The event loop then calls [`take_ready`] after
 //! every command and re-runs the woken clients.
 
+use super::{Client, Server};
 use crate::commands::Ctx;
-use crate::keyspace::{Db, ObjType};
+use crate::keyspace::ObjType;
 use std::collections::VecDeque;
 
 /// What a blocked client receives when its timeout passes (or CLIENT
@@ -37,6 +38,18 @@ pub struct Blocked {
     /// Unix time in ms; 0 means no timeout.
     pub deadline: i64,
     pub on_timeout: TimeoutReply,
+    /// Bytes of the blocked command in the query buffer (set by the event
+    /// loop), consumed when the client is released without running it.
+    pub cmd_len: usize,
+}
+
+/// How a blocked client is released without its command running again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// The deadline passed, or CLIENT UNBLOCK ... TIMEOUT.
+    Timeout,
+    /// CLIENT UNBLOCK ... ERROR.
+    Error,
 }
 
 /// Per-database registry: key -> blocked client ids (FIFO), and keys made
@@ -114,10 +127,7 @@ impl<'a> Ctx<'a> {
     ) {
         let db = self.client.db;
         // A command that runs again after a wake-up keeps its first deadline.
-        let deadline = match &self.client.reblock_deadline {
-            Some(d) => *d,
-            None => deadline,
-        };
+        let deadline = self.client.reblock_deadline.take().unwrap_or(deadline);
         let mut uniq: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
         for k in keys {
             if !uniq.iter().any(|u| u == k) {
@@ -141,18 +151,14 @@ impl<'a> Ctx<'a> {
             ty,
             deadline,
             on_timeout,
+            cmd_len: 0,
         });
     }
 }
 
 /// Removes a client's registrations (woken, timed out, unblocked or gone).
-pub fn unregister(
-    dbs: &mut [Db],
-    srv_deadlines: &mut std::collections::BTreeSet<(i64, u64)>,
-    id: u64,
-    b: &Blocked,
-) {
-    if let Some(db) = dbs.get_mut(b.db) {
+pub fn unregister(srv: &mut Server, id: u64, b: &Blocked) {
+    if let Some(db) = srv.keyspace.dbs.get_mut(b.db) {
         for k in &b.keys {
             if let Some(q) = db.blocking.clients.get_mut(k) {
                 q.retain(|&c| c != id);
@@ -163,6 +169,104 @@ pub fn unregister(
         }
     }
     if b.deadline > 0 {
-        srv_deadlines.remove(&(b.deadline, id));
+        srv.block_deadlines.remove(&(b.deadline, id));
     }
+    srv.blocked_clients = srv.blocked_clients.saturating_sub(1);
+}
+
+/// Releases a blocked client without running its command again: writes
+/// the timeout reply or the CLIENT UNBLOCK error and consumes the command.
+/// The caller then runs the rest of its pipeline and flushes it.
+pub fn release(srv: &mut Server, c: &mut Client, how: Release) {
+    let Some(b) = c.state.blocked.take() else {
+        return;
+    };
+    unregister(srv, c.state.id, &b);
+    let start = c.out.len();
+    match how {
+        Release::Timeout => match b.on_timeout {
+            TimeoutReply::NullArray => c.out.null_array(),
+            TimeoutReply::Null => c.out.null(),
+        },
+        Release::Error => {
+            c.out.error(b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            super::exec::count_error(srv, b"UNBLOCKED");
+        }
+    }
+    if c.state.reply_mode != super::client::ReplyMode::On {
+        c.out.truncate(start);
+    }
+    c.qpos += b.cmd_len;
+}
+
+/// Keys made ready since the last call, as (db, key), oldest first.
+pub fn take_ready(srv: &mut Server) -> Vec<(usize, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (i, db) in srv.keyspace.dbs.iter_mut().enumerate() {
+        out.extend(db.blocking.ready.drain(..).map(|k| (i, k)));
+    }
+    out
+}
+
+/// Whether any database has keys made ready.
+#[inline]
+pub fn has_ready(srv: &Server) -> bool {
+    srv.blocked_clients > 0 && srv.keyspace.dbs.iter().any(|d| !d.blocking.ready.is_empty())
+}
+
+/// The clients to wake for a ready key, in the order they blocked: those
+/// waiting for the type the key now holds (Valkey checks the type before
+/// re-running a command, so BLPOP is not woken by a SET).
+pub fn wakeable(srv: &Server, db: usize, key: &[u8]) -> Vec<u64> {
+    let Some(d) = srv.keyspace.dbs.get(db) else {
+        return Vec::new();
+    };
+    let Some(q) = d.blocking.clients.get(key) else {
+        return Vec::new();
+    };
+    let live_type = d
+        .peek(key)
+        .filter(|r| r.expire().is_none_or(|at| at >= srv.now.ms))
+        .map(|r| r.obj_type());
+    let Some(ty) = live_type else {
+        return Vec::new();
+    };
+    q.iter()
+        .copied()
+        .filter(|id| {
+            srv.client_slots
+                .get(id)
+                .and_then(|&s| srv.clients.get(s)?.as_ref())
+                .and_then(|c| c.state.blocked.as_ref())
+                .is_some_and(|b| b.ty == ty)
+        })
+        .collect()
+}
+
+/// Whether `key` still holds a live value of the type client `id` waits
+/// for.
+pub fn still_ready(srv: &Server, db: usize, key: &[u8], id: u64) -> bool {
+    let Some(d) = srv.keyspace.dbs.get(db) else {
+        return false;
+    };
+    let Some(rec) = d.peek(key) else {
+        return false;
+    };
+    if rec.expire().is_some_and(|at| at < srv.now.ms) {
+        return false;
+    }
+    srv.client_slots
+        .get(&id)
+        .and_then(|&s| srv.clients.get(s)?.as_ref())
+        .and_then(|c| c.state.blocked.as_ref())
+        .is_some_and(|b| b.ty == rec.obj_type())
+}
+
+/// Client ids whose deadline is at or before `now_ms`.
+pub fn timed_out(srv: &Server, now_ms: i64) -> Vec<u64> {
+    srv.block_deadlines
+        .iter()
+        .take_while(|(d, _)| *d <= now_ms)
+        .map(|&(_, id)| id)
+        .collect()
 }

@@ -197,7 +197,7 @@ impl ClientState {
         if self.multi.is_some() {
             f.push('x');
         }
-        if self.postponed {
+        if self.postponed || self.blocked.is_some() {
             f.push('b');
         }
         if let Some(t) = view.tracking {

@@ -447,7 +447,7 @@ fn flag_multi_error(client: &mut ClientState) {
     }
 }
 
-fn count_error(srv: &mut Server, code: &[u8]) {
+pub(crate) fn count_error(srv: &mut Server, code: &[u8]) {
     srv.stats.total_error_replies += 1;
     let code = String::from_utf8_lossy(code);
     if let Some(n) = srv.stats.errors.get_mut(code.as_ref()) {

@@ -386,6 +386,8 @@ pub struct Server {
     pub resume_postponed: bool,
     /// Clients blocked on keys, and their deadlines as (ms, client id).
     pub blocked_clients: usize,
+    /// Slots of clients CLIENT UNBLOCK released: their pipelines run next.
+    pub unblocked: Vec<usize>,
     pub block_deadlines: BTreeSet<(i64, u64)>,
     pub metrics: Metrics,
     /// Highest `used_memory` seen.
@@ -466,6 +468,7 @@ impl Server {
             pause: None,
             resume_postponed: false,
             blocked_clients: 0,
+            unblocked: Vec::new(),
             block_deadlines: BTreeSet::new(),
             metrics: Metrics::default(),
             peak_memory: 0,

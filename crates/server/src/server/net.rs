@@ -60,6 +60,9 @@ pub struct EventLoop {
     /// Clients whose turn ended with input possibly still unread: served
     /// again on the next loop iteration, after the others' events.
     ready: Vec<usize>,
+    /// Waking blocked clients is under way (it re-runs commands, which may
+    /// make more keys ready: the running loop picks those up).
+    serving_blocked: bool,
 }
 
 /// The addresses `bind` asks for. `-` before an address makes it optional
@@ -155,6 +158,7 @@ impl EventLoop {
             poll,
             srv,
             ready: Vec::new(),
+            serving_blocked: false,
         })
     }
 
@@ -178,6 +182,10 @@ impl EventLoop {
             }
             if let Some(p) = self.srv.pause {
                 let left = (p.end_ms - Now::from_system().ms).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(left));
+            }
+            if let Some(&(deadline, _)) = self.srv.block_deadlines.first() {
+                let left = (deadline - Now::from_system().ms).max(0) as u64;
                 timeout = timeout.min(Duration::from_millis(left));
             }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
@@ -204,6 +212,10 @@ impl EventLoop {
             // Clients cut off at the end of their turn (fairness, below).
             for slot in std::mem::take(&mut self.ready) {
                 self.on_readable(slot);
+            }
+            if !self.srv.block_deadlines.is_empty() {
+                self.srv.refresh_now();
+                self.release_timed_out();
             }
             self.after_commands();
             if Instant::now() >= next_cron {
@@ -238,6 +250,14 @@ impl EventLoop {
             if self.srv.resume_postponed {
                 self.srv.resume_postponed = false;
                 self.resume_postponed();
+                progressed = true;
+            }
+            if !self.srv.unblocked.is_empty() {
+                self.run_unblocked();
+                progressed = true;
+            }
+            if super::blocking::has_ready(&self.srv) {
+                self.serve_blocked();
                 progressed = true;
             }
             if !self.srv.pending_writes.is_empty() {
@@ -454,7 +474,7 @@ impl EventLoop {
     /// Runs every complete command in the query buffer, unless a CLIENT
     /// PAUSE holds the next one.
     fn run_commands(&mut self, c: &mut Client) {
-        if c.state.postponed {
+        if c.state.postponed || c.state.blocked.is_some() {
             return;
         }
         let limits = ParseLimits {
@@ -490,6 +510,17 @@ impl EventLoop {
                         c.state.argv_mem = args.total_len();
                         execute(&mut self.srv, &mut c.state, &mut c.out, args);
                         c.state.argv_mem = 0;
+                        c.state.reblock_deadline = None;
+                        if let Some(b) = &mut c.state.blocked {
+                            // Left in the buffer: it runs again when woken.
+                            b.cmd_len = consumed;
+                            break;
+                        }
+                        if super::blocking::has_ready(&self.srv) {
+                            // Valkey serves blocked clients right after the
+                            // command that fed them, before this client's next.
+                            self.serve_blocked();
+                        }
                     }
                     c.qpos += consumed;
                     if self.srv.shutdown {
@@ -532,6 +563,79 @@ impl EventLoop {
             if n > c.qbuf.capacity() {
                 c.qbuf.reserve_exact(n - c.qbuf.len());
             }
+        }
+    }
+
+    /// Wakes the clients blocked on keys made ready, first come first served
+    /// per key: each one's command runs again (and may block again, at the
+    /// back of the queue, keeping its deadline), then its pipeline goes on.
+    fn serve_blocked(&mut self) {
+        if self.serving_blocked {
+            return;
+        }
+        self.serving_blocked = true;
+        loop {
+            let ready = super::blocking::take_ready(&mut self.srv);
+            if ready.is_empty() {
+                break;
+            }
+            for (db, key) in ready {
+                for id in super::blocking::wakeable(&self.srv, db, &key) {
+                    // The previous one may have taken the last element.
+                    if !super::blocking::still_ready(&self.srv, db, &key, id) {
+                        continue;
+                    }
+                    let Some(&slot) = self.srv.client_slots.get(&id) else {
+                        continue;
+                    };
+                    let Some(mut c) = self.srv.clients[slot].take() else {
+                        continue;
+                    };
+                    if let Some(b) = c.state.blocked.take() {
+                        super::blocking::unregister(&mut self.srv, id, &b);
+                        c.state.reblock_deadline = Some(b.deadline);
+                    }
+                    self.run_commands(&mut c);
+                    c.state.reblock_deadline = None;
+                    self.check_output_limits(&mut c);
+                    let open = !c.state.killed && self.flush(&mut c, slot);
+                    self.finish(slot, c, open);
+                }
+            }
+        }
+        self.serving_blocked = false;
+    }
+
+    /// Gives the timeout reply to blocked clients whose deadline passed.
+    fn release_timed_out(&mut self) {
+        let now = self.srv.now.ms;
+        for id in super::blocking::timed_out(&self.srv, now) {
+            let Some(&slot) = self.srv.client_slots.get(&id) else {
+                // Gone meanwhile: drop the stale deadline.
+                self.srv.block_deadlines.retain(|&(_, i)| i != id);
+                continue;
+            };
+            let Some(mut c) = self.srv.clients[slot].take() else {
+                continue;
+            };
+            super::blocking::release(&mut self.srv, &mut c, super::blocking::Release::Timeout);
+            self.run_commands(&mut c);
+            self.check_output_limits(&mut c);
+            let open = !c.state.killed && self.flush(&mut c, slot);
+            self.finish(slot, c, open);
+        }
+    }
+
+    /// Runs the pipelines of clients CLIENT UNBLOCK released.
+    fn run_unblocked(&mut self) {
+        for slot in std::mem::take(&mut self.srv.unblocked) {
+            let Some(mut c) = self.srv.clients.get_mut(slot).and_then(Option::take) else {
+                continue;
+            };
+            self.run_commands(&mut c);
+            self.check_output_limits(&mut c);
+            let open = !c.state.killed && self.flush(&mut c, slot);
+            self.finish(slot, c, open);
         }
     }
 
@@ -610,6 +714,9 @@ impl EventLoop {
 
     fn close(&mut self, c: &mut Client) {
         let _ = self.poll.registry().deregister(&mut c.sock);
+        if let Some(b) = c.state.blocked.take() {
+            super::blocking::unregister(&mut self.srv, c.state.id, &b);
+        }
         self.srv.client_slots.remove(&c.state.id);
         super::tracking::disable(&mut self.srv, c.state.id);
         super::exec::unwatch_all(&mut self.srv, &mut c.state);
