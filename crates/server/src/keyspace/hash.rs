@@ -278,4 +278,245 @@ impl Hash {
             Enc::Table(t) => t.contains_key(field),
         }
     }
+
+    // ---- changes -----------------------------------------------------------
+
+    /// Moves a listpack hash into a table (no-op for a table).
+    fn convert(&mut self) {
+        let Enc::Listpack(lp) = &self.enc else { return };
+        let mut t = Table::new();
+        t.reserve(lp.len() / 2);
+        let mut it = lp.iter();
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            t.insert(Member::new(&k.to_bytes(), &v.to_bytes()));
+        }
+        self.enc = Enc::Table(Box::new(t));
+    }
+
+    /// Converts to the table encoding ahead of a write of `pairs` field/value
+    /// pairs whose lengths `lens` yields (fields and values alike), when they
+    /// could not all stay in a listpack: Valkey's `hashTypeTryConversion`.
+    /// More pairs than the entry limit convert (and size the table for them)
+    /// even if some fields already exist or repeat, as in Valkey.
+    pub fn prepare_insert(
+        &mut self,
+        pairs: usize,
+        lens: impl IntoIterator<Item = usize>,
+        cfg: &HashConfig,
+    ) {
+        let Enc::Listpack(lp) = &self.enc else { return };
+        if pairs > cfg.max_listpack_entries {
+            self.convert();
+            if let Enc::Table(t) = &mut self.enc {
+                t.reserve(pairs);
+            }
+            return;
+        }
+        let mut sum = 0usize;
+        for len in lens {
+            if len > cfg.max_listpack_value {
+                self.convert();
+                return;
+            }
+            sum = sum.saturating_add(len);
+        }
+        if lp.byte_len().saturating_add(sum) > LISTPACK_MAX_SAFETY_SIZE {
+            self.convert();
+        }
+    }
+
+    /// Sets a field; true if it is new. A field or value longer than the
+    /// listpack value limit, or one field too many, converts the hash to a
+    /// table (Valkey's `hashTypeSet`).
+    pub fn set(&mut self, field: &[u8], value: &[u8], cfg: &HashConfig) -> bool {
+        if self.is_listpack()
+            && (field.len() > cfg.max_listpack_value || value.len() > cfg.max_listpack_value)
+        {
+            self.convert();
+        }
+        match &mut self.enc {
+            Enc::Listpack(lp) => {
+                let found = lp
+                    .first()
+                    .and_then(|p| lp.find(p, field, 1))
+                    .and_then(|p| lp.next(p));
+                if let Some(v) = found {
+                    lp.replace(v, value);
+                    return false;
+                }
+                lp.push_back(field);
+                lp.push_back(value);
+                if lp.len() / 2 > cfg.max_listpack_entries {
+                    self.convert();
+                }
+                true
+            }
+            Enc::Table(t) => match t.entry(field) {
+                EntryRef::Occupied(mut o) => {
+                    let mut m = o.get_mut();
+                    if m.tail().len() == value.len() {
+                        // Same size: overwrite in place, no allocation.
+                        m.tail_mut().copy_from_slice(value);
+                    } else {
+                        // The table takes the new pointer back when the
+                        // view drops; the old member is freed here.
+                        *m = Member::new(field, value);
+                    }
+                    false
+                }
+                EntryRef::Vacant(v) => {
+                    v.insert(Member::new(field, value));
+                    true
+                }
+            },
+        }
+    }
+
+    /// Deletes a field; true if it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match &mut self.enc {
+            Enc::Listpack(lp) => match lp.first().and_then(|p| lp.find(p, field, 1)) {
+                Some(p) => {
+                    lp.delete_range(p, 2);
+                    true
+                }
+                None => false,
+            },
+            Enc::Table(t) => t.remove(field).is_some(),
+        }
+    }
+
+    // ---- random fields (HRANDFIELD) ----------------------------------------
+
+    /// Calls `f` for `count` fields drawn independently and uniformly (they
+    /// may repeat), until it returns false. `rng` gives uniform u64s.
+    pub fn random_pairs(
+        &self,
+        count: usize,
+        rng: &mut dyn FnMut() -> u64,
+        mut f: impl FnMut(LpItem<'_>, LpItem<'_>) -> bool,
+    ) {
+        if self.is_empty() {
+            return;
+        }
+        match &self.enc {
+            Enc::Listpack(lp) => {
+                // Index the pairs once so each draw is O(1).
+                let fields = field_positions(lp);
+                for _ in 0..count {
+                    let p = fields[below(rng, fields.len())];
+                    let Some(v) = lp.next(p) else { return };
+                    if !f(lp.get(p), lp.get(v)) {
+                        return;
+                    }
+                }
+            }
+            Enc::Table(t) => {
+                for _ in 0..count {
+                    let Some(m) = t.fair_random_entry(rng) else { return };
+                    if !f(LpItem::Str(m.key()), LpItem::Str(m.tail())) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `f` for `count` distinct fields chosen uniformly at random
+    /// (every field when `count >= len`). Small hashes give them in storage
+    /// order, as Valkey's `lpRandomPairsUnique`; big ones in random order.
+    pub fn random_distinct(
+        &self,
+        count: usize,
+        rng: &mut dyn FnMut() -> u64,
+        mut f: impl FnMut(LpItem<'_>, LpItem<'_>),
+    ) {
+        let size = self.len();
+        if count >= size {
+            self.for_each_item(f);
+            return;
+        }
+        match &self.enc {
+            Enc::Listpack(lp) => {
+                // Selection sampling: keep each pair with probability
+                // needed / remaining, which picks every subset of `count`
+                // pairs with the same probability, in one ordered pass.
+                let mut needed = count;
+                let mut remaining = size;
+                let mut it = lp.iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    if needed == 0 {
+                        break;
+                    }
+                    if below(rng, remaining) < needed {
+                        f(k, v);
+                        needed -= 1;
+                    }
+                    remaining -= 1;
+                }
+            }
+            Enc::Table(t) => {
+                if count * SUB_STRATEGY_MUL > size {
+                    // Close to the whole hash: a partial Fisher-Yates
+                    // shuffle of all entries picks `count` without retries.
+                    let mut all: Vec<_> = t.iter().collect();
+                    for i in 0..count {
+                        let j = i + below(rng, all.len() - i);
+                        all.swap(i, j);
+                        let m = &all[i];
+                        f(LpItem::Str(m.key()), LpItem::Str(m.tail()));
+                    }
+                } else {
+                    // Much smaller than the hash: draw until `count` distinct
+                    // entries came up (few repeats expected).
+                    let mut seen = HashSet::with_capacity(count);
+                    while seen.len() < count {
+                        let Some(m) = t.fair_random_entry(rng) else { return };
+                        if seen.insert(m.as_ptr()) {
+                            f(LpItem::Str(m.key()), LpItem::Str(m.tail()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- HSCAN -------------------------------------------------------------
+
+    /// One HSCAN step from `cursor`: calls `f` for the pairs visited and
+    /// returns the next cursor (0 when done). A listpack is returned whole
+    /// with cursor 0. A table is walked bucket by bucket with the table's
+    /// reverse-binary cursor until about `count` entries were visited, at
+    /// most `10 * count` further steps (Valkey's `scanGenericCommand`).
+    pub fn scan(
+        &self,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(LpItem<'_>, LpItem<'_>),
+    ) -> u64 {
+        match &self.enc {
+            Enc::Listpack(_) => {
+                self.for_each_item(f);
+                0
+            }
+            Enc::Table(t) => {
+                let mut cursor = cursor;
+                let mut visited = 0usize;
+                let mut budget = count.saturating_mul(10);
+                loop {
+                    cursor = t.scan(cursor, |m| {
+                        visited += 1;
+                        f(LpItem::Str(m.key()), LpItem::Str(m.tail()));
+                    });
+                    if cursor == 0 || budget == 0 {
+                        return cursor;
+                    }
+                    budget -= 1;
+                    if visited >= count {
+                        return cursor;
+                    }
+                }
+            }
+        }
+    }
 }

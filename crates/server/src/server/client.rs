@@ -270,8 +270,10 @@ fn resp_version(p: Protocol) -> u8 {
 pub struct Client {
     pub sock: TcpStream,
     /// Received bytes; `qpos` is where the next command starts.
+    /// Zeroed once as it grows; input is `qbuf[qpos..qend]`.
     pub qbuf: Vec<u8>,
     pub qpos: usize,
+    pub qend: usize,
     pub parser: RequestParser,
     pub args: ArgList,
     /// Replies not yet written; `wpos` bytes of it already went out.
@@ -291,6 +293,7 @@ impl Client {
             sock,
             qbuf: Vec::new(),
             qpos: 0,
+            qend: 0,
             parser: RequestParser::default(),
             args: ArgList::default(),
             out: Reply::new(Protocol::Resp2),
@@ -316,14 +319,14 @@ impl Client {
     pub fn info(&self) -> ClientInfo<'_> {
         // Without pending input the client has no buffer of its own in
         // Valkey 8 (it reads into a shared one).
-        let qbuf = self.qbuf.len() - self.qpos;
+        let qbuf = self.qend - self.qpos;
         ClientInfo {
             state: &self.state,
             qbuf,
             qbuf_free: if qbuf == 0 {
                 0
             } else {
-                self.qbuf.capacity() - self.qbuf.len()
+                self.qbuf.len() - self.qend
             },
             argv_mem: 0,
             pending_out: self.pending_output(),

@@ -388,28 +388,20 @@ impl EventLoop {
                 break;
             }
             reads += 1;
-            if c.qbuf.capacity() - c.qbuf.len() < READ_CHUNK / 2 {
-                c.qbuf.reserve(READ_CHUNK);
+            // The buffer is zeroed once as it grows, never per read: `qend`
+            // marks how much of it holds input.
+            if c.qbuf.len() - c.qend < READ_CHUNK / 2 {
+                let want = (c.qend + READ_CHUNK).max(c.qbuf.capacity());
+                c.qbuf.resize(want, 0);
             }
-            let len = c.qbuf.len();
-            let spare = c.qbuf.capacity() - len;
-            c.qbuf.resize(len + spare, 0);
+            let len = c.qend;
             let n = match c.sock.read(&mut c.qbuf[len..]) {
                 Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    c.qbuf.truncate(len);
-                    break;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {
-                    c.qbuf.truncate(len);
-                    continue;
-                }
-                Err(_) => {
-                    c.qbuf.truncate(len);
-                    return false;
-                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return false,
             };
-            c.qbuf.truncate(len + n);
+            c.qend += n;
             if n == 0 {
                 // EOF: run what arrived whole, then close.
                 self.run_commands(c);
@@ -418,7 +410,7 @@ impl EventLoop {
             self.srv.stats.total_net_input_bytes += n as u64;
             self.srv.stats.total_reads_processed += 1;
             c.state.net_in += n as u64;
-            if c.qbuf.len() - c.qpos > self.srv.config.client_query_buffer_limit {
+            if c.qend - c.qpos > self.srv.config.client_query_buffer_limit {
                 self.query_buffer_limit_reached(c);
                 return false;
             }
@@ -441,7 +433,7 @@ impl EventLoop {
     /// Valkey's `handleQbLimitReached`: log and close.
     fn query_buffer_limit_reached(&mut self, c: &Client) {
         let mut head = Vec::new();
-        let unread = &c.qbuf[c.qpos..];
+        let unread = &c.qbuf[c.qpos..c.qend];
         super::cat_repr(&mut head, &unread[..unread.len().min(64)]);
         log::warning(&format!(
             "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
@@ -485,14 +477,14 @@ impl EventLoop {
         };
         let mut pending_bulk = None;
         while !c.state.close_after_reply && !c.state.killed {
-            let buf = &c.qbuf[c.qpos..];
+            let buf = &c.qbuf[c.qpos..c.qend];
             if buf.is_empty() {
                 break;
             }
             match c.parser.parse(buf, &limits, &mut c.args) {
                 Ok(Parsed::Complete { consumed }) => {
                     if !c.args.is_empty() {
-                        let args = c.args.args(&c.qbuf[c.qpos..]);
+                        let args = c.args.args(&c.qbuf[c.qpos..c.qend]);
                         if must_postpone(&self.srv, &c.state, &args) {
                             // Parsed again when the pause ends.
                             c.state.postponed = true;
@@ -501,9 +493,9 @@ impl EventLoop {
                         // Valkey 8 reads into a shared buffer and gives it
                         // to the client only when more input follows this
                         // command: otherwise CLIENT LIST shows no buffer.
-                        let more = c.qbuf.len() - c.qpos > consumed;
+                        let more = c.qend - c.qpos > consumed;
                         (c.state.qbuf_len, c.state.qbuf_free) = if more {
-                            (c.qbuf.len(), c.qbuf.capacity() - c.qbuf.len())
+                            (c.qend, c.qbuf.len() - c.qend)
                         } else {
                             (0, 0)
                         };
@@ -548,20 +540,22 @@ impl EventLoop {
             }
         }
         // Drop consumed bytes; cheap when all of it was consumed.
-        if c.qpos == c.qbuf.len() {
-            c.qbuf.clear();
+        if c.qpos == c.qend {
             c.qpos = 0;
+            c.qend = 0;
         } else if c.qpos > 0 {
-            c.qbuf.drain(..c.qpos);
+            c.qbuf.copy_within(c.qpos..c.qend, 0);
+            c.qend -= c.qpos;
             c.qpos = 0;
         }
-        if c.qbuf.is_empty() && c.qbuf.capacity() > 4 * READ_CHUNK {
+        if c.qend == 0 && c.qbuf.len() > 4 * READ_CHUNK {
             c.qbuf = Vec::new();
         }
         // A big bulk in progress: room for all of it, allocated once.
         if let Some(n) = pending_bulk {
-            if n > c.qbuf.capacity() {
+            if n > c.qbuf.len() {
                 c.qbuf.reserve_exact(n - c.qbuf.len());
+                c.qbuf.resize(n, 0);
             }
         }
     }
