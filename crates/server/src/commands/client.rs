@@ -13,7 +13,7 @@ const fn sub(name: &'static str, arity: i32, flags: u32, handler: super::Handler
     Command::new(name, arity, flags, acl::CONNECTION, handler)
 }
 
-pub static COMMANDS: &[Command] = &[Command::new("client", -2, 0, 0, container)
+pub static COMMANDS: &[Command] = &[Command::new("client", -2, 0, 0, super::container)
     .subcommands(SUBCOMMANDS)
     .doc(
         "connection",
@@ -140,10 +140,6 @@ static SUBCOMMANDS: &[Command] = &[
 ];
 
 /// The container itself is never called: the dispatcher picks a subcommand.
-fn container(ctx: &mut Ctx<'_>) {
-    ctx.out.error(err::SYNTAX);
-}
-
 /// Valkey's `addReplySubcommandSyntaxError`, for argument counts a
 /// subcommand's own arity lets through but the command refuses.
 pub fn reply_subcommand_syntax_error(ctx: &mut Ctx<'_>) {

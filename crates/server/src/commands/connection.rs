@@ -128,7 +128,13 @@ fn ping(ctx: &mut Ctx<'_>) {
     if ctx.argc() > 2 {
         return ctx.wrong_arity();
     }
-    if ctx.argc() == 2 {
+    // A RESP2 subscriber can only receive arrays.
+    if ctx.client.is_pubsub() && ctx.out.protocol() == Protocol::Resp2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        let msg = if ctx.argc() == 2 { ctx.arg(1) } else { b"" };
+        ctx.out.bulk(msg);
+    } else if ctx.argc() == 2 {
         let msg = ctx.arg(1);
         ctx.out.bulk(msg);
     } else {
@@ -290,6 +296,10 @@ fn reset(ctx: &mut Ctx<'_>) {
     }
     ctx.client.multi = None;
     exec::unwatch_all(ctx.srv, ctx.client);
+    ctx.srv.pubsub.forget(ctx.client.id);
+    ctx.client.sub_channels = 0;
+    ctx.client.sub_patterns = 0;
+    ctx.client.sub_shard_channels = 0;
     crate::server::tracking::disable(ctx.srv, ctx.client.id);
     ctx.client.readonly = false;
     ctx.client.db = 0;

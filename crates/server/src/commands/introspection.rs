@@ -12,7 +12,7 @@ pub static COMMANDS: &[Command] = &[
             "Returns detailed information about all commands.",
             "O(N) where N is the total number of commands",
         ),
-    Command::new("config", -2, 0, 0, help_only)
+    Command::new("config", -2, 0, 0, super::container)
         .subcommands(CONFIG_SUBCOMMANDS)
         .doc(
             "server",
@@ -167,10 +167,6 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
 ];
 
 /// Container commands answer only through their subcommands.
-fn help_only(ctx: &mut Ctx<'_>) {
-    ctx.out.error(err::SYNTAX);
-}
-
 /// One COMMAND INFO entry (Valkey 7+ format, 10 fields).
 fn reply_command_info(ctx: &mut Ctx<'_>, c: &Command) {
     ctx.out.array(10);
@@ -492,6 +488,7 @@ fn config_set(ctx: &mut Ctx<'_>) {
                 ctx.out.error(e.as_bytes());
                 return;
             }
+            ctx.srv.sync_expired_logging();
             ctx.out.ok()
         }
         Err(e) => ctx.out.error(e.as_bytes()),
@@ -978,9 +975,9 @@ fn info_stats(ctx: &Ctx<'_>) -> String {
         "current_eviction_exceeded_time" => 0,
         "keyspace_hits" => st.keyspace_hits,
         "keyspace_misses" => st.keyspace_misses,
-        "pubsub_channels" => 0,
-        "pubsub_patterns" => 0,
-        "pubsubshard_channels" => 0,
+        "pubsub_channels" => ctx.srv.pubsub.channels.len(),
+        "pubsub_patterns" => ctx.srv.pubsub.patterns.len(),
+        "pubsubshard_channels" => ctx.srv.pubsub.shard_channels.len(),
         "latest_fork_usec" => 0,
         "total_forks" => 0,
         "migrate_cached_sockets" => 0,

@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod object;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -286,6 +287,7 @@ pub static TABLE: &[&[Command]] = &[
     sets::COMMANDS,
     zsets::COMMANDS,
     sort::COMMANDS,
+    pubsub::COMMANDS,
     object::COMMANDS,
     introspection::COMMANDS,
     client::COMMANDS,
@@ -406,6 +408,16 @@ impl<'a> Ctx<'a> {
         self.srv.dirty += 1;
     }
 
+    /// Publishes a keyspace notification for `key` of the selected
+    /// database (see [`Server::notify`]); `class` is one of
+    /// `crate::config::notify`'s flags.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            let db = self.client.db;
+            self.srv.notify(class, event, key, db);
+        }
+    }
+
     /// The arity error for this command.
     pub fn wrong_arity(&mut self) {
         reply_arity_error(self.out, self.cmd.name);
@@ -447,6 +459,12 @@ fn sanitize(s: &[u8], max: usize) -> Vec<u8> {
         .take(max)
         .map(|&b| if (b' '..=b'~').contains(&b) { b } else { b' ' })
         .collect()
+}
+
+/// The handler of a container command (CLIENT, CONFIG, PUBSUB...): never
+/// reached with a known subcommand, which dispatch resolves first.
+pub fn container(ctx: &mut Ctx<'_>) {
+    ctx.out.error(err::SYNTAX);
 }
 
 /// Writes a HELP subcommand reply: the header line, then `lines`.

@@ -177,6 +177,33 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
         reject(srv, client, out, Some(cmd), err::NOAUTH);
         return;
     }
+    if client.is_pubsub()
+        && out.protocol() == crate::resp::Protocol::Resp2
+        && !matches!(
+            cmd.name,
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
+        )
+    {
+        let msg = format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            cmd.name
+        );
+        reject(srv, client, out, Some(cmd), msg.as_bytes());
+        return;
+    }
+    if !client.is_pubsub() && matches!(cmd.name, "unsubscribe" | "sunsubscribe" | "punsubscribe") {
+        let msg = format!("NOSUB '{}' command executed not in subscribed mode", cmd.name);
+        reject(srv, client, out, Some(cmd), msg.as_bytes());
+        return;
+    }
     if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         reject(
             srv,

@@ -12,6 +12,7 @@ pub mod cron;
 pub mod evict;
 pub mod exec;
 pub mod net;
+pub mod pubsub;
 
 pub use client::{Client, ClientState};
 
@@ -386,6 +387,8 @@ pub struct Server {
     pub resume_postponed: bool,
     /// Clients blocked on keys, and their deadlines as (ms, client id).
     pub blocked_clients: usize,
+    /// Pub/sub subscriptions.
+    pub pubsub: pubsub::PubSub,
     /// Slots of clients CLIENT UNBLOCK released: their pipelines run next.
     pub unblocked: Vec<usize>,
     pub block_deadlines: BTreeSet<(i64, u64)>,
@@ -468,6 +471,7 @@ impl Server {
             pause: None,
             resume_postponed: false,
             blocked_clients: 0,
+            pubsub: Default::default(),
             unblocked: Vec::new(),
             block_deadlines: BTreeSet::new(),
             metrics: Metrics::default(),
@@ -521,16 +525,40 @@ impl Server {
             let (n, keys) = self.keyspace.dbs[i].take_expired();
             self.stats.expired_keys += n;
             for k in keys {
+                self.notify(crate::config::notify::EXPIRED, "expired", &k, i);
                 // No client changed it: NOLOOP BCAST clients hear of it too.
                 self.key_changed(i, &k, 0);
             }
         }
     }
 
+    /// Valkey's `notifyKeyspaceEvent`: when `class` is enabled in
+    /// `notify-keyspace-events`, publishes `event` on the key's keyspace
+    /// channel and `key` on the event's keyevent channel. Messages for the
+    /// running client follow its reply.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        use crate::config::notify;
+        let flags = self.config.notify_keyspace_events;
+        if flags & class == 0 {
+            return;
+        }
+        if flags & notify::KEYSPACE != 0 {
+            let mut ch = format!("__keyspace@{db}__:").into_bytes();
+            ch.extend_from_slice(key);
+            pubsub::publish(self, None, false, &ch, event.as_bytes());
+        }
+        if flags & notify::KEYEVENT != 0 {
+            let ch = format!("__keyevent@{db}__:{event}").into_bytes();
+            pubsub::publish(self, None, false, &ch, key);
+        }
+    }
+
     /// Expired key names are only worth keeping while someone WATCHes or
     /// tracks keys.
     pub fn sync_expired_logging(&mut self) {
-        let on = !self.watchers.is_empty() || self.tracking.active();
+        let on = !self.watchers.is_empty()
+            || self.tracking.active()
+            || self.config.notify_keyspace_events & crate::config::notify::EXPIRED != 0;
         for db in &mut self.keyspace.dbs {
             db.log_expired = on;
         }

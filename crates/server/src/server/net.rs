@@ -711,6 +711,9 @@ impl EventLoop {
         if let Some(b) = c.state.blocked.take() {
             super::blocking::unregister(&mut self.srv, c.state.id, &b);
         }
+        if c.state.is_pubsub() {
+            self.srv.pubsub.forget(c.state.id);
+        }
         self.srv.client_slots.remove(&c.state.id);
         super::tracking::disable(&mut self.srv, c.state.id);
         super::exec::unwatch_all(&mut self.srv, &mut c.state);
