@@ -10,6 +10,7 @@ pub mod bitops;
 pub mod client;
 pub mod connection;
 pub mod hashes;
+pub mod hll;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
@@ -18,6 +19,7 @@ pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod typed;
 pub mod zsets;
@@ -288,6 +290,8 @@ pub static TABLE: &[&[Command]] = &[
     zsets::COMMANDS,
     sort::COMMANDS,
     pubsub::COMMANDS,
+    streams::COMMANDS,
+    hll::COMMANDS,
     object::COMMANDS,
     introspection::COMMANDS,
     client::COMMANDS,
@@ -415,6 +419,18 @@ impl<'a> Ctx<'a> {
         if self.srv.config.notify_keyspace_events & class != 0 {
             let db = self.client.db;
             self.srv.notify(class, event, key, db);
+        }
+    }
+
+    /// Marks `key` of the selected database ready for clients blocked on
+    /// it, for writes that add to an existing value without creating the
+    /// key (XADD to a stream that XREAD BLOCK waits on). Creating a key
+    /// signals by itself.
+    pub fn signal_key_ready(&mut self, key: &[u8]) {
+        let db = self.client.db;
+        let d = &mut self.srv.keyspace.dbs[db];
+        if !d.blocking.is_empty() {
+            d.blocking.signal(key);
         }
     }
 

@@ -848,6 +848,13 @@ fn digest_value(digest: &mut [u8; 20], v: &Value) {
             crate::util::num::fpconv_dtoa(score, &mut buf);
             xor_digest(digest, &element(&[m, &buf]));
         }),
+        Value::Stream(x) => x.for_each(|ms, seq, fields| {
+            mix_digest(digest, format!("{ms}.{seq}").as_bytes());
+            for (f, v) in fields {
+                mix_digest(digest, f);
+                mix_digest(digest, v);
+            }
+        }),
     }
 }
 

@@ -8,6 +8,7 @@ use super::hash::Hash;
 use super::list::List;
 use super::record::ObjType;
 use super::set::Set;
+use super::stream::Stream;
 use super::zset::ZSet;
 
 #[derive(Clone)]
@@ -18,6 +19,7 @@ pub enum Value {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    Stream(Stream),
 }
 
 /// Valkey's default number of elements MEMORY USAGE samples.
@@ -31,6 +33,7 @@ impl Value {
             Value::Hash(_) => ObjType::Hash,
             Value::Set(_) => ObjType::Set,
             Value::ZSet(_) => ObjType::ZSet,
+            Value::Stream(_) => ObjType::Stream,
         }
     }
 
@@ -49,6 +52,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(x) => x.encoding_name(),
         }
     }
 
@@ -63,6 +67,7 @@ impl Value {
                 Value::Hash(h) => h.memory_usage(samples),
                 Value::Set(s) => s.memory_usage(samples),
                 Value::ZSet(z) => z.memory_usage(samples),
+                Value::Stream(x) => x.memory_usage(samples),
             }
     }
 
@@ -82,6 +87,7 @@ impl Value {
             Value::Hash(h) => h.free_effort(),
             Value::Set(s) => s.free_effort(),
             Value::ZSet(z) => z.free_effort(),
+            Value::Stream(x) => x.free_effort(),
         }
     }
 
@@ -93,6 +99,7 @@ impl Value {
             Value::Hash(h) => h.len(),
             Value::Set(s) => s.len(),
             Value::ZSet(z) => z.len(),
+            Value::Stream(x) => x.len(),
         }
     }
 
@@ -153,3 +160,4 @@ typed!(List, List, List);
 typed!(Hash, Hash, Hash);
 typed!(Set, Set, Set);
 typed!(ZSet, ZSet, ZSet);
+typed!(Stream, Stream, Stream);
