@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test binary of the table crate (ferrokey-table) under valgrind
-# memcheck: the crate is the only place with `unsafe` code (tagged pointers,
-# raw bucket arrays), so its unit, model and property tests double as a
-# memory-safety check — invalid reads/writes, double frees and leaks fail
-# the run.
+# memcheck, then the server's unit tests of its other `unsafe` code (the
+# key record layout, collection members, the record slab): those are the
+# only places with `unsafe`, so their unit, model and property tests double
+# as a memory-safety check — invalid reads/writes, double frees and leaks
+# fail the run.
 #
 #   scripts/valgrind-table.sh            # a few minutes
 #   scripts/valgrind-table.sh --quick    # CI: fewer property-test cases
@@ -99,6 +100,30 @@ for bin in "${bins[@]}"; do
         status=1
     fi
 done
+
+# The server library's unsafe modules, by test-name filter.
+server_bin=$(
+    cargo test -p ferrokey-server --lib --no-run --message-format=json 2>/dev/null |
+        grep '"reason":"compiler-artifact"' |
+        grep '"test":true' |
+        sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1
+)
+if [[ -z $server_bin ]]; then
+    echo "no server test binary found" >&2
+    status=1
+else
+    echo "== valgrind: server record layout, members, slab"
+    if valgrind --tool=memcheck --error-exitcode=1 --leak-check=full \
+        --errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible \
+        --suppressions="$supp" --quiet "$server_bin" --test-threads=2 -q \
+        keyspace::record keyspace::member keyspace::slab; then
+        echo "== ok: server unsafe modules"
+        bins+=("$server_bin")
+    else
+        echo "== FAILED: server unsafe modules" >&2
+        status=1
+    fi
+fi
 
 if [[ $status == 0 ]]; then
     echo "valgrind: ${#bins[@]} test binaries, 0 errors"

@@ -88,6 +88,16 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 }
 
+/// Accounts for memory mapped outside the allocator (the record slab's
+/// pages), so `used_memory` stays the whole truth.
+pub fn count_external(delta: isize) {
+    if delta >= 0 {
+        USED.fetch_add(delta as usize, Ordering::Relaxed);
+    } else {
+        USED.fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
+    }
+}
+
 /// Bytes currently allocated (usable sizes of all live blocks).
 pub fn used_memory() -> usize {
     USED.load(Ordering::Relaxed)

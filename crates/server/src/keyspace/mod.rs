@@ -15,6 +15,7 @@ pub mod listpack;
 pub mod member;
 pub mod record;
 pub mod set;
+pub mod slab;
 pub mod stream;
 pub mod value;
 pub mod zset;

@@ -24,10 +24,10 @@
 //!
 //! All fields are read and written unaligned; records are byte blobs.
 
+use super::slab;
 use super::value::Value;
 use crate::util::num::parse_i64;
 use ferrokey_table::{Entry, ResizePolicy};
-use std::alloc::{self, Layout};
 use std::cell::Cell;
 use std::ptr::{self, NonNull};
 
@@ -215,10 +215,6 @@ pub enum Payload<'a> {
     Heap(Box<Value>),
 }
 
-fn record_layout(size: usize) -> Layout {
-    Layout::from_size_align(size, 8).expect("record size overflow")
-}
-
 impl Record {
     /// A string record, encoded the way Valkey's `tryObjectEncoding` would:
     /// canonical integers of up to 20 characters as Int, short strings as
@@ -272,11 +268,10 @@ impl Record {
             header |= (ty as u32) << 2 | (kind as u32) << 5;
             4 + exp_bytes + varint_len(key.len()) + key.len() + len
         };
-        let layout = record_layout(size);
-        // SAFETY: size > 0 (at least the header).
-        let base = unsafe { alloc::alloc(layout) };
-        let Some(base) = NonNull::new(base) else {
-            alloc::handle_alloc_error(layout)
+        // Never null (slab::alloc aborts on exhaustion like the global
+        // allocator); size > 0 (at least the header).
+        let Some(base) = NonNull::new(slab::alloc(size)) else {
+            unreachable!("slab::alloc never returns null")
         };
         let p = base.as_ptr();
         // SAFETY: every write below stays within the `size` bytes computed
@@ -481,11 +476,8 @@ impl Record {
             (had, _) => {
                 let old_size = self.alloc_size();
                 let new_size = if had { old_size - 8 } else { old_size + 8 };
-                let layout = record_layout(new_size);
-                // SAFETY: new_size > 0.
-                let q = unsafe { alloc::alloc(layout) };
-                let Some(q) = NonNull::new(q) else {
-                    alloc::handle_alloc_error(layout)
+                let Some(q) = NonNull::new(slab::alloc(new_size)) else {
+                    unreachable!("slab::alloc never returns null")
                 };
                 let p = self.0.as_ptr();
                 // SAFETY: copy the header, then the body after the (old) expire
@@ -497,7 +489,7 @@ impl Record {
                     let body_len = old_size - body_from;
                     ptr::copy_nonoverlapping(p, q.as_ptr(), 4);
                     ptr::copy_nonoverlapping(p.add(body_from), q.as_ptr().add(body_to), body_len);
-                    alloc::dealloc(p, record_layout(old_size));
+                    slab::dealloc(p, old_size);
                 }
                 self.0 = q;
                 let h = self.header();
@@ -543,7 +535,7 @@ impl Record {
     /// [`Record::memory_usage`], estimating big collections from `samples`
     /// elements (0: all of them).
     pub fn memory_usage_sampled(&self, samples: usize) -> usize {
-        let own = crate::alloc::alloc_size(self.alloc_size());
+        let own = slab::alloc_size(self.alloc_size());
         match self.value() {
             ValueRef::Heap(v) => own + v.memory_usage_sampled(samples),
             _ => own,
@@ -583,9 +575,8 @@ impl Drop for Record {
             // SAFETY: the record owns its heap value; dropped once here.
             drop(unsafe { Box::from_raw(self.heap_ptr()) });
         }
-        let layout = record_layout(self.alloc_size());
         // SAFETY: allocated in build()/set_expire() with this exact size.
-        unsafe { alloc::dealloc(self.0.as_ptr(), layout) }
+        unsafe { slab::dealloc(self.0.as_ptr(), self.alloc_size()) }
     }
 }
 
