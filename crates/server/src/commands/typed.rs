@@ -7,6 +7,7 @@
 //! `let Ok(r) = typed::read::<Hash, _>(ctx, key, |h, out| ...) else { return };`.
 
 use super::{err, Ctx};
+use crate::config::notify;
 use crate::keyspace::{Payload, Record, Typed, ValueRef};
 use crate::resp::Reply;
 
@@ -21,6 +22,7 @@ pub fn read<T: Typed, R>(
     let srv = &mut *ctx.srv;
     let Some(rec) = srv.keyspace.dbs[db].get_with(key, now, touch) else {
         srv.stats.keyspace_misses += 1;
+        ctx.notify(notify::KEY_MISS, "keymiss", key);
         return Ok(None);
     };
     srv.stats.keyspace_hits += 1;
@@ -111,7 +113,8 @@ pub fn write_or_create<T: Typed, R>(
 pub fn store<T: Typed>(ctx: &mut Ctx<'_>, key: &[u8], t: T) -> bool {
     let clock = ctx.srv.now.clock;
     let db = &mut ctx.srv.keyspace.dbs[ctx.client.db];
-    let old = if t.is_empty() {
+    let empty = t.is_empty();
+    let old = if empty {
         db.remove(key)
     } else {
         let rec = Record::build(key, Payload::Heap(Box::new(t.into_value())), None, clock);
@@ -119,6 +122,9 @@ pub fn store<T: Typed>(ctx: &mut Ctx<'_>, key: &[u8], t: T) -> bool {
     };
     let replaced = old.is_some();
     crate::lazyfree::drop_value(old);
+    if !replaced && !empty {
+        ctx.notify(notify::NEW, "new", key);
+    }
     replaced
 }
 

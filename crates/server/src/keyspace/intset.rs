@@ -324,7 +324,10 @@ mod tests {
         is.insert(-5_000_000_000); // needs 64 bits, goes first
         assert_eq!(&is.as_bytes()[..4], &[8, 0, 0, 0]);
         assert_eq!(is.as_bytes().len(), 8 + 3 * 8);
-        assert_eq!(is.iter().collect::<Vec<_>>(), vec![-5_000_000_000, 1, 70000]);
+        assert_eq!(
+            is.iter().collect::<Vec<_>>(),
+            vec![-5_000_000_000, 1, 70000]
+        );
         is.insert(i64::MAX);
         is.insert(i64::MIN);
         assert_eq!(is.min(), Some(i64::MIN));

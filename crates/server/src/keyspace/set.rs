@@ -493,6 +493,43 @@ impl Set {
         }
     }
 
+    /// [`Set::add`] for an element of another set: integers go into an
+    /// intset without a detour through text.
+    pub fn add_elem(&mut self, e: &Elem<'_>, cfg: &SetConfig) -> bool {
+        if let (Enc::Int(is), Elem::Int(i)) = (&mut self.enc, e) {
+            if !is.insert(*i) {
+                return false;
+            }
+            if is.len() > cfg.intset_limit() {
+                self.convert_to_hashtable(0);
+            }
+            return true;
+        }
+        e.with_bytes(|b| self.add(b, cfg))
+    }
+
+    /// [`Set::remove`] for an element of another set.
+    pub fn remove_elem(&mut self, e: &Elem<'_>) -> bool {
+        if let (Enc::Int(is), Elem::Int(i)) = (&mut self.enc, e) {
+            return is.remove(*i);
+        }
+        e.with_bytes(|b| self.remove(b))
+    }
+
+    /// One step of a stateless scan (SSCAN): a hash table visits one
+    /// bucket chain per call and returns the next cursor (0 when done); the
+    /// compact encodings visit every member at once and return 0, as Valkey
+    /// does for them.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8])) -> u64 {
+        match &self.enc {
+            Enc::Ht(t) => t.scan(cursor, |m| f(m.key())),
+            _ => {
+                self.for_each(f);
+                0
+            }
+        }
+    }
+
     fn table_add(&mut self, m: &[u8]) -> bool {
         match &mut self.enc {
             Enc::Ht(t) => table_add(t, m),
@@ -731,7 +768,13 @@ mod tests {
             Some(vec![2, 0, 0, 0, 2, 0, 0, 0, 16, 0, 17, 0])
         );
         // Non-canonical integers are strings.
-        for m in [&b"01"[..], b"+1", b"-0", b" 1", b"213244124402402314402033402"] {
+        for m in [
+            &b"01"[..],
+            b"+1",
+            b"-0",
+            b" 1",
+            b"213244124402402314402033402",
+        ] {
             let s = Set::with_hint(m, 1, &c);
             assert_eq!(s.encoding_name(), "listpack", "{m:?}");
         }
@@ -751,7 +794,11 @@ mod tests {
         let lp = s.listpack().map(|l| l.as_bytes().to_vec());
         assert_eq!(
             lp,
-            Some(Listpack::from_items([&b"1"[..], b"2", b"3", b"a"]).as_bytes().to_vec())
+            Some(
+                Listpack::from_items([&b"1"[..], b"2", b"3", b"a"])
+                    .as_bytes()
+                    .to_vec()
+            )
         );
     }
 
@@ -836,7 +883,10 @@ mod tests {
         }
         s.maybe_convert_to_intset(&c);
         assert_eq!(s.encoding_name(), "intset");
-        assert_eq!(s.iter().map(|e| e.to_vec()).collect::<Vec<_>>(), [b"1", b"2", b"3"]);
+        assert_eq!(
+            s.iter().map(|e| e.to_vec()).collect::<Vec<_>>(),
+            [b"1", b"2", b"3"]
+        );
         let mut s = Set::new_listpack();
         s.add(b"1", &c);
         s.add(b"x", &c);
@@ -890,7 +940,10 @@ mod tests {
         }
         let removed = s.listpack_split(&[1, 2]);
         assert_eq!(removed, vec![b"a".to_vec(), b"2".to_vec()]);
-        assert_eq!(members(&s), [b"1".to_vec(), b"b".to_vec()].into_iter().collect());
+        assert_eq!(
+            members(&s),
+            [b"1".to_vec(), b"b".to_vec()].into_iter().collect()
+        );
         assert_eq!(
             s.listpack().map(|l| l.as_bytes().to_vec()),
             Some(Listpack::from_items([&b"1"[..], b"b"]).as_bytes().to_vec())

@@ -521,7 +521,15 @@ impl<'a> Ctx<'a> {
         let now = self.srv.now;
         let touch = self.touches_keys();
         let srv = &mut *self.srv;
-        let found = srv.keyspace.dbs[self.client.db].get_with(key, now, touch);
+        let db = self.client.db;
+        if srv.config.notify_keyspace_events & crate::config::notify::KEY_MISS != 0
+            && !srv.keyspace.dbs[db].exists(key, now)
+        {
+            srv.stats.keyspace_misses += 1;
+            srv.notify(crate::config::notify::KEY_MISS, "keymiss", key, db);
+            return None;
+        }
+        let found = srv.keyspace.dbs[db].get_with(key, now, touch);
         if found.is_some() {
             srv.stats.keyspace_hits += 1;
         } else {
