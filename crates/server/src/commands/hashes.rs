@@ -410,7 +410,7 @@ fn hrandfield_count(ctx: &mut Ctx<'_>, l: i64, withvalues: bool, rng: &mut Split
         let header = |out: &mut Reply, n: usize| {
             out.array(if withvalues && !resp3 { n * 2 } else { n });
         };
-        let mut emit = |out: &mut Reply, k: LpItem<'_>, v: LpItem<'_>| {
+        let emit = |out: &mut Reply, k: LpItem<'_>, v: LpItem<'_>| {
             if withvalues && resp3 {
                 out.array(2);
             }
@@ -428,7 +428,7 @@ fn hrandfield_count(ctx: &mut Ctx<'_>, l: i64, withvalues: bool, rng: &mut Split
                 complete = out.len() - start < cap;
                 complete
             });
-            return complete || count == 0;
+            return complete;
         }
         header(out, count.min(h.len()));
         h.random_distinct(count, &mut || rng.next(), |k, v| emit(out, k, v));
@@ -482,6 +482,350 @@ fn hscan(ctx: &mut Ctx<'_>) {
             items.push(v.to_vec());
         }
     });
-    drop(rec);
     typed::reply_scan(ctx.out, next, &items);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::strings::tests::Harness;
+    use crate::resp::Protocol;
+
+    fn t(h: &mut Harness, line: &str, expected: &str) {
+        assert_eq!(h.cmd(line), expected, "reply to `{line}`");
+    }
+
+    #[test]
+    fn set_get_and_missing() {
+        let mut h = Harness::new();
+        t(&mut h, "HSET h a 1 b 2 a 3", ":2\r\n");
+        t(&mut h, "HGET h a", "$1\r\n3\r\n");
+        t(&mut h, "HGET h zz", "$-1\r\n");
+        t(&mut h, "HGET nokey a", "$-1\r\n");
+        t(
+            &mut h,
+            "HSET h a",
+            "-ERR wrong number of arguments for 'hset' command\r\n",
+        );
+        t(
+            &mut h,
+            "HMSET h a 1 b",
+            "-ERR wrong number of arguments for 'hmset' command\r\n",
+        );
+        t(&mut h, "HMSET h c 4", "+OK\r\n");
+        t(&mut h, "HLEN h", ":3\r\n");
+        t(&mut h, "HLEN nokey", ":0\r\n");
+        t(
+            &mut h,
+            "HMGET h a zz c",
+            "*3\r\n$1\r\n3\r\n$-1\r\n$1\r\n4\r\n",
+        );
+        t(&mut h, "HMGET nokey a b", "*2\r\n$-1\r\n$-1\r\n");
+        t(
+            &mut h,
+            "HGETALL h",
+            "*6\r\n$1\r\na\r\n$1\r\n3\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n4\r\n",
+        );
+        t(&mut h, "HKEYS h", "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        t(&mut h, "HVALS h", "*3\r\n$1\r\n3\r\n$1\r\n2\r\n$1\r\n4\r\n");
+        t(&mut h, "HGETALL nokey", "*0\r\n");
+        t(&mut h, "HKEYS nokey", "*0\r\n");
+        t(&mut h, "HSTRLEN h a", ":1\r\n");
+        t(&mut h, "HSTRLEN h zz", ":0\r\n");
+        t(&mut h, "HEXISTS h a", ":1\r\n");
+        t(&mut h, "HEXISTS h zz", ":0\r\n");
+        t(&mut h, "HEXISTS nokey a", ":0\r\n");
+        assert_eq!(h.encoding("h"), "listpack");
+    }
+
+    #[test]
+    fn resp3_shapes() {
+        let mut h = Harness::new();
+        h.proto = Protocol::Resp3;
+        t(&mut h, "HSET h a 1", ":1\r\n");
+        t(&mut h, "HGETALL h", "%1\r\n$1\r\na\r\n$1\r\n1\r\n");
+        t(&mut h, "HGETALL nokey", "%0\r\n");
+        t(&mut h, "HGET h zz", "_\r\n");
+        t(&mut h, "HMGET h zz a", "*2\r\n_\r\n$1\r\n1\r\n");
+        t(
+            &mut h,
+            "HRANDFIELD h 1 WITHVALUES",
+            "*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+        );
+        t(
+            &mut h,
+            "HRANDFIELD h -2 WITHVALUES",
+            "*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+        );
+        t(&mut h, "HRANDFIELD h 5", "*1\r\n$1\r\na\r\n");
+        t(&mut h, "HRANDFIELD nokey", "_\r\n");
+    }
+
+    #[test]
+    fn wrongtype_everywhere() {
+        let mut h = Harness::new();
+        h.cmd("SET s x");
+        let wt = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        for line in [
+            "HSET s a 1",
+            "HMSET s a 1",
+            "HSETNX s a 1",
+            "HGET s a",
+            "HMGET s a",
+            "HGETALL s",
+            "HKEYS s",
+            "HVALS s",
+            "HDEL s a",
+            "HLEN s",
+            "HSTRLEN s a",
+            "HEXISTS s a",
+            "HINCRBY s a 1",
+            "HINCRBYFLOAT s a 1",
+            "HRANDFIELD s",
+            "HRANDFIELD s 2",
+            "HSCAN s 0",
+            "HSCAN s 0 BADOPT",
+        ] {
+            t(&mut h, line, wt);
+        }
+    }
+
+    #[test]
+    fn delete_and_empty_key() {
+        let mut h = Harness::new();
+        h.cmd("HSET h a 1 b 2 c 3");
+        t(&mut h, "HDEL h x y", ":0\r\n");
+        t(&mut h, "HDEL h a c f", ":2\r\n");
+        t(&mut h, "HDEL h b b x", ":1\r\n");
+        t(&mut h, "EXISTS h", ":0\r\n");
+        t(&mut h, "HDEL h a", ":0\r\n");
+    }
+
+    #[test]
+    fn setnx() {
+        let mut h = Harness::new();
+        t(&mut h, "HSETNX h a 1", ":1\r\n");
+        t(&mut h, "HSETNX h a 2", ":0\r\n");
+        t(&mut h, "HGET h a", "$1\r\n1\r\n");
+        h.srv.config.hash_max_listpack_value = 3;
+        t(&mut h, "HSETNX h b 1234", ":1\r\n");
+        assert_eq!(h.encoding("h"), "hashtable");
+    }
+
+    #[test]
+    fn incrby() {
+        let mut h = Harness::new();
+        t(&mut h, "HINCRBY h f 2", ":2\r\n");
+        t(&mut h, "HINCRBY h f -5", ":-3\r\n");
+        t(
+            &mut h,
+            "HINCRBY h f x",
+            "-ERR value is not an integer or out of range\r\n",
+        );
+        t(
+            &mut h,
+            "HINCRBY nokey f x",
+            "-ERR value is not an integer or out of range\r\n",
+        );
+        t(&mut h, "EXISTS nokey", ":0\r\n");
+        h.cmd("HSET h s abc n -9223372036854775484");
+        t(
+            &mut h,
+            "HINCRBY h s 1",
+            "-ERR hash value is not an integer\r\n",
+        );
+        t(&mut h, "HINCRBY h n -1", ":-9223372036854775485\r\n");
+        t(
+            &mut h,
+            "HINCRBY h n -10000",
+            "-ERR increment or decrement would overflow\r\n",
+        );
+        h.cmd("HSET h m 9223372036854775807");
+        t(
+            &mut h,
+            "HINCRBY h m 1",
+            "-ERR increment or decrement would overflow\r\n",
+        );
+        t(&mut h, "HINCRBY h m 0", ":9223372036854775807\r\n");
+        t(&mut h, "HINCRBY h m -1", ":9223372036854775806\r\n");
+        h.run(&[b"HSET", b"h", b"sp", b" 11"]);
+        t(
+            &mut h,
+            "HINCRBY h sp 1",
+            "-ERR hash value is not an integer\r\n",
+        );
+        h.run(&[b"HSET", b"h", b"sp", b"11 "]);
+        t(
+            &mut h,
+            "HINCRBY h sp 1",
+            "-ERR hash value is not an integer\r\n",
+        );
+    }
+
+    #[test]
+    fn incrbyfloat() {
+        let mut h = Harness::new();
+        t(&mut h, "HINCRBYFLOAT h f 1.23", "$4\r\n1.23\r\n");
+        t(&mut h, "HINCRBYFLOAT h f 0.77", "$1\r\n2\r\n");
+        t(&mut h, "HINCRBYFLOAT h f -0.1", "$3\r\n1.9\r\n");
+        t(
+            &mut h,
+            "HINCRBYFLOAT h f v",
+            "-ERR value is not a valid float\r\n",
+        );
+        t(
+            &mut h,
+            "HINCRBYFLOAT h f +inf",
+            "-ERR value is NaN or Infinity\r\n",
+        );
+        t(
+            &mut h,
+            "HINCRBYFLOAT hfoo f +inf",
+            "-ERR value is NaN or Infinity\r\n",
+        );
+        t(&mut h, "EXISTS hfoo", ":0\r\n");
+        h.cmd("HSET h s abc big 1.7e308 i 17179869184");
+        t(
+            &mut h,
+            "HINCRBYFLOAT h s 1",
+            "-ERR hash value is not a float\r\n",
+        );
+        t(&mut h, "HINCRBYFLOAT h i 1", "$11\r\n17179869185\r\n");
+        h.run(&[b"HSET", b"h", b"nul", b"1\x002"]);
+        t(
+            &mut h,
+            "HINCRBYFLOAT h nul 1",
+            "-ERR hash value is not a float\r\n",
+        );
+    }
+
+    #[test]
+    fn incrbyfloat_encoding_limits() {
+        // From hash.tcl: "HINCRBYFLOAT over hash-max-listpack-value encoded
+        // with a listpack".
+        let mut h = Harness::new();
+        h.srv.config.hash_max_listpack_value = 8;
+        h.cmd("HSET small tmp 0");
+        h.cmd("HSET big tmp 0");
+        t(
+            &mut h,
+            "HINCRBYFLOAT small tmp 0.000005",
+            "$8\r\n0.000005\r\n",
+        );
+        t(
+            &mut h,
+            "HINCRBYFLOAT big tmp 0.0000005",
+            "$9\r\n0.0000005\r\n",
+        );
+        assert_eq!(h.encoding("small"), "listpack");
+        assert_eq!(h.encoding("big"), "hashtable");
+        h.cmd("DEL small big");
+        h.cmd("HINCRBYFLOAT small abcdefgh 1");
+        h.cmd("HINCRBYFLOAT big abcdefghi 1");
+        assert_eq!(h.encoding("small"), "listpack");
+        assert_eq!(h.encoding("big"), "hashtable");
+    }
+
+    #[test]
+    fn conversion_by_count_of_arguments() {
+        let mut h = Harness::new();
+        h.srv.config.hash_max_listpack_entries = 2;
+        // Three pairs of one field: converted up front, like Valkey.
+        t(&mut h, "HSET h a 1 a 2 a 3", ":1\r\n");
+        assert_eq!(h.encoding("h"), "hashtable");
+        h.cmd("HSET g a 1 b 2");
+        assert_eq!(h.encoding("g"), "listpack");
+        h.cmd("HSET g c 3");
+        assert_eq!(h.encoding("g"), "hashtable");
+        h.cmd("HDEL g a b");
+        assert_eq!(h.encoding("g"), "hashtable");
+    }
+
+    #[test]
+    fn hrandfield_errors() {
+        let mut h = Harness::new();
+        h.cmd("HSET h a 1");
+        t(
+            &mut h,
+            "HRANDFIELD h x",
+            "-ERR value is not an integer or out of range\r\n",
+        );
+        t(&mut h, "HRANDFIELD h -9223372036854775808",
+          "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n");
+        t(
+            &mut h,
+            "HRANDFIELD h -9223372036854770000 WITHVALUES",
+            "-ERR value is out of range\r\n",
+        );
+        t(&mut h, "HRANDFIELD h -9223372036854775808 WITHVALUES",
+          "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n");
+        t(&mut h, "HRANDFIELD h 1 WITHVALUE", "-ERR syntax error\r\n");
+        t(
+            &mut h,
+            "HRANDFIELD h 1 WITHVALUES x",
+            "-ERR syntax error\r\n",
+        );
+        t(&mut h, "HRANDFIELD nokey 1 bad", "-ERR syntax error\r\n");
+        t(&mut h, "HRANDFIELD h 0", "*0\r\n");
+        t(&mut h, "HRANDFIELD nokey 100", "*0\r\n");
+        t(&mut h, "HRANDFIELD nokey", "$-1\r\n");
+        t(&mut h, "HRANDFIELD h", "$1\r\na\r\n");
+        t(
+            &mut h,
+            "HRANDFIELD h -3",
+            "*3\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n",
+        );
+        t(
+            &mut h,
+            "HRANDFIELD h 3 withvalues",
+            "*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+        );
+    }
+
+    #[test]
+    fn hscan_listpack_and_errors() {
+        let mut h = Harness::new();
+        h.cmd("HSET h a 1 b 2 c 3");
+        t(&mut h, "HSCAN h 0", "*2\r\n$1\r\n0\r\n*6\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n");
+        t(
+            &mut h,
+            "HSCAN h 0 MATCH b NOVALUES",
+            "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nb\r\n",
+        );
+        t(
+            &mut h,
+            "HSCAN h 0 match [ab] count 1",
+            "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n",
+        );
+        t(&mut h, "HSCAN h x", "-ERR invalid cursor\r\n");
+        t(&mut h, "HSCAN nokey x", "-ERR invalid cursor\r\n");
+        t(&mut h, "HSCAN nokey 0 BADOPT", "*2\r\n$1\r\n0\r\n*0\r\n");
+        t(&mut h, "HSCAN h 0 BADOPT", "-ERR syntax error\r\n");
+        t(&mut h, "HSCAN h 0 COUNT 0", "-ERR syntax error\r\n");
+        t(
+            &mut h,
+            "HSCAN h 0 NOSCORES",
+            "-ERR NOSCORES option can only be used in ZSCAN\r\n",
+        );
+        t(
+            &mut h,
+            "HSCAN h 0 COUNT x",
+            "-ERR value is not an integer or out of range\r\n",
+        );
+    }
+
+    #[test]
+    fn dirty_counts_like_valkey() {
+        let mut h = Harness::new();
+        let d0 = h.srv.dirty;
+        h.cmd("HSET h a 1 b 2 a 3");
+        assert_eq!(h.srv.dirty - d0, 3);
+        let d1 = h.srv.dirty;
+        h.cmd("HSETNX h a 1");
+        h.cmd("HDEL h zz");
+        h.cmd("HINCRBY h b x");
+        h.cmd("HINCRBY h nonint-key-field 1x");
+        assert_eq!(h.srv.dirty, d1);
+        h.cmd("HDEL h a b");
+        assert_eq!(h.srv.dirty - d1, 2);
+    }
 }

@@ -16,7 +16,7 @@
 //! does not either), so the encoding a client sees only depends on the
 //! history of the key, exactly as in Valkey.
 
-use super::listpack::{LpItem, Listpack};
+use super::listpack::{Listpack, LpItem};
 use super::member::Member;
 use ferrokey_table::{EntryRef, Table};
 use std::borrow::Cow;
@@ -158,15 +158,15 @@ impl Hash {
     /// Converted to the table encoding at once when it exceeds the limits,
     /// as Valkey's loader does.
     pub fn from_listpack(lp: Listpack, cfg: &HashConfig) -> Option<Hash> {
-        if lp.len() % 2 != 0 {
+        if !lp.len().is_multiple_of(2) {
             return None;
         }
         let mut seen = HashSet::with_capacity(lp.len() / 2);
         let mut too_long = false;
         let mut it = lp.iter();
         while let (Some(f), Some(v)) = (it.next(), it.next()) {
-            too_long |= f.str_len() > cfg.max_listpack_value
-                || v.str_len() > cfg.max_listpack_value;
+            too_long |=
+                f.str_len() > cfg.max_listpack_value || v.str_len() > cfg.max_listpack_value;
             if !seen.insert(f.to_vec()) {
                 return None;
             }
@@ -413,7 +413,9 @@ impl Hash {
             }
             Enc::Table(t) => {
                 for _ in 0..count {
-                    let Some(m) = t.fair_random_entry(rng) else { return };
+                    let Some(m) = t.fair_random_entry(rng) else {
+                        return;
+                    };
                     if !f(LpItem::Str(m.key()), LpItem::Str(m.tail())) {
                         return;
                     }
@@ -471,7 +473,9 @@ impl Hash {
                     // entries came up (few repeats expected).
                     let mut seen = HashSet::with_capacity(count);
                     while seen.len() < count {
-                        let Some(m) = t.fair_random_entry(rng) else { return };
+                        let Some(m) = t.fair_random_entry(rng) else {
+                            return;
+                        };
                         if seen.insert(m.as_ptr()) {
                             f(LpItem::Str(m.key()), LpItem::Str(m.tail()));
                         }
@@ -517,6 +521,335 @@ impl Hash {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn cfg(entries: usize, value: usize) -> HashConfig {
+        HashConfig {
+            max_listpack_entries: entries,
+            max_listpack_value: value,
+        }
+    }
+
+    fn contents(h: &Hash) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        let mut m = BTreeMap::new();
+        h.for_each(|k, v| {
+            assert!(m.insert(k.to_vec(), v.to_vec()).is_none(), "field twice");
+        });
+        m
+    }
+
+    /// A deterministic generator for the random-field tests.
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut s = seed;
+        move || {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+    }
+
+    #[test]
+    fn small_struct() {
+        // The listpack Vec and the boxed table share one 24-byte slot.
+        assert_eq!(std::mem::size_of::<Hash>(), 24);
+    }
+
+    #[test]
+    fn listpack_layout_matches_valkey() {
+        let c = cfg(128, 64);
+        let mut h = Hash::new();
+        assert!(h.set(b"a", b"1", &c));
+        assert!(h.set(b"bb", b"hello", &c));
+        assert!(!h.set(b"a", b"-200", &c));
+        assert_eq!(h.encoding_name(), "listpack");
+        // header(6) | "a" 0x81 'a' 02 | 13-bit int -200 (c7 38 02) |
+        // "bb" 82 'b' 'b' 03 | "hello" 85 .. 06 | ff
+        let lp = h.as_listpack().unwrap().as_bytes().to_vec();
+        assert_eq!(&lp[4..6], &[4, 0]);
+        assert_eq!(
+            &lp[6..],
+            &[
+                0x81, b'a', 2, 0xdf, 0x38, 2, 0x82, b'b', b'b', 3, 0x85, b'h', b'e', b'l', b'l',
+                b'o', 6, 0xff
+            ]
+        );
+        assert_eq!(h.get(b"a").as_deref(), Some(&b"-200"[..]));
+        assert_eq!(h.value_len(b"a"), 4);
+        assert_eq!(h.value_len(b"zz"), 0);
+        h.with_item(b"a", |v| assert_eq!(v, Some(LpItem::Int(-200))));
+    }
+
+    #[test]
+    fn converts_on_entry_count_and_never_back() {
+        let c = cfg(4, 64);
+        let mut h = Hash::new();
+        for i in 0..4 {
+            h.set(format!("f{i}").as_bytes(), b"v", &c);
+        }
+        assert_eq!(h.encoding_name(), "listpack");
+        h.set(b"f4", b"v", &c);
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.len(), 5);
+        for i in 0..5 {
+            assert!(h.remove(format!("f{i}").as_bytes()));
+        }
+        assert!(h.is_empty());
+        h.set(b"x", b"y", &c);
+        assert_eq!(h.encoding_name(), "hashtable");
+    }
+
+    #[test]
+    fn converts_on_long_field_or_value() {
+        let c = cfg(128, 8);
+        let mut h = Hash::new();
+        h.set(b"12345678", b"12345678", &c);
+        assert_eq!(h.encoding_name(), "listpack");
+        h.set(b"f", b"123456789", &c);
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.get(b"12345678").as_deref(), Some(&b"12345678"[..]));
+        let mut h = Hash::new();
+        h.set(b"123456789", b"v", &c);
+        assert_eq!(h.encoding_name(), "hashtable");
+    }
+
+    #[test]
+    fn prepare_insert_follows_try_conversion() {
+        let c = cfg(2, 8);
+        // Three pairs announced: converts even if they are one field.
+        let mut h = Hash::new();
+        h.prepare_insert(3, [1, 1, 1, 1, 1, 1], &c);
+        assert_eq!(h.encoding_name(), "hashtable");
+        let mut h = Hash::new();
+        h.prepare_insert(2, [1, 1, 1, 9], &c);
+        assert_eq!(h.encoding_name(), "hashtable");
+        let mut h = Hash::new();
+        h.prepare_insert(2, [8, 8, 8, 8], &c);
+        assert_eq!(h.encoding_name(), "listpack");
+    }
+
+    #[test]
+    fn table_updates_in_place_and_by_reallocation() {
+        let c = cfg(0, 64);
+        let mut h = Hash::new();
+        assert!(h.set(b"f", b"abc", &c));
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert!(!h.set(b"f", b"xyz", &c));
+        assert_eq!(h.get(b"f").as_deref(), Some(&b"xyz"[..]));
+        assert!(!h.set(b"f", b"a much longer value", &c));
+        assert_eq!(h.get(b"f").as_deref(), Some(&b"a much longer value"[..]));
+        assert!(!h.set(b"f", b"", &c));
+        assert_eq!(h.get(b"f").as_deref(), Some(&b""[..]));
+        assert_eq!(h.len(), 1);
+        assert!(h.contains(b"f") && !h.contains(b"g"));
+        assert_eq!(h.free_effort(), 1);
+    }
+
+    #[test]
+    fn from_listpack_validates() {
+        let c = cfg(128, 64);
+        let odd = Listpack::from_items([&b"a"[..], b"1", b"b"]);
+        assert!(Hash::from_listpack(odd, &c).is_none());
+        let dup = Listpack::from_items([&b"a"[..], b"1", b"a", b"2"]);
+        assert!(Hash::from_listpack(dup, &c).is_none());
+        let ok = Listpack::from_items([&b"a"[..], b"1", b"b", b"2"]);
+        let h = Hash::from_listpack(ok.clone(), &c).unwrap();
+        assert_eq!(h.encoding_name(), "listpack");
+        assert_eq!(h.get(b"b").as_deref(), Some(&b"2"[..]));
+        let h = Hash::from_listpack(ok, &cfg(1, 64)).unwrap();
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.len(), 2);
+    }
+
+    #[test]
+    fn memory_usage_sampled_and_exact() {
+        let c = cfg(0, 64);
+        let mut h = Hash::new();
+        for i in 0..1000 {
+            h.set(format!("field:{i:06}").as_bytes(), b"12345678", &c);
+        }
+        let exact = h.memory_usage(0);
+        let est = h.memory_usage(5);
+        // All members have the same size, so the estimate is exact.
+        assert_eq!(exact, est);
+        // 1000 members of 24 bytes, buckets and the boxed table.
+        assert!((24_000..64_000).contains(&exact), "{exact}");
+        let small = Hash::new().memory_usage(5);
+        assert!(small > 0 && small <= 16);
+        assert_eq!(h.free_effort(), 1000);
+    }
+
+    #[test]
+    fn random_pairs_repeat_and_cover() {
+        for entries in [128, 0] {
+            let c = cfg(entries, 64);
+            let mut h = Hash::new();
+            for i in 0..10 {
+                h.set(format!("f{i}").as_bytes(), format!("v{i}").as_bytes(), &c);
+            }
+            let mut r = rng(7);
+            let mut seen = BTreeMap::new();
+            let mut n = 0;
+            h.random_pairs(2000, &mut r, |k, v| {
+                let (k, v) = (k.to_vec(), v.to_vec());
+                assert_eq!(v[1..], k[1..], "value belongs to its field");
+                *seen.entry(k).or_insert(0) += 1;
+                n += 1;
+                true
+            });
+            assert_eq!(n, 2000);
+            assert_eq!(seen.len(), 10);
+            // Roughly uniform: each field expected 200 times.
+            assert!(seen.values().all(|&c| (120..=280).contains(&c)), "{seen:?}");
+            // Stops when asked.
+            let mut calls = 0;
+            h.random_pairs(100, &mut r, |_, _| {
+                calls += 1;
+                calls < 3
+            });
+            assert_eq!(calls, 3);
+        }
+    }
+
+    #[test]
+    fn random_distinct_all_paths() {
+        for entries in [128, 0] {
+            let c = cfg(entries, 64);
+            let mut h = Hash::new();
+            for i in 0..30 {
+                h.set(format!("f{i}").as_bytes(), format!("v{i}").as_bytes(), &c);
+            }
+            let mut r = rng(11);
+            // count >= size (all), close to size (shuffle), much smaller
+            // (repeated draws).
+            for count in [40usize, 30, 25, 12, 3, 1] {
+                let mut union = BTreeSet::new();
+                for _ in 0..200 {
+                    let mut got = Vec::new();
+                    h.random_distinct(count, &mut r, |k, v| {
+                        assert_eq!(v.to_vec()[1..], k.to_vec()[1..]);
+                        got.push(k.to_vec());
+                    });
+                    let set: BTreeSet<_> = got.iter().cloned().collect();
+                    assert_eq!(got.len(), count.min(30));
+                    assert_eq!(set.len(), got.len(), "distinct");
+                    union.extend(set);
+                }
+                assert_eq!(union.len(), 30, "every field comes up (count {count})");
+            }
+        }
+    }
+
+    #[test]
+    fn scan_covers_everything() {
+        let c = cfg(0, 64);
+        let mut h = Hash::new();
+        for i in 0..5000 {
+            h.set(format!("f{i}").as_bytes(), b"v", &c);
+        }
+        let mut seen = BTreeSet::new();
+        let mut cursor = 0;
+        let mut calls = 0;
+        loop {
+            let mut n = 0;
+            cursor = h.scan(cursor, 10, |k, _| {
+                seen.insert(k.to_vec());
+                n += 1;
+            });
+            calls += 1;
+            assert!(n < 60, "a step visits about COUNT entries");
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 5000);
+        assert!(calls > 100);
+        // A listpack comes back whole, cursor 0.
+        let mut small = Hash::new();
+        small.set(b"a", b"1", &cfg(128, 64));
+        let mut n = 0;
+        assert_eq!(small.scan(0, 1, |_, _| n += 1), 0);
+        assert_eq!(n, 1);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u8, Vec<u8>),
+        Remove(u8),
+        Prepare(usize, usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0u8..24, prop::collection::vec(prop::sample::select(b"-0123x".to_vec()), 0..10))
+                .prop_map(|(f, v)| Op::Set(f, v)),
+            3 => (0u8..24).prop_map(Op::Remove),
+            1 => (0usize..12, 0usize..12).prop_map(|(p, l)| Op::Prepare(p, l)),
+        ]
+    }
+
+    fn field(f: u8) -> Vec<u8> {
+        // Some fields are integers (stored as ints in the listpack).
+        if f.is_multiple_of(3) {
+            format!("{}", f as i64 * 1000 - 5000).into_bytes()
+        } else {
+            format!("field{f}").into_bytes()
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_map(ops in prop::collection::vec(op(), 0..200)) {
+            let c = cfg(8, 7);
+            let mut h = Hash::new();
+            let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+            let mut was_table = false;
+            for o in ops {
+                match o {
+                    Op::Set(f, v) => {
+                        let f = field(f);
+                        let new = h.set(&f, &v, &c);
+                        prop_assert_eq!(new, model.insert(f, v).is_none());
+                    }
+                    Op::Remove(f) => {
+                        let f = field(f);
+                        prop_assert_eq!(h.remove(&f), model.remove(&f).is_some());
+                    }
+                    Op::Prepare(p, l) => h.prepare_insert(p, [l], &c),
+                }
+                // Never back to listpack; a listpack always within limits.
+                if was_table {
+                    prop_assert_eq!(h.encoding_name(), "hashtable");
+                }
+                was_table = !h.is_listpack();
+                if h.is_listpack() {
+                    prop_assert!(h.len() <= 8);
+                    for (k, v) in &model {
+                        prop_assert!(k.len() <= 7 && v.len() <= 7);
+                    }
+                }
+                prop_assert_eq!(h.len(), model.len());
+                prop_assert_eq!(h.is_empty(), model.is_empty());
+            }
+            prop_assert_eq!(&contents(&h), &model);
+            for f in 0..24u8 {
+                let f = field(f);
+                prop_assert_eq!(h.get(&f).map(|v| v.into_owned()), model.get(&f).cloned());
+                prop_assert_eq!(h.contains(&f), model.contains_key(&f));
+                prop_assert_eq!(h.value_len(&f), model.get(&f).map_or(0, Vec::len));
+            }
+            let copy = h.clone();
+            prop_assert_eq!(copy.encoding_name(), h.encoding_name());
+            prop_assert_eq!(contents(&copy), model);
         }
     }
 }

@@ -19,7 +19,9 @@ pub enum Value {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
-    Stream(Stream),
+    /// Boxed: a stream's header is big and every other value would pay
+    /// for it in the enum's size.
+    Stream(Box<Stream>),
 }
 
 /// Valkey's default number of elements MEMORY USAGE samples.
@@ -160,4 +162,52 @@ typed!(List, List, List);
 typed!(Hash, Hash, Hash);
 typed!(Set, Set, Set);
 typed!(ZSet, ZSet, ZSet);
-typed!(Stream, Stream, Stream);
+typed_boxed!(Stream, Stream, Stream);
+
+/// [`typed!`] for a variant that holds its value boxed.
+macro_rules! typed_boxed {
+    ($t:ident, $variant:ident, $ty:ident) => {
+        impl Typed for $t {
+            const TYPE: ObjType = ObjType::$ty;
+            #[inline]
+            fn of(v: &Value) -> Option<&Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn of_mut(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn into_value(self) -> Value {
+                Value::$variant(Box::new(self))
+            }
+            #[inline]
+            fn from_value(v: Value) -> Option<Self> {
+                match v {
+                    Value::$variant(x) => Some(*x),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn is_empty(&self) -> bool {
+                $t::is_empty(self)
+            }
+        }
+    };
+}
+use typed_boxed;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_value_fits_mimallocs_32_byte_bin() {
+        // Every collection key pays for one Box<Value>.
+        assert!(std::mem::size_of::<super::Value>() <= 32);
+    }
+}

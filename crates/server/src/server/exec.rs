@@ -200,7 +200,10 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
         return;
     }
     if !client.is_pubsub() && matches!(cmd.name, "unsubscribe" | "sunsubscribe" | "punsubscribe") {
-        let msg = format!("NOSUB '{}' command executed not in subscribed mode", cmd.name);
+        let msg = format!(
+            "NOSUB '{}' command executed not in subscribed mode",
+            cmd.name
+        );
         reject(srv, client, out, Some(cmd), msg.as_bytes());
         return;
     }
@@ -286,7 +289,21 @@ pub fn call(
             srv: &mut *srv,
             cmd,
         };
-        (cmd.handler)(&mut ctx);
+        // A bug in one command must not take the server (and every other
+        // client's data) down: the panic is logged, the partial reply
+        // replaced by an error, and the server goes on.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (cmd.handler)(&mut ctx)
+        }));
+        if run.is_err() {
+            ctx.out.truncate(reply_start);
+            let msg = format!(
+                "ERR internal error while running '{}', see the server log",
+                cmd.name
+            );
+            super::net::log::warning(&msg[4..]);
+            ctx.out.error(msg.as_bytes());
+        }
     }
     let usec = start.elapsed().as_micros() as u64;
     // Counted once done, as Valkey does: CLIENT INFO does not count itself.
