@@ -25,9 +25,15 @@ fn subscribe_publish_unsubscribe() {
     assert_eq!(sub.read(), sub_reply("subscribe", "b", 2));
     assert_eq!(p.call(&["PUBLISH", "a", "hello"]), int(1));
     assert_eq!(p.call(&["PUBLISH", "nobody", "x"]), int(0));
-    assert_eq!(sub.read(), arr(vec![bulk("message"), bulk("a"), bulk("hello")]));
+    assert_eq!(
+        sub.read(),
+        arr(vec![bulk("message"), bulk("a"), bulk("hello")])
+    );
     // Subscribing twice counts once.
-    assert_eq!(sub.call(&["SUBSCRIBE", "a"]), sub_reply("subscribe", "a", 2));
+    assert_eq!(
+        sub.call(&["SUBSCRIBE", "a"]),
+        sub_reply("subscribe", "a", 2)
+    );
     // Without arguments: every channel, in subscription order.
     sub.send(&["UNSUBSCRIBE"]);
     assert_eq!(sub.read(), sub_reply("unsubscribe", "a", 1));
@@ -45,20 +51,40 @@ fn patterns_and_shard_channels() {
     let s = TestServer::start();
     let mut sub = Client::new(&s);
     let mut p = Client::new(&s);
-    assert_eq!(sub.call(&["PSUBSCRIBE", "news.*"]), sub_reply("psubscribe", "news.*", 1));
-    assert_eq!(sub.call(&["SUBSCRIBE", "news.sport"]), sub_reply("subscribe", "news.sport", 2));
+    assert_eq!(
+        sub.call(&["PSUBSCRIBE", "news.*"]),
+        sub_reply("psubscribe", "news.*", 1)
+    );
+    assert_eq!(
+        sub.call(&["SUBSCRIBE", "news.sport"]),
+        sub_reply("subscribe", "news.sport", 2)
+    );
     // One subscriber, reached twice (channel and pattern).
     assert_eq!(p.call(&["PUBLISH", "news.sport", "goal"]), int(2));
     let a = sub.read();
     let b = sub.read();
-    assert_eq!(a, arr(vec![bulk("message"), bulk("news.sport"), bulk("goal")]));
+    assert_eq!(
+        a,
+        arr(vec![bulk("message"), bulk("news.sport"), bulk("goal")])
+    );
     assert_eq!(
         b,
-        arr(vec![bulk("pmessage"), bulk("news.*"), bulk("news.sport"), bulk("goal")])
+        arr(vec![
+            bulk("pmessage"),
+            bulk("news.*"),
+            bulk("news.sport"),
+            bulk("goal")
+        ])
     );
-    assert_eq!(sub.call(&["SSUBSCRIBE", "shard1"]), sub_reply("ssubscribe", "shard1", 1));
+    assert_eq!(
+        sub.call(&["SSUBSCRIBE", "shard1"]),
+        sub_reply("ssubscribe", "shard1", 1)
+    );
     assert_eq!(p.call(&["SPUBLISH", "shard1", "m"]), int(1));
-    assert_eq!(sub.read(), arr(vec![bulk("smessage"), bulk("shard1"), bulk("m")]));
+    assert_eq!(
+        sub.read(),
+        arr(vec![bulk("smessage"), bulk("shard1"), bulk("m")])
+    );
     // Shard channels are a namespace of their own.
     assert_eq!(p.call(&["PUBLISH", "shard1", "m"]), int(0));
     assert_eq!(p.call(&["PUBSUB", "NUMPAT"]), int(1));
@@ -66,8 +92,14 @@ fn patterns_and_shard_channels() {
         p.call(&["PUBSUB", "NUMSUB", "news.sport", "zzz"]),
         arr(vec![bulk("news.sport"), int(1), bulk("zzz"), int(0)])
     );
-    assert_eq!(p.call(&["PUBSUB", "CHANNELS", "news*"]), arr(vec![bulk("news.sport")]));
-    assert_eq!(p.call(&["PUBSUB", "SHARDCHANNELS"]), arr(vec![bulk("shard1")]));
+    assert_eq!(
+        p.call(&["PUBSUB", "CHANNELS", "news*"]),
+        arr(vec![bulk("news.sport")])
+    );
+    assert_eq!(
+        p.call(&["PUBSUB", "SHARDCHANNELS"]),
+        arr(vec![bulk("shard1")])
+    );
     assert_eq!(
         p.call(&["PUBSUB", "SHARDNUMSUB", "shard1"]),
         arr(vec![bulk("shard1"), int(1)])
@@ -114,13 +146,19 @@ fn resp3_subscribers_get_pushes_and_may_run_any_command() {
     assert_eq!(c.call(&["SET", "k", "v"]), ok());
     // Publishing to itself: the message comes before the reply.
     c.send(&["PUBLISH", "ch", "self"]);
-    assert_eq!(c.read(), arr(vec![bulk("message"), bulk("ch"), bulk("self")]));
+    assert_eq!(
+        c.read(),
+        arr(vec![bulk("message"), bulk("ch"), bulk("self")])
+    );
     assert_eq!(c.read(), int(1));
     // A null channel when there is nothing left to unsubscribe from.
     c.call(&["PSUBSCRIBE", "p*"]);
     c.send(&["UNSUBSCRIBE", "ch"]);
     assert_eq!(c.read(), sub_reply("unsubscribe", "ch", 1));
-    assert_eq!(c.call(&["UNSUBSCRIBE"]), arr(vec![bulk("unsubscribe"), V::Null, int(1)]));
+    assert_eq!(
+        c.call(&["UNSUBSCRIBE"]),
+        arr(vec![bulk("unsubscribe"), V::Null, int(1)])
+    );
 }
 
 #[test]
@@ -128,7 +166,10 @@ fn keyspace_and_keyevent_notifications() {
     let s = TestServer::start();
     let mut c = Client::new(&s);
     let mut sub = Client::new(&s);
-    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]), ok());
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+        ok()
+    );
     sub.call(&["PSUBSCRIBE", "__key*__:*"]);
     c.call(&["SET", "foo", "bar"]);
     let msg = |v: V| match v {
@@ -142,8 +183,10 @@ fn keyspace_and_keyevent_notifications() {
     assert_eq!(msg(sub.read()), vec!["__keyevent@0__:del", "foo"]);
     // Expired events, from lazy expiry.
     c.call(&["SET", "tmp", "v", "PX", "1"]);
-    sub.read();
-    sub.read();
+    assert_eq!(msg(sub.read()), vec!["__keyspace@0__:tmp", "set"]);
+    assert_eq!(msg(sub.read()), vec!["__keyevent@0__:set", "tmp"]);
+    assert_eq!(msg(sub.read()), vec!["__keyspace@0__:tmp", "expire"]);
+    assert_eq!(msg(sub.read()), vec!["__keyevent@0__:expire", "tmp"]);
     std::thread::sleep(std::time::Duration::from_millis(20));
     assert_eq!(c.call(&["GET", "tmp"]), V::Nil);
     assert_eq!(msg(sub.read()), vec!["__keyspace@0__:tmp", "expired"]);

@@ -9,10 +9,12 @@
 //! ANDOR or ONE (those arrived in Redis 8.2), so they are a syntax error here
 //! too.
 
+use super::keys::{notify, notify_new};
 use super::strings::{
     cstr, is_kw, probe_string, read_string, split, with_raw_mut, write_clock, Slot,
 };
 use super::{acl, err, flags::*, Command, Ctx};
+use crate::config::notify::{GENERIC, STRING};
 use crate::keyspace::Record;
 use crate::resp::Reply;
 use crate::util::num::parse_i64;
@@ -341,6 +343,11 @@ fn check_signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> (i32
 /// creates it if missing, makes it a raw string at least `min_len` bytes
 /// long, then runs `f` on its bytes with the reply buffer. `f` is told
 /// whether the key was created or grew. None after a WRONGTYPE reply.
+///
+/// A created key is announced (`new`) whatever `f` then does: Valkey adds
+/// it before running the operations, and keeps it even when OVERFLOW FAIL
+/// stops all of them. The operations publish nothing, so announcing it
+/// once they ran is the same sequence for subscribers.
 fn with_bits_for_write<R>(
     ctx: &mut Ctx<'_>,
     key: &[u8],
@@ -359,13 +366,17 @@ fn with_bits_for_write<R>(
         }
         Slot::Str(_) => false,
     };
-    with_raw_mut(db, key, now, touch, |v| {
+    let r = with_raw_mut(db, key, now, touch, |v| {
         let grew = v.len() < min_len;
         if grew {
             v.resize(min_len, 0);
         }
         f(v, created || grew, out)
-    })
+    });
+    if created {
+        notify_new(ctx, key);
+    }
+    r
 }
 
 /// SETBIT key offset 0|1
@@ -394,6 +405,7 @@ fn setbit(ctx: &mut Ctx<'_>) {
     // bit flipped.
     if changed {
         ctx.modified(key);
+        notify(ctx, STRING, "setbit", key);
     }
     ctx.out.integer(i64::from(old));
 }
@@ -562,12 +574,18 @@ fn bitop(ctx: &mut Ctx<'_>) {
     let len = res.len();
     if len > 0 {
         // Stored like SET stores a value (the old TTL goes, the access clock
-        // stays), as a raw string.
-        let clock = write_clock(ctx.lookup_write(dest).map(|r| r.clock()), ctx.now());
+        // stays), as a raw string, and announced as SET does.
+        let old_clock = ctx.lookup_write(dest).map(|r| r.clock());
+        let clock = write_clock(old_clock, ctx.now());
         ctx.db().insert(Record::new_raw(dest, res, None, clock));
+        if old_clock.is_none() {
+            notify_new(ctx, dest);
+        }
         ctx.modified(dest);
+        notify(ctx, STRING, "set", dest);
     } else if ctx.db().remove(dest).is_some() {
         ctx.modified(dest);
+        notify(ctx, GENERIC, "del", dest);
     }
     ctx.out.integer(len as i64);
 }
@@ -604,8 +622,9 @@ fn parse_field_type(a: &[u8]) -> Option<(bool, u32)> {
 }
 
 /// Runs one SET or INCRBY on `v`, replying its result (or null when
-/// OVERFLOW FAIL stops it). Returns whether the field's value changed.
-fn run_write(v: &mut [u8], f: &Field, out: &mut Reply) -> bool {
+/// OVERFLOW FAIL stops it). Returns None if it was stopped, else whether
+/// the field's value changed.
+fn run_write(v: &mut [u8], f: &Field, out: &mut Reply) -> Option<bool> {
     let (old, new, reply, overflow) = if f.signed {
         let old = get_signed(v, f.offset, f.bits);
         let (new, reply, ovf) = if f.op == FieldOp::IncrBy {
@@ -643,7 +662,7 @@ fn run_write(v: &mut [u8], f: &Field, out: &mut Reply) -> bool {
     };
     if overflow != 0 && f.overflow == Overflow::Fail {
         out.null();
-        return false;
+        return None;
     }
     out.integer(reply);
     set_bits(v, f.offset, f.bits, new);
@@ -654,7 +673,7 @@ fn run_write(v: &mut [u8], f: &Field, out: &mut Reply) -> bool {
     } else {
         (1u64 << f.bits) - 1
     };
-    old & mask != new & mask
+    Some(old & mask != new & mask)
 }
 
 fn run_get(v: &[u8], f: &Field, out: &mut Reply) {
@@ -755,7 +774,10 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, read_only_cmd: bool) {
         for f in &fields {
             if f.op == FieldOp::Get {
                 run_get(v, f, out);
-            } else if run_write(v, f, out) || dirty {
+            } else if run_write(v, f, out).is_some_and(|changed| changed || dirty) {
+                // A write stopped by OVERFLOW FAIL changes nothing, even on
+                // a key just created or grown (Valkey counts only writes
+                // that happened).
                 changes += 1;
             }
         }
@@ -763,6 +785,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, read_only_cmd: bool) {
     });
     if let Some(changes) = changes.filter(|&c| c > 0) {
         ctx.modified(key);
+        notify(ctx, STRING, "setbit", key);
         ctx.srv.dirty += changes - 1;
     }
 }
@@ -869,12 +892,23 @@ mod tests {
         assert_eq!(h.srv.dirty, d0 + 1);
         h.cmd("BITFIELD f SET i5 0 1 SET i5 0 1 INCRBY i5 0 1");
         assert_eq!(h.srv.dirty, d0 + 3);
-        // FAIL stops the op, but the key was still created.
+        // FAIL stops the op, but the key was still created. A stopped
+        // write is no change, even to a created or grown key (Valkey counts
+        // only the writes that happened).
         assert_eq!(
             h.cmd("BITFIELD g OVERFLOW FAIL SET u8 0 256"),
             "*1\r\n$-1\r\n"
         );
+        assert_eq!(h.srv.dirty, d0 + 3);
         assert_eq!(h.cmd("GET g"), "$1\r\n\0\r\n");
+        assert_eq!(
+            h.cmd("BITFIELD g OVERFLOW FAIL SET u8 8 256"),
+            "*1\r\n$-1\r\n"
+        );
+        assert_eq!(h.cmd("STRLEN g"), ":2\r\n");
+        assert_eq!(h.srv.dirty, d0 + 3);
+        h.cmd("BITFIELD g OVERFLOW FAIL SET u8 16 256 SET u8 24 0");
+        assert_eq!(h.srv.dirty, d0 + 4, "the second write grew the key");
         h.proto = Protocol::Resp3;
         assert_eq!(
             h.cmd("BITFIELD g OVERFLOW FAIL SET u8 0 256 GET u8 0"),

@@ -6,6 +6,7 @@
 //! TYPE, TTL...) refreshes the key's access clock.
 
 use super::{acl, err, flags::*, Command, Ctx};
+use crate::config::notify;
 use crate::keyspace::{Db, Now, ObjType, Payload, Record, Value, ValueRef};
 use crate::server::Server;
 use crate::util::glob::glob_match;
@@ -92,22 +93,64 @@ const INT_RANGE: &[u8] =
 
 // ---- shared helpers ----------------------------------------------------------
 
-/// Counts a read lookup in INFO's keyspace_hits / keyspace_misses, as
-/// Valkey's `lookupKeyRead*` does (write lookups are not counted).
-fn count_read(srv: &mut Server, hit: bool) {
+/// Counts a read lookup of `key` in INFO's keyspace_hits / keyspace_misses,
+/// as Valkey's `lookupKeyRead*` does (write lookups are not counted), and
+/// announces a miss.
+fn count_read(ctx: &mut Ctx<'_>, key: &[u8], hit: bool) {
     if hit {
-        srv.stats.keyspace_hits += 1;
+        ctx.srv.stats.keyspace_hits += 1;
     } else {
-        srv.stats.keyspace_misses += 1;
+        ctx.srv.stats.keyspace_misses += 1;
+        notify_miss(ctx, key);
     }
 }
 
 /// Accounts for the deletion of an expired key found by a command: Valkey's
-/// `deleteExpiredKeyAndPropagate` counts it and signals the key as modified
-/// (a WATCHer that saw it alive must fail its EXEC).
+/// `deleteExpiredKeyAndPropagate` counts it, announces it (`expired`) and
+/// signals the key as modified (a WATCHer that saw it alive must fail its
+/// EXEC).
 fn note_expired(srv: &mut Server, db: usize, key: &[u8]) {
     srv.stats.expired_keys += 1;
+    notify_db(srv, notify::EXPIRED, "expired", key, db);
     srv.key_modified(db, key);
+}
+
+// ---- keyspace notifications ---------------------------------------------------
+
+/// Publishes the keyspace notification `event` (of `class`, one of
+/// [`crate::config::notify`]'s flags) for `key` of database `db`, when
+/// `notify-keyspace-events` enables the class.
+///
+/// Keys that this command's lookups found expired are announced first.
+/// Lazy expiry leaves their `expired` events in the databases until the
+/// server collects them after the command, but Valkey emits them during
+/// the lookup, before the command's own events: a SET over an expired key
+/// must read `expired`, `new`, `set`, not `new`, `set`, `expired`.
+pub(crate) fn notify_db(srv: &mut Server, class: u32, event: &str, key: &[u8], db: usize) {
+    if srv.config.notify_keyspace_events & class == 0 {
+        return;
+    }
+    srv.collect_expired();
+    srv.notify(class, event, key, db);
+}
+
+/// [`notify_db`] for the client's selected database.
+pub(crate) fn notify(ctx: &mut Ctx<'_>, class: u32, event: &str, key: &[u8]) {
+    let db = ctx.client.db;
+    notify_db(ctx.srv, class, event, key, db);
+}
+
+/// The `new` event (class `n`): a command created `key`, which did not
+/// exist. Valkey emits it where the key is added (`dbAdd`), so before the
+/// command's own event.
+pub(crate) fn notify_new(ctx: &mut Ctx<'_>, key: &[u8]) {
+    notify(ctx, notify::NEW, "new", key);
+}
+
+/// The `keymiss` event (class `m`): a read lookup found no `key` (Valkey's
+/// `lookupKey` without `LOOKUP_WRITE` or `LOOKUP_NONOTIFY`).
+pub(crate) fn notify_miss(ctx: &mut Ctx<'_>, key: &[u8]) {
+    notify(ctx, notify::KEY_MISS, "keymiss", key);
 }
 
 /// Looks up a live key the way Valkey's `lookupKey` does for commands that
@@ -202,6 +245,7 @@ fn del(ctx: &mut Ctx<'_>) {
         }
         crate::lazyfree::drop_value(Some(old));
         ctx.modified(key);
+        notify(ctx, notify::GENERIC, "del", key);
         n += 1;
     }
     ctx.out.integer(n);
@@ -213,7 +257,7 @@ fn exists(ctx: &mut Ctx<'_>) {
     for i in 1..ctx.argc() {
         let key = ctx.arg(i);
         let hit = ctx.db().exists(key, now);
-        count_read(ctx.srv, hit);
+        count_read(ctx, key, hit);
         n += i64::from(hit);
     }
     ctx.out.integer(n);
@@ -222,7 +266,7 @@ fn exists(ctx: &mut Ctx<'_>) {
 fn type_(ctx: &mut Ctx<'_>) {
     let (key, now) = (ctx.arg(1), ctx.now());
     let ty = ctx.db().get_no_touch(key, now).map(|r| r.obj_type());
-    count_read(ctx.srv, ty.is_some());
+    count_read(ctx, key, ty.is_some());
     let name = ty.map_or("none", ObjType::name);
     ctx.out.simple(name.as_bytes());
 }
@@ -234,7 +278,7 @@ fn touch(ctx: &mut Ctx<'_>) {
     for i in 1..ctx.argc() {
         let key = ctx.arg(i);
         let hit = ctx.db().get(key, now).is_some();
-        count_read(ctx.srv, hit);
+        count_read(ctx, key, hit);
         n += i64::from(hit);
     }
     ctx.out.integer(n);
@@ -300,15 +344,18 @@ fn expire_generic(ctx: &mut Ctx<'_>, unit_ms: i64, absolute: bool) {
         ctx.out.integer(0);
         return;
     }
-    if at <= now.ms {
-        // A time in the past deletes the key at once (Valkey propagates it
-        // as a DEL).
+    // A time in the past deletes the key at once (Valkey propagates and
+    // announces it as a DEL).
+    let event = if at <= now.ms {
         let old = db.remove(key);
         crate::lazyfree::drop_value(old);
+        "del"
     } else {
         db.set_expire(key, Some(at));
-    }
+        "expire"
+    };
     ctx.modified(key);
+    notify(ctx, notify::GENERIC, event, key);
     ctx.out.integer(1);
 }
 
@@ -332,7 +379,7 @@ fn pexpireat(ctx: &mut Ctx<'_>) {
 fn ttl_generic(ctx: &mut Ctx<'_>, absolute: bool, in_ms: bool) {
     let (key, now) = (ctx.arg(1), ctx.now());
     let found = ctx.db().get_no_touch(key, now).map(|r| r.expire());
-    count_read(ctx.srv, found.is_some());
+    count_read(ctx, key, found.is_some());
     let r = match found {
         None => -2,
         Some(None) => -1,
@@ -369,6 +416,7 @@ fn persist(ctx: &mut Ctx<'_>) {
     if had {
         db.set_expire(key, None);
         ctx.modified(key);
+        notify(ctx, notify::GENERIC, "persist", key);
     }
     ctx.out.integer(i64::from(had));
 }
@@ -563,7 +611,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, nx: bool) {
         }
         return;
     }
-    if nx && db.exists(dst, now) {
+    // The destination is looked up (expiring it if its time has passed)
+    // whether or not NX needs the answer, as in Valkey.
+    if db.exists(dst, now) && nx {
         ctx.out.integer(0);
         return;
     }
@@ -575,8 +625,13 @@ fn rename_generic(ctx: &mut Ctx<'_>, nx: bool) {
     // with the destination.
     let old = db.insert(rekey_record(rec, dst));
     crate::lazyfree::drop_value(old);
+    // Valkey deletes an existing destination, then adds the key anew: the
+    // destination is always a `new` key.
+    notify_new(ctx, dst);
     ctx.modified(src);
     ctx.modified(dst);
+    notify(ctx, notify::GENERIC, "rename_from", src);
+    notify(ctx, notify::GENERIC, "rename_to", dst);
     if nx {
         ctx.out.integer(1);
     } else {
@@ -627,19 +682,24 @@ fn copy(ctx: &mut Ctx<'_>) {
     } else {
         src.get(key, now).map(|r| copy(&r))
     };
-    count_read(ctx.srv, copied.is_some());
+    count_read(ctx, key, copied.is_some());
     let Some(copied) = copied else {
         ctx.out.integer(0);
         return;
     };
+    // The destination is looked up (and expired if its time has passed)
+    // even with REPLACE, as in Valkey.
     let dst = &mut ctx.srv.keyspace.dbs[dst_db];
-    if !replace && dst.exists(newkey, now) {
+    if dst.exists(newkey, now) && !replace {
         ctx.out.integer(0);
         return;
     }
     let old = dst.insert(copied);
     crate::lazyfree::drop_value(old);
+    // A replaced destination is deleted, then added anew: always `new`.
+    notify_db(ctx.srv, notify::NEW, "new", newkey, dst_db);
     ctx.srv.key_modified(dst_db, newkey);
+    notify_db(ctx.srv, notify::GENERIC, "copy_to", newkey, dst_db);
     ctx.srv.dirty += 1;
     ctx.out.integer(1);
 }
@@ -670,8 +730,11 @@ fn move_(ctx: &mut Ctx<'_>) {
         return;
     };
     ctx.srv.keyspace.dbs[dst_db].insert(rec);
+    notify_db(ctx.srv, notify::NEW, "new", key, dst_db);
     ctx.srv.key_modified(src_db, key);
     ctx.srv.key_modified(dst_db, key);
+    notify_db(ctx.srv, notify::GENERIC, "move_from", key, src_db);
+    notify_db(ctx.srv, notify::GENERIC, "move_to", key, dst_db);
     ctx.srv.dirty += 1;
     ctx.out.integer(1);
 }
@@ -834,7 +897,28 @@ fn wait(ctx: &mut Ctx<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::strings::tests::Harness;
     use crate::keyspace::Db;
+
+    #[test]
+    fn notifying_announces_pending_expiries_first() {
+        let mut h = Harness::new();
+        assert_eq!(h.cmd("CONFIG SET notify-keyspace-events KEA"), "+OK\r\n");
+        // A key whose time passed long ago, deleted by a lookup: its
+        // `expired` event waits in the database.
+        h.srv.keyspace.dbs[0].insert(Record::new_string(b"a", b"1", Some(1), 0));
+        let now = h.srv.now;
+        assert!(h.srv.keyspace.dbs[0].get(b"a", now).is_none());
+        let before = h.srv.stats.expired_keys;
+        // A class that is off publishes nothing, and collects nothing.
+        notify_db(&mut h.srv, notify::NEW, "new", b"x", 0);
+        assert!(h.srv.keyspace.dbs[0].has_expired());
+        assert_eq!(h.srv.stats.expired_keys, before);
+        // One that is on first collects (and announces) the expiry.
+        notify_db(&mut h.srv, notify::STRING, "set", b"x", 0);
+        assert!(!h.srv.keyspace.dbs[0].has_expired());
+        assert_eq!(h.srv.stats.expired_keys, before + 1);
+    }
 
     #[test]
     fn copy_record_keeps_encoding_value_and_ttl() {

@@ -416,10 +416,8 @@ impl<'a> Ctx<'a> {
     /// database (see [`Server::notify`]); `class` is one of
     /// `crate::config::notify`'s flags.
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
-        if self.srv.config.notify_keyspace_events & class != 0 {
-            let db = self.client.db;
-            self.srv.notify(class, event, key, db);
-        }
+        let db = self.client.db;
+        keys::notify_db(self.srv, class, event, key, db);
     }
 
     /// Marks `key` of the selected database ready for clients blocked on

@@ -3,7 +3,9 @@
 //! other keys' values (GET), and storing the result as a list (STORE).
 //! Semantics follow Valkey's `sortCommandGeneric`.
 
+use super::keys::notify;
 use super::{acl, err, flags::*, typed, Command, Ctx};
+use crate::config::notify::{GENERIC, LIST};
 use crate::keyspace::list::{End, List, ListConfig};
 use crate::keyspace::{Value, ValueRef};
 use crate::util::num::strtod;
@@ -230,7 +232,11 @@ fn sort_generic(ctx: &mut Ctx<'_>, readonly: bool) {
     let (limit_start, limit_count) = o.limit.unwrap_or((0, -1));
     let mut start = limit_start.max(0).min(len);
     let count = limit_count.max(-1).min(len);
-    let mut end = if count < 0 { len - 1 } else { start + count - 1 };
+    let mut end = if count < 0 {
+        len - 1
+    } else {
+        start + count - 1
+    };
     if start >= len {
         start = len - 1;
         end = len - 2;
@@ -285,9 +291,10 @@ fn sort_generic(ctx: &mut Ctx<'_>, readonly: bool) {
         let desc = o.desc;
         keyed.sort_by(|(ka, a), (kb, b)| {
             let c = match (ka, kb) {
-                (SortKey::Num(x), SortKey::Num(y)) => {
-                    x.partial_cmp(y).unwrap_or(Ordering::Equal).then_with(|| a.cmp(b))
-                }
+                (SortKey::Num(x), SortKey::Num(y)) => x
+                    .partial_cmp(y)
+                    .unwrap_or(Ordering::Equal)
+                    .then_with(|| a.cmp(b)),
                 (SortKey::Alpha(x), SortKey::Alpha(y)) => match (x, y) {
                     (Some(x), Some(y)) => x.cmp(y),
                     (None, None) => Ordering::Equal,
@@ -339,10 +346,23 @@ fn sort_generic(ctx: &mut Ctx<'_>, readonly: bool) {
                 }
             }
             let n = list.len();
+            // Storing a result looks the destination up first (Valkey's
+            // `setKey`), so an expired one is expired, not replaced: the
+            // key is then `new` (which `typed::store` announces). The
+            // expiry is announced first, as Valkey does at the lookup. An
+            // empty result deletes the destination as it is, without a
+            // lookup.
+            if n > 0 && ctx.lookup_write(dest).is_none() {
+                ctx.srv.collect_expired();
+            }
             let existed = typed::store(ctx, dest, list);
-            if n > 0 || existed {
+            if n > 0 {
                 ctx.modified(dest);
-                ctx.srv.dirty += n.saturating_sub(1) as u64;
+                notify(ctx, LIST, "sortstore", dest);
+                ctx.srv.dirty += (n - 1) as u64;
+            } else if existed {
+                ctx.modified(dest);
+                notify(ctx, GENERIC, "del", dest);
             }
             ctx.out.integer(n as i64);
         }

@@ -9,7 +9,9 @@
 //!
 //! The helpers at the top are shared with the bit commands (`bitops.rs`).
 
+use super::keys::{notify, notify_miss, notify_new};
 use super::{acl, err, flags::*, Command, Ctx};
+use crate::config::notify::{GENERIC, STRING};
 use crate::keyspace::{Db, Now, ObjType, Payload, Record, Value, ValueRef};
 use crate::resp::Reply;
 use crate::server::Stats;
@@ -161,25 +163,39 @@ fn string_len(rec: &Record) -> Option<usize> {
 }
 
 /// Looks `key` up for reading (Valkey's `lookupKeyRead`: counts a keyspace
-/// hit or miss) and calls `f` with its string bytes and the reply buffer.
-/// Returns Ok(None) if the key is absent, Err(()) after replying WRONGTYPE.
+/// hit or miss, announces a miss) and calls `f` with its string bytes and
+/// the reply buffer. Returns Ok(None) if the key is absent, Err(()) after
+/// replying WRONGTYPE.
 pub(crate) fn read_string<R>(
     ctx: &mut Ctx<'_>,
     key: &[u8],
     f: impl FnOnce(&[u8], &mut Reply) -> R,
 ) -> Result<Option<R>, ()> {
-    let (db, out, stats, now, touch) = split(ctx);
-    let Some(rec) = db.get_with(key, now, touch) else {
-        stats.keyspace_misses += 1;
-        return Ok(None);
+    let found = {
+        let (db, out, stats, now, touch) = split(ctx);
+        match db.get_with(key, now, touch) {
+            None => {
+                stats.keyspace_misses += 1;
+                None
+            }
+            Some(rec) => {
+                stats.keyspace_hits += 1;
+                let mut buf = [0u8; 24];
+                Some(match rec.string_value(&mut buf) {
+                    Some(s) => Ok(f(s, out)),
+                    None => {
+                        out.error(err::WRONGTYPE);
+                        Err(())
+                    }
+                })
+            }
+        }
     };
-    stats.keyspace_hits += 1;
-    let mut buf = [0u8; 24];
-    match rec.string_value(&mut buf) {
-        Some(s) => Ok(Some(f(s, out))),
+    match found {
+        Some(r) => r.map(Some),
         None => {
-            out.error(err::WRONGTYPE);
-            Err(())
+            notify_miss(ctx, key);
+            Ok(None)
         }
     }
 }
@@ -377,6 +393,7 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], val: &[u8], o: &ExtOpts<'_>, repli
         if found {
             ctx.db().remove(key);
             ctx.modified(key);
+            notify(ctx, GENERIC, "del", key);
         }
         if !o.get {
             ctx.out.ok();
@@ -390,7 +407,14 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], val: &[u8], o: &ExtOpts<'_>, repli
     };
     let clock = write_clock(old.map(|(_, c)| c), now);
     ctx.db().insert(Record::new_string(key, val, expire, clock));
+    if !found {
+        notify_new(ctx, key);
+    }
     ctx.modified(key);
+    notify(ctx, STRING, "set", key);
+    if expire_at.is_some() {
+        notify(ctx, GENERIC, "expire", key);
+    }
     if !o.get {
         match replies {
             SetReplies::OkNull => ctx.out.ok(),
@@ -441,9 +465,14 @@ fn getset(ctx: &mut Ctx<'_>) {
         Ok(None) => ctx.out.null(),
         Err(()) => return,
     }
-    let clock = write_clock(ctx.lookup_write(key).map(|r| r.clock()), ctx.now());
+    let old_clock = ctx.lookup_write(key).map(|r| r.clock());
+    let clock = write_clock(old_clock, ctx.now());
     ctx.db().insert(Record::new_string(key, val, None, clock));
+    if old_clock.is_none() {
+        notify_new(ctx, key);
+    }
     ctx.modified(key);
+    notify(ctx, STRING, "set", key);
 }
 
 fn getdel(ctx: &mut Ctx<'_>) {
@@ -452,6 +481,7 @@ fn getdel(ctx: &mut Ctx<'_>) {
         Ok(Some(())) => {
             ctx.db().remove(key);
             ctx.modified(key);
+            notify(ctx, GENERIC, "del", key);
         }
         Ok(None) => ctx.out.null(),
         Err(()) => {}
@@ -491,16 +521,19 @@ fn getex(ctx: &mut Ctx<'_>) {
         Some(at) if absolute && at <= now.ms => {
             ctx.db().remove(key);
             ctx.modified(key);
+            notify(ctx, GENERIC, "del", key);
         }
         Some(at) => {
             ctx.db().set_expire(key, Some(at));
             ctx.modified(key);
+            notify(ctx, GENERIC, "expire", key);
         }
         None if o.persist => {
             let had = ctx.lookup_write(key).is_some_and(|r| r.has_expire());
             if had {
                 ctx.db().set_expire(key, None);
                 ctx.modified(key);
+                notify(ctx, GENERIC, "persist", key);
             }
         }
         None => {}
@@ -515,7 +548,7 @@ fn mget(ctx: &mut Ctx<'_>) {
         // Absent keys and values of other types are both nil here; the
         // WRONGTYPE error that read_string writes must not be used.
         let (db, out, stats, now, touch) = split(ctx);
-        match db.get_with(key, now, touch) {
+        let hit = match db.get_with(key, now, touch) {
             Some(rec) => {
                 stats.keyspace_hits += 1;
                 let mut buf = [0u8; 24];
@@ -523,13 +556,36 @@ fn mget(ctx: &mut Ctx<'_>) {
                     Some(s) => out.bulk(s),
                     None => out.null(),
                 }
+                true
             }
             None => {
                 stats.keyspace_misses += 1;
                 out.null();
+                false
             }
+        };
+        if !hit {
+            notify_miss(ctx, key);
         }
     }
+}
+
+/// One key of MSET / MSETNX: stored like a plain SET (the TTL goes, the
+/// access clock stays) and announced as `new` if it did not exist, then
+/// `set`.
+fn set_plain(ctx: &mut Ctx<'_>, key: &[u8], val: &[u8], now: Now) {
+    let old_clock = ctx.lookup_write(key).map(|r| r.clock());
+    ctx.db().insert(Record::new_string(
+        key,
+        val,
+        None,
+        write_clock(old_clock, now),
+    ));
+    if old_clock.is_none() {
+        notify_new(ctx, key);
+    }
+    ctx.modified(key);
+    notify(ctx, STRING, "set", key);
 }
 
 fn mset(ctx: &mut Ctx<'_>) {
@@ -539,9 +595,7 @@ fn mset(ctx: &mut Ctx<'_>) {
     let now = ctx.now();
     for i in (1..ctx.argc()).step_by(2) {
         let (key, val) = (ctx.arg(i), ctx.arg(i + 1));
-        let clock = write_clock(ctx.lookup_write(key).map(|r| r.clock()), now);
-        ctx.db().insert(Record::new_string(key, val, None, clock));
-        ctx.modified(key);
+        set_plain(ctx, key, val, now);
     }
     ctx.out.ok();
 }
@@ -560,10 +614,9 @@ fn msetnx(ctx: &mut Ctx<'_>) {
     }
     for i in (1..ctx.argc()).step_by(2) {
         let (key, val) = (ctx.arg(i), ctx.arg(i + 1));
-        // A key may be named twice: the second write replaces the first.
-        let clock = write_clock(ctx.lookup_write(key).map(|r| r.clock()), now);
-        ctx.db().insert(Record::new_string(key, val, None, clock));
-        ctx.modified(key);
+        // A key may be named twice: the second write replaces the first
+        // (and so is no `new` key).
+        set_plain(ctx, key, val, now);
     }
     ctx.out.integer(1);
 }
@@ -584,6 +637,7 @@ fn append(ctx: &mut Ctx<'_>) {
         Slot::Missing => {
             ctx.db()
                 .insert(Record::new_string(key, add, None, now.clock));
+            notify_new(ctx, key);
             add.len()
         }
         Slot::Str(old) => {
@@ -598,6 +652,7 @@ fn append(ctx: &mut Ctx<'_>) {
         }
     };
     ctx.modified(key);
+    notify(ctx, STRING, "append", key);
     ctx.out.integer(len as i64);
 }
 
@@ -664,7 +719,9 @@ fn setrange(ctx: &mut Ctx<'_>) {
             v.extend_from_slice(value);
             let len = v.len();
             ctx.db().insert(Record::new_raw(key, v, None, now.clock));
+            notify_new(ctx, key);
             ctx.modified(key);
+            notify(ctx, STRING, "setrange", key);
             ctx.out.integer(len as i64);
         }
         Slot::Str(old) => {
@@ -686,6 +743,7 @@ fn setrange(ctx: &mut Ctx<'_>) {
             })
             .unwrap_or_default();
             ctx.modified(key);
+            notify(ctx, STRING, "setrange", key);
             ctx.out.integer(len as i64);
         }
     }
@@ -819,8 +877,11 @@ fn lcs(ctx: &mut Ctx<'_>) {
     for (n, value) in values.iter_mut().enumerate() {
         let key = ctx.arg(1 + n);
         let (db, _, stats, now, touch) = split(ctx);
-        match db.get_with(key, now, touch) {
-            None => stats.keyspace_misses += 1,
+        let hit = match db.get_with(key, now, touch) {
+            None => {
+                stats.keyspace_misses += 1;
+                false
+            }
             Some(rec) => {
                 stats.keyspace_hits += 1;
                 let mut buf = [0u8; 24];
@@ -828,7 +889,11 @@ fn lcs(ctx: &mut Ctx<'_>) {
                     Some(s) => *value = Some(s.to_vec()),
                     None => wrong_type = true,
                 }
+                true
             }
+        };
+        if !hit {
+            notify_miss(ctx, key);
         }
     }
     if wrong_type {
@@ -929,6 +994,7 @@ fn incr_by(ctx: &mut Ctx<'_>, delta: i64) {
     let current = ctx
         .lookup_write(key)
         .map(|rec| (integer_value(&rec), rec.expire(), rec.clock()));
+    let created = current.is_none();
     let (old, exp, clock) = match current {
         None => (0, None, now.clock),
         Some((Ok(v), exp, clock)) => (v, exp, clock),
@@ -941,7 +1007,11 @@ fn incr_by(ctx: &mut Ctx<'_>, delta: i64) {
     // string (`SET k 1; APPEND k 2; INCR k`), and keeps the TTL.
     ctx.db()
         .insert(Record::build(key, Payload::Int(new), exp, clock));
+    if created {
+        notify_new(ctx, key);
+    }
     ctx.modified(key);
+    notify(ctx, STRING, "incrby", key);
     ctx.out.integer(new);
 }
 
@@ -988,6 +1058,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
         .lookup_write(key)
         .map(|rec| (long_double_value(&rec), rec.expire(), rec.clock()));
     // The stored value is checked before the increment argument.
+    let created = current.is_none();
     let (value, exp, clock) = match current {
         None => (LongDouble::ZERO, None, now.clock),
         Some((Ok(Some(v)), exp, clock)) => (v, exp, clock),
@@ -1008,7 +1079,11 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
     // Stored as a string (embstr/raw), not int-encoded, keeping the TTL.
     ctx.db()
         .insert(Record::build(key, Payload::Str(&text), exp, clock));
+    if created {
+        notify_new(ctx, key);
+    }
     ctx.modified(key);
+    notify(ctx, STRING, "incrbyfloat", key);
     ctx.out.bulk(&text);
 }
 

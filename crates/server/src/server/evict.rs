@@ -121,8 +121,9 @@ pub fn free_memory_if_needed(srv: &mut Server) -> bool {
         } else {
             drop(old);
         }
-        srv.key_modified(dbi, &key);
         srv.stats.evicted_keys += 1;
+        srv.key_modified(dbi, &key);
+        srv.notify(crate::config::notify::EVICTED, "evicted", &key, dbi);
         evicted_any = true;
         if budget.is_some_and(|b| start.elapsed() >= b) {
             // Out of time: let the command run; the cron carries on.

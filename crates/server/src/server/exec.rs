@@ -543,7 +543,7 @@ impl<'a> Ctx<'a> {
             && !srv.keyspace.dbs[db].exists(key, now)
         {
             srv.stats.keyspace_misses += 1;
-            srv.notify(crate::config::notify::KEY_MISS, "keymiss", key, db);
+            crate::commands::keys::notify_db(srv, crate::config::notify::KEY_MISS, "keymiss", key, db);
             return None;
         }
         let found = srv.keyspace.dbs[db].get_with(key, now, touch);
