@@ -70,12 +70,10 @@ fn a_client_blocked_on_several_keys_takes_the_first_ready() {
     wait_blocked(&mut w, 1);
     assert_eq!(w.call(&["LPUSH", "k2", "v"]), int(1));
     assert_eq!(a.read(), arr(&["k2", "v"]));
-    assert_eq!(
-        w.call(&["INFO", "clients"])
-            .text()
-            .contains("total_blocking_keys:0"),
-        true
-    );
+    assert!(w
+        .call(&["INFO", "clients"])
+        .text()
+        .contains("total_blocking_keys:0"));
 }
 
 #[test]
@@ -91,7 +89,10 @@ fn timeouts_reply_null_and_keep_the_pipeline_going() {
     assert!(took < Duration::from_millis(1500), "{took:?}");
     assert_eq!(a.read(), V::Simple("PONG".into()));
     // BLMOVE times out with a null bulk.
-    assert_eq!(a.call(&["BLMOVE", "nokey", "dst", "LEFT", "RIGHT", "0.05"]), V::Nil);
+    assert_eq!(
+        a.call(&["BLMOVE", "nokey", "dst", "LEFT", "RIGHT", "0.05"]),
+        V::Nil
+    );
     // RESP3: null.
     a.call(&["HELLO", "3"]);
     assert_eq!(a.call(&["BLPOP", "nokey", "0.05"]), V::Null);
@@ -105,7 +106,10 @@ fn timeout_errors_are_valkeys() {
         a.call(&["BLPOP", "k", "abc"]),
         err("ERR timeout is not a float or out of range")
     );
-    assert_eq!(a.call(&["BLPOP", "k", "-1"]), err("ERR timeout is negative"));
+    assert_eq!(
+        a.call(&["BLPOP", "k", "-1"]),
+        err("ERR timeout is negative")
+    );
     assert_eq!(
         a.call(&["BLPOP", "k", "inf"]),
         err("ERR timeout is out of range")
@@ -178,10 +182,7 @@ fn client_unblock_with_timeout_and_error() {
         .expect("client listed");
     assert!(line.contains(" flags=b "), "{line}");
     assert!(line.contains(" cmd=blpop "), "{line}");
-    assert_eq!(
-        w.call(&["CLIENT", "UNBLOCK", &id.to_string()]),
-        int(1)
-    );
+    assert_eq!(w.call(&["CLIENT", "UNBLOCK", &id.to_string()]), int(1));
     assert_eq!(a.read(), V::NilArray);
     assert_eq!(w.call(&["CLIENT", "UNBLOCK", &id.to_string()]), int(0));
     a.send(&["BZPOPMIN", "z", "0"]);

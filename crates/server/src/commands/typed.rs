@@ -5,6 +5,8 @@
 //! Every function replies `WRONGTYPE` itself and returns `Err(())` when the
 //! key holds another type, so a handler writes
 //! `let Ok(r) = typed::read::<Hash, _>(ctx, key, |h, out| ...) else { return };`.
+//! The error carries nothing because the reply already says it all.
+#![allow(clippy::result_unit_err)]
 
 use super::{err, Ctx};
 use crate::config::notify;
