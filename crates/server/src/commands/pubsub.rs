@@ -4,6 +4,8 @@
 //! by the dispatcher (exec.rs).
 
 use super::{flags::*, reply_help, Command, Ctx};
+use crate::resp::Reply;
+use crate::server::client::ReplyMode;
 use crate::server::pubsub::{self, Kind};
 
 const SUB_FLAGS: u32 = PUBSUB | NOSCRIPT | LOADING | STALE;
@@ -128,14 +130,26 @@ fn sync_counts(ctx: &mut Ctx<'_>) {
     ctx.client.sub_shard_channels = shard;
 }
 
+/// A (un)subscribe confirmation. Like every pub/sub reply it is sent even
+/// under CLIENT REPLY OFF|SKIP (Valkey's "pushing" replies): then it goes
+/// with the push messages that survive the silencing.
 fn confirm(ctx: &mut Ctx<'_>, word: &[u8], name: Option<&[u8]>, count: usize) {
-    pubsub::write_header(ctx.out, 3);
-    ctx.out.bulk(word);
-    match name {
-        Some(n) => ctx.out.bulk(n),
-        None => ctx.out.null(),
+    let write = |out: &mut Reply| {
+        pubsub::write_header(out, 3);
+        out.bulk(word);
+        match name {
+            Some(n) => out.bulk(n),
+            None => out.null(),
+        }
+        out.integer(count as i64);
+    };
+    if ctx.client.reply_mode == ReplyMode::On {
+        write(ctx.out);
+    } else {
+        let mut r = Reply::new(ctx.out.protocol());
+        write(&mut r);
+        ctx.srv.pending_push.extend_from_slice(r.buf());
     }
-    ctx.out.integer(count as i64);
 }
 
 fn subscribe_generic(ctx: &mut Ctx<'_>, kind: Kind) {
@@ -198,7 +212,9 @@ fn sunsubscribe(ctx: &mut Ctx<'_>) {
 fn publish_generic(ctx: &mut Ctx<'_>, shard: bool) {
     let (channel, msg) = (ctx.arg(1), ctx.arg(2));
     let id = ctx.client.id;
-    let n = pubsub::publish(ctx.srv, Some((id, &mut *ctx.out)), shard, channel, msg);
+    // Silenced replies: a message to itself still goes out, after.
+    let me = (ctx.client.reply_mode == ReplyMode::On).then_some((id, &mut *ctx.out));
+    let n = pubsub::publish(ctx.srv, me, shard, channel, msg);
     ctx.out.integer(n as i64);
 }
 

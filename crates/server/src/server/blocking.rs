@@ -38,6 +38,8 @@ pub struct Blocked {
     /// Unix time in ms; 0 means no timeout.
     pub deadline: i64,
     pub on_timeout: TimeoutReply,
+    /// The command, for its statistics when it times out.
+    pub cmd: &'static str,
     /// Bytes of the blocked command in the query buffer (set by the event
     /// loop), consumed when the client is released without running it.
     pub cmd_len: usize,
@@ -151,6 +153,7 @@ impl<'a> Ctx<'a> {
             ty,
             deadline,
             on_timeout,
+            cmd: self.cmd.name,
             cmd_len: 0,
         });
     }
@@ -182,6 +185,14 @@ pub fn release(srv: &mut Server, c: &mut Client, how: Release) {
         return;
     };
     unregister(srv, c.state.id, &b);
+    // The command ends here: count it (Valkey's updateStatsOnUnblock).
+    srv.stats.total_commands_processed += 1;
+    c.state.commands += 1;
+    let st = srv.stats.commands.entry(b.cmd).or_default();
+    st.calls += 1;
+    if how == Release::Error {
+        st.failed_calls += 1;
+    }
     let start = c.out.len();
     match how {
         Release::Timeout => match b.on_timeout {
@@ -189,7 +200,8 @@ pub fn release(srv: &mut Server, c: &mut Client, how: Release) {
             TimeoutReply::Null => c.out.null(),
         },
         Release::Error => {
-            c.out.error(b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            c.out
+                .error(b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
             super::exec::count_error(srv, b"UNBLOCKED");
         }
     }
@@ -211,7 +223,12 @@ pub fn take_ready(srv: &mut Server) -> Vec<(usize, Vec<u8>)> {
 /// Whether any database has keys made ready.
 #[inline]
 pub fn has_ready(srv: &Server) -> bool {
-    srv.blocked_clients > 0 && srv.keyspace.dbs.iter().any(|d| !d.blocking.ready.is_empty())
+    srv.blocked_clients > 0
+        && srv
+            .keyspace
+            .dbs
+            .iter()
+            .any(|d| !d.blocking.ready.is_empty())
 }
 
 /// The clients to wake for a ready key, in the order they blocked: those

@@ -306,6 +306,11 @@ pub fn call(
         }
     }
     let usec = start.elapsed().as_micros() as u64;
+    if client.blocked.is_some() {
+        // Counted once, when it is finally served or times out.
+        srv.collect_expired();
+        return;
+    }
     // Counted once done, as Valkey does: CLIENT INFO does not count itself.
     client.commands += 1;
     srv.collect_expired();
