@@ -98,9 +98,10 @@ pub fn count_external(delta: isize) {
     }
 }
 
-/// Bytes currently allocated (usable sizes of all live blocks).
+/// Bytes currently allocated: usable sizes of all live blocks, plus the
+/// big table bucket arrays the table crate maps from the OS itself.
 pub fn used_memory() -> usize {
-    USED.load(Ordering::Relaxed)
+    USED.load(Ordering::Relaxed) + ferrokey_table::mapped_bytes()
 }
 
 /// What one allocation of `size` bytes really occupies.

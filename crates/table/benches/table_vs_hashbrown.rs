@@ -186,7 +186,7 @@ fn bench_lookup<T: Subject>(c: &mut Criterion, d: &Data, t: &T, hit: bool) {
         b.iter(|| {
             let mut found = 0usize;
             for _ in 0..BATCH {
-                found += usize::from(t.hit(&probes[pos]));
+                found += usize::from(t.hit(black_box(&probes[pos][..])));
                 pos += 1;
                 if pos == probes.len() {
                     pos = 0;
@@ -213,7 +213,7 @@ fn bench_delete<T: Subject>(c: &mut Criterion, d: &Data) {
                 let mut out = Vec::with_capacity(n);
                 let start = Instant::now();
                 for &i in &d.order {
-                    out.push(t.remove(&d.keys[i as usize]));
+                    out.push(t.remove(black_box(&d.keys[i as usize][..])));
                 }
                 total += start.elapsed();
                 assert!(out.iter().all(Option::is_some));

@@ -4,14 +4,22 @@
 //! the per-op figure reported is the median over rounds.
 //!
 //!   cargo run --release -p ferrokey-table --example ab_ratio [N ...]
+//!   FERROKEY_ALLOC=mimalloc cargo run --release -p ferrokey-table --example ab_ratio [N ...]
+//!
+//! (the second with the server's allocator; see `support/alloc_switch.rs`)
 //!
 //! Default sizes: 1000, 1000000, 10000000. Inserts build the table from
 //! empty (entries pre-allocated, untimed); deletes remove every key in a
 //! random order (removed entries kept, so their free is untimed); lookups
 //! run batches of 100k random hits / misses on a settled table.
 
+#[path = "support/alloc_switch.rs"]
+mod alloc_switch;
 #[path = "../tests/common/mod.rs"]
 mod common;
+
+#[global_allocator]
+static ALLOC: alloc_switch::Switch = alloc_switch::Switch;
 
 use common::Bytes;
 use ferrokey_table::{DefaultHashBuilder, Entry, Table};
@@ -50,12 +58,15 @@ impl Subject for Table<Bytes> {
     fn new() -> Self {
         Table::new()
     }
+    #[inline]
     fn insert(&mut self, e: Bytes) {
         black_box(Table::insert(self, e));
     }
+    #[inline]
     fn hit(&self, k: &[u8]) -> bool {
         self.get(k).is_some()
     }
+    #[inline]
     fn remove(&mut self, k: &[u8]) -> Option<Bytes> {
         Table::remove(self, k)
     }
@@ -70,6 +81,7 @@ impl Subject for Hb {
     fn new() -> Self {
         Hb(HashTable::new())
     }
+    #[inline]
     fn insert(&mut self, e: Bytes) {
         match self
             .0
@@ -79,9 +91,11 @@ impl Subject for Hb {
             HbEntry::Vacant(v) => drop(v.insert(e)),
         }
     }
+    #[inline]
     fn hit(&self, k: &[u8]) -> bool {
         self.0.find(h(k), |x| x.key() == k).is_some()
     }
+    #[inline]
     fn remove(&mut self, k: &[u8]) -> Option<Bytes> {
         self.0
             .find_entry(h(k), |x| x.key() == k)
@@ -114,7 +128,7 @@ fn time_delete<T: Subject>(d: &Data, mut t: T) -> f64 {
     let mut out = Vec::with_capacity(d.keys.len());
     let start = Instant::now();
     for &i in &d.order {
-        out.push(t.remove(&d.keys[i as usize]));
+        out.push(t.remove(black_box(&d.keys[i as usize][..])));
     }
     let ns = start.elapsed().as_nanos() as f64 / d.keys.len() as f64;
     assert!(out.iter().all(Option::is_some));
@@ -131,7 +145,7 @@ fn time_lookups<T: Subject>(
     let start = Instant::now();
     let mut found = 0usize;
     for j in 0..batch {
-        found += usize::from(t.hit(&probes[(from + j) % probes.len()]));
+        found += usize::from(t.hit(black_box(&probes[(from + j) % probes.len()][..])));
     }
     let ns = start.elapsed().as_nanos() as f64 / batch as f64;
     assert_eq!(found, if expect { batch } else { 0 });
@@ -155,6 +169,7 @@ fn main() {
             a
         }
     };
+    println!("allocator: {}", alloc_switch::name());
     println!(
         "{:>10} {:>12} {:>10} {:>10} {:>7}",
         "entries", "op", "ferrokey", "hashbrown", "ratio"

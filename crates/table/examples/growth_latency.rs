@@ -3,6 +3,9 @@
 //! prints the slowest single insert, p99.9 and friends side by side.
 //!
 //!   cargo run --release -p ferrokey-table --example growth_latency [N]
+//!   FERROKEY_ALLOC=mimalloc cargo run --release -p ferrokey-table --example growth_latency [N]
+//!
+//! (the second with the server's allocator; see `support/alloc_switch.rs`)
 //!
 //! hashbrown doubles by rehashing everything at once, so its slowest insert
 //! grows with the table; ours allocates the new array (zeroed, so untouched
@@ -13,8 +16,13 @@
 //! preempted — on a shared 2-core machine a wall-clock maximum is mostly
 //! the scheduler's doing.
 
+#[path = "support/alloc_switch.rs"]
+mod alloc_switch;
 #[path = "../tests/common/mod.rs"]
 mod common;
+
+#[global_allocator]
+static ALLOC: alloc_switch::Switch = alloc_switch::Switch;
 
 use common::Bytes;
 use ferrokey_table::{DefaultHashBuilder, Entry, Table};
@@ -159,7 +167,10 @@ fn main() {
         .and_then(|a| a.replace('_', "").parse().ok())
         .unwrap_or(10_000_000);
     let runs = [run_ours(n), run_hashbrown(n)];
-    println!("growing to {n} entries, one insert at a time (ns unless noted)");
+    println!(
+        "growing to {n} entries, one insert at a time (ns unless noted), allocator: {}",
+        alloc_switch::name()
+    );
     println!("{:<28}{:>14}{:>14}", "", runs[0].name, runs[1].name);
     let sorted: Vec<Vec<u32>> = runs
         .iter()

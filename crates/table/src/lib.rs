@@ -11,7 +11,11 @@
 //! pointer slots; the top byte of each pointer holds a *tag* (the top byte of
 //! the entry's hash) and bit 48 marks a link to a child bucket, so a lookup
 //! compares the tag of all eight slots at once (SSE2) and follows a pointer to
-//! compare a key almost only on a real match. See `bucket.rs`.
+//! compare a key almost only on a real match. A link also carries a small
+//! filter of the tags stored below it, so most misses on a chained bucket
+//! stop at its first cache line, and every entry carries a few spare hash
+//! bits (its rehash *hint*), so growing moves entries without reading them
+//! to rehash their keys (one grow in seven does). See `bucket.rs`.
 //!
 //! ```text
 //!  array:  [ b0 ][ b1 ][ b2 ] ...          b1 overflowed:
@@ -32,14 +36,16 @@
 //!    iterator defers this to the end of each chain.
 //! 4. A slot is empty iff it is null; slot 7 of a chained bucket is a link,
 //!    never an entry; a stored tag always equals the top byte of the entry's
-//!    hash.
+//!    hash, or 1 when that is 0 (`tag_of`), so it is never 0. A link's chain filter has the bit of every tag stored below it
+//!    (it may have more). An entry's rehash hint, if not zero, holds `k`
+//!    valid hash bits: those just above its level's bucket index.
 //! 5. `levels[i].used` counts the entries in level `i`, `children` its child
 //!    buckets; [`Table::bucket_bytes`] is exact from them.
 //! 6. The fill (entries / slots) stays at most 100 % after an insert and at
 //!    least 13 % after a delete, under [`ResizePolicy::Allow`]; both limits
 //!    widen to 500 % / 3 % under `Avoid`, and `Forbid` never resizes. A resize
-//!    allocates the new array and moves one bucket chain per operation (and
-//!    more from [`Table::rehash_for`]): no operation is O(n).
+//!    allocates the new array and moves a few (4) bucket chains per operation
+//!    (and more from [`Table::rehash_for`]): no operation is O(n).
 //!
 //! # Safety
 //!
@@ -59,7 +65,7 @@ mod sample;
 mod scan;
 mod table;
 
-pub use alloc::LAZY_FREE_BYTES;
+pub use alloc::{mapped_bytes, LAZY_FREE_BYTES, MAP_BYTES};
 pub use hash::DefaultHashBuilder;
 pub use iter::{Iter, IterMut};
 pub use kvstore::{KvEntry, KvIter, KvOccupied, KvStore, KvVacant, MAX_SLOTS};

@@ -49,7 +49,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         }
         // Rehashing: visit the small table's bucket, then every bucket of the
         // large table that expands it.
-        let (small, large) = if self.levels[0].exp <= self.levels[1].exp {
+        let (small, large) = if self.levels[0].exp() <= self.levels[1].exp() {
             (&self.levels[0], &self.levels[1])
         } else {
             (&self.levels[1], &self.levels[0])

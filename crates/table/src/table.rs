@@ -6,9 +6,9 @@
 //! `sample.rs` as further `impl` blocks.
 
 use crate::alloc::{alloc_array, alloc_child, free_array, free_child};
-use crate::bucket::{tag_of, Bucket, BUCKET_BYTES, LINK_SLOT, SLOTS};
+use crate::bucket::{filter_bit, tag_of, Bucket, BUCKET_BYTES, LINK_SLOT, SLOTS};
 use crate::hash::DefaultHashBuilder;
-use core::hash::{BuildHasher, Hash};
+use core::hash::{BuildHasher, Hash, Hasher};
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
@@ -65,6 +65,12 @@ pub enum ResizePolicy {
     Forbid,
 }
 
+/// Bucket chains of the old array each operation moves while rehashing.
+/// Moving is cheap (entries move by their hint, unread), and finishing
+/// sooner frees the old array sooner: after a doubling both arrays are held
+/// for 1/(8 * this) of the doubling's inserts.
+const REHASH_STEP_BUCKETS: usize = 4;
+
 /// Grow when an insert would take the fill above this (percent of slots).
 const MAX_FILL_SOFT: usize = 100;
 const MAX_FILL_HARD: usize = 500;
@@ -72,11 +78,13 @@ const MAX_FILL_HARD: usize = 500;
 const MIN_FILL_SOFT: usize = 13;
 const MIN_FILL_HARD: usize = 3;
 
-/// One of the two bucket arrays. `exp < 0` means no array.
+/// One of the two bucket arrays, of `mask + 1` buckets (a power of two);
+/// `Level::NONE` (null `buckets`, `mask == usize::MAX`) means no array. The
+/// mask is stored rather than the exponent: lookups use it as is.
 #[derive(Clone, Copy)]
 pub(crate) struct Level {
     pub(crate) buckets: *mut Bucket,
-    pub(crate) exp: i8,
+    mask: usize,
     pub(crate) used: usize,
     pub(crate) children: usize,
 }
@@ -84,23 +92,29 @@ pub(crate) struct Level {
 impl Level {
     const NONE: Level = Level {
         buckets: ptr::null_mut(),
-        exp: -1,
+        mask: usize::MAX,
         used: 0,
         children: 0,
     };
 
+    /// The bucket exponent (`num_buckets() == 1 << exp`), -1 for no array.
     #[inline]
-    pub(crate) fn num_buckets(&self) -> usize {
-        if self.exp < 0 {
-            0
+    pub(crate) fn exp(&self) -> i8 {
+        if self.mask == usize::MAX {
+            -1
         } else {
-            1 << self.exp
+            self.mask.trailing_ones() as i8
         }
     }
 
     #[inline]
+    pub(crate) fn num_buckets(&self) -> usize {
+        self.mask.wrapping_add(1)
+    }
+
+    #[inline(always)]
     pub(crate) fn mask(&self) -> usize {
-        self.num_buckets().wrapping_sub(1)
+        self.mask
     }
 
     #[inline]
@@ -354,9 +368,14 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         self.levels.iter().map(|l| l.num_buckets() * SLOTS).sum()
     }
 
-    #[inline]
+    // Spelled out rather than `hash_one`, which profiles showed left as an
+    // out-of-line call in lookup loops; this way it inlines into them.
+    #[allow(clippy::manual_hash_one)]
+    #[inline(always)]
     pub fn hash_key(&self, key: &E::Key) -> u64 {
-        self.hasher.hash_one(key)
+        let mut h = self.hasher.build_hasher();
+        key.hash(&mut h);
+        h.finish()
     }
 
     /// Stops incremental rehashing until the matching [`resume_rehashing`].
@@ -390,11 +409,8 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
 
     /// Finds the entry with `key`. Does not advance rehashing (it cannot,
     /// through `&self`); [`Table::get_mut`] and all writes do.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, key: &E::Key) -> Option<Ref<'_, E>> {
-        if self.is_empty() {
-            return None;
-        }
         let pos = self.find(self.hash_key(key), key)?;
         // SAFETY: find returned an occupied slot of this borrowed table.
         Some(unsafe { Ref::new((*pos.bucket).entry(pos.slot)) })
@@ -475,42 +491,50 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
     }
 
     /// The position of `key`, if present.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find(&self, hash: u64, key: &E::Key) -> Option<Pos> {
+        let l0 = &self.levels[0];
+        if !self.is_rehashing() {
+            // Fast path, the common case: one level.
+            if l0.buckets.is_null() {
+                return None;
+            }
+            // SAFETY: level 0 is allocated, so the masked index is in range;
+            // the chain's buckets live while &self does.
+            return unsafe {
+                let head = l0.buckets.add(hash as usize & l0.mask());
+                find_in_chain::<E>(head, tag_of(hash), key)
+            }
+            .map(|(bucket, slot)| Pos {
+                level: 0,
+                bucket,
+                slot,
+            });
+        }
+        self.find_rehashing(hash, key)
+    }
+
+    /// [`Table::find`] while a rehash is in progress (both levels allocated).
+    #[inline(never)]
+    fn find_rehashing(&self, hash: u64, key: &E::Key) -> Option<Pos> {
         let tag = tag_of(hash);
-        let levels = if self.is_rehashing() { 2 } else { 1 };
-        for level in 0..levels {
+        for level in 0..2 {
             let l = &self.levels[level];
             if !l.is_allocated() {
                 continue;
             }
             let idx = hash as usize & l.mask();
-            if level == 0 && self.is_rehashing() && idx < self.rehash_idx {
+            if level == 0 && idx < self.rehash_idx {
                 continue; // already moved to level 1
             }
-            // SAFETY: idx is masked to the level's size.
-            let mut b = unsafe { l.bucket(idx) };
-            loop {
-                // SAFETY: b is a bucket of this chain, valid while &self lives.
-                let bucket = unsafe { &*b };
-                let mut m = bucket.match_tag(tag);
-                while m != 0 {
-                    let slot = m.trailing_zeros() as usize;
-                    m &= m - 1;
-                    // SAFETY: match_tag only reports occupied entry slots.
-                    let e = unsafe { Ref::<E>::new(bucket.entry(slot)) };
-                    if e.key() == key {
-                        return Some(Pos {
-                            level,
-                            bucket: b,
-                            slot,
-                        });
-                    }
-                }
-                b = bucket.child();
-                if b.is_null() {
-                    break;
-                }
+            // SAFETY: idx is masked to the allocated level's size; the
+            // chain's buckets live while &self does.
+            if let Some((bucket, slot)) = unsafe { find_in_chain::<E>(l.bucket(idx), tag, key) } {
+                return Some(Pos {
+                    level,
+                    bucket,
+                    slot,
+                });
             }
         }
         None
@@ -522,26 +546,31 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
     pub(crate) fn insert_new(&mut self, hash: u64, e: E) -> Pos {
         self.expand_if_needed(1);
         let level = usize::from(self.is_rehashing());
+        let l = &self.levels[level];
+        let (idx, hint) = (hash as usize & l.mask(), hint_for(hash, l.exp()));
         // SAFETY: expand_if_needed allocated the target level.
-        let pos = unsafe { self.free_slot(level, hash) };
+        let pos = unsafe { self.free_slot(level, idx, tag_of(hash)) };
         // SAFETY: free_slot returned an empty slot of that level.
-        unsafe { (*pos.bucket).store(pos.slot, e.into_raw().as_ptr(), tag_of(hash)) };
+        unsafe { (*pos.bucket).store_hinted(pos.slot, e.into_raw().as_ptr(), tag_of(hash), hint) };
         self.levels[level].used += 1;
         pos
     }
 
-    /// An empty slot in the chain of `hash`, at its end; chains a new child
-    /// bucket when the last bucket is full.
+    /// An empty slot at the end of chain `idx` for an entry tagged `tag`
+    /// (added to the chain filters on the way); chains a new child bucket
+    /// when the last bucket is full.
     ///
     /// # Safety
-    /// `level` is allocated.
-    unsafe fn free_slot(&mut self, level: usize, hash: u64) -> Pos {
+    /// `level` is allocated and `idx` in its range.
+    unsafe fn free_slot(&mut self, level: usize, idx: usize, tag: u8) -> Pos {
         let l = &mut self.levels[level];
-        // SAFETY: masked index into an allocated level.
-        let mut b = unsafe { l.bucket(hash as usize & l.mask()) };
+        // SAFETY: in range by the caller's guarantee.
+        let mut b = unsafe { l.bucket(idx) };
         // SAFETY: b and its children are valid buckets owned by the table.
         unsafe {
             while (*b).is_chained() {
+                // The entry goes below this link: keep its filter a superset.
+                (*b).add_to_filter(tag);
                 b = (*b).child();
             }
             let free = !(*b).present_mask();
@@ -556,8 +585,9 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
             // becomes the link, and the new entry goes next to the moved one.
             let child = alloc_child();
             (*child).set_raw(0, (*b).raw(LINK_SLOT));
+            let filter = (*child).entries_filter() | filter_bit(tag);
             (*b).clear(LINK_SLOT);
-            (*b).set_child(child);
+            (*b).set_child(child, filter);
             l.children += 1;
             Pos {
                 level,
@@ -627,7 +657,18 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
                     }
                     b = (*b).child();
                 }
-                let Some((hb, hs)) = hole else { return };
+                let Some((hb, hs)) = hole else {
+                    // Compacted. Drop the stale bits of the filter that
+                    // lookups check first (deeper links keep supersets).
+                    let mut f = 0;
+                    let mut c = (*head).child();
+                    while !c.is_null() {
+                        f |= (*c).entries_filter();
+                        c = (*c).child();
+                    }
+                    (*head).set_filter(f);
+                    return;
+                };
                 let j = 7 - (*last).present_mask().leading_zeros() as usize;
                 (*hb).set_raw(hs, (*last).raw(j));
                 (*last).clear(j);
@@ -706,7 +747,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
     /// Starts moving to an array of `1 << exp` buckets (none if `exp < 0`).
     fn resize_to(&mut self, exp: i8) {
         debug_assert!(!self.is_rehashing());
-        if exp == self.levels[0].exp {
+        if exp == self.levels[0].exp() {
             return;
         }
         let new = if exp < 0 {
@@ -714,7 +755,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         } else {
             Level {
                 buckets: alloc_array(1 << exp).as_ptr(),
-                exp,
+                mask: (1 << exp) - 1,
                 used: 0,
                 children: 0,
             }
@@ -730,16 +771,29 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         }
     }
 
+    #[inline(always)]
     fn rehash_step_on(&mut self, is_insert: bool) {
-        if !self.is_rehashing() || self.pause_rehash > 0 {
+        if self.is_rehashing() {
+            self.rehash_step_slow(is_insert);
+        }
+    }
+
+    #[inline(never)]
+    fn rehash_step_slow(&mut self, is_insert: bool) {
+        if self.pause_rehash > 0 {
             return;
         }
-        match self.policy_for(self.levels[1].exp) {
+        match self.policy_for(self.levels[1].exp()) {
             ResizePolicy::Allow => {}
             ResizePolicy::Avoid if is_insert => {}
             _ => return,
         }
-        self.rehash_bucket();
+        for _ in 0..REHASH_STEP_BUCKETS {
+            self.rehash_bucket();
+            if !self.is_rehashing() {
+                break;
+            }
+        }
     }
 
     /// Moves up to `steps` buckets of an ongoing rehash (ignoring the resize
@@ -770,6 +824,8 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
     fn rehash_bucket(&mut self) {
         debug_assert!(self.is_rehashing());
         let idx = self.rehash_idx;
+        let (e0, e1) = (self.levels[0].exp(), self.levels[1].exp());
+        let mask1 = self.levels[1].mask();
         // SAFETY: rehash_idx < num_buckets of level 0 while rehashing.
         let head = unsafe { self.levels[0].bucket(idx) };
         let mut b = head;
@@ -783,12 +839,27 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
                 while m != 0 {
                     let slot = m.trailing_zeros() as usize;
                     m &= m - 1;
-                    let hash = {
-                        let e = Ref::<E>::new((*b).entry(slot));
-                        self.hasher.hash_one(e.key())
+                    // Where the entry goes, from its hint if that has
+                    // enough bits, else from its hash (reading the entry).
+                    let (to_idx, hint) = match rehint((*b).hint(slot), idx, e0, e1) {
+                        Some(moved) => {
+                            #[cfg(debug_assertions)]
+                            {
+                                let e = Ref::<E>::new((*b).entry(slot));
+                                let hash = self.hasher.hash_one(e.key());
+                                debug_assert_eq!(moved.0, hash as usize & mask1);
+                                debug_assert!(hint_agrees(moved.1, hash, e1));
+                            }
+                            moved
+                        }
+                        None => {
+                            let e = Ref::<E>::new((*b).entry(slot));
+                            let hash = self.hasher.hash_one(e.key());
+                            (hash as usize & mask1, hint_for(hash, e1))
+                        }
                     };
-                    let to = self.free_slot(1, hash);
-                    (*to.bucket).set_raw(to.slot, (*b).raw(slot));
+                    let to = self.free_slot(1, to_idx, (*b).tag(slot));
+                    (*to.bucket).set_raw(to.slot, (*b).raw_with_hint(slot, hint));
                     moved += 1;
                 }
                 if b != head {
@@ -811,16 +882,19 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
             // SAFETY: every chain of the old level was emptied above.
             unsafe { free_level(old) };
         } else {
-            // The next step must hash every entry of the next chain, each a
-            // likely cache miss in a large table; fetch them now so the
-            // memory works while the caller does something else.
+            // The next step must hash the entries of the next chain whose
+            // hints are used up, each a likely cache miss in a large table;
+            // fetch them now so the memory works while the caller does
+            // something else. (Hinted entries are not read: no prefetch.)
             // SAFETY: rehash_idx < num_buckets of level 0 (checked above).
             let next = unsafe { &*self.levels[0].bucket(self.rehash_idx) };
             let mut m = next.present_mask();
             while m != 0 {
                 let slot = m.trailing_zeros() as usize;
                 m &= m - 1;
-                prefetch(next.entry(slot));
+                if rehint(next.hint(slot), self.rehash_idx, e0, e1).is_none() {
+                    prefetch(next.entry(slot));
+                }
             }
         }
     }
@@ -834,6 +908,93 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
             unsafe { drop_level::<E>(l) };
         }
         self.rehash_idx = 0;
+    }
+}
+
+/// Hash bits a hint holds at most (the rest of the 7 bits is its length).
+const HINT_BITS: u32 = 6;
+
+/// The rehash hint of an entry with `hash` in a level of `1 << exp`
+/// buckets: the `HINT_BITS` hash bits just above the bucket index, under a
+/// leading 1 that marks how many bits are valid.
+#[inline]
+fn hint_for(hash: u64, exp: i8) -> u8 {
+    debug_assert!(exp >= 0);
+    let bits = (hash >> (exp as u32 & 63)) & ((1 << HINT_BITS) - 1);
+    ((1 << HINT_BITS) | bits) as u8
+}
+
+/// Whether `hint`'s valid bits are those of `hash` for a level of
+/// `1 << exp` buckets (debug checks and tests).
+#[cfg(any(debug_assertions, test))]
+fn hint_agrees(hint: u8, hash: u64, exp: i8) -> bool {
+    if hint == 0 {
+        return true;
+    }
+    let k = hint.ilog2();
+    let m = (1u64 << k) - 1;
+    u64::from(hint) & m == (hash >> (exp as u32 & 63)) & m
+}
+
+/// Moves a hint from a level of `1 << e0` buckets, where the entry is in
+/// chain `idx`, to one of `1 << e1`: the entry's chain there and its new
+/// hint, or `None` if the hint lacks the bits a grow needs (then the entry
+/// must be hashed). A grow by `d` levels consumes `d` hint bits; a shrink
+/// gains the index bits it drops (they are hash bits too), up to
+/// `HINT_BITS`.
+#[inline]
+fn rehint(hint: u8, idx: usize, e0: i8, e1: i8) -> Option<(usize, u8)> {
+    if hint == 0 {
+        return None;
+    }
+    let k = hint.ilog2(); // valid bits
+    let bits = u64::from(hint) & ((1 << k) - 1);
+    let (e0, e1) = (e0 as u32, e1 as u32);
+    let (new_idx, nk, nbits) = if e1 >= e0 {
+        let d = e1 - e0;
+        if d > k {
+            return None;
+        }
+        let low = bits & ((1 << d) - 1);
+        (idx | (low << e0) as usize, k - d, bits >> d)
+    } else {
+        let d = e0 - e1;
+        let dropped = (idx >> e1) as u64; // hash bits e1 .. e0
+        let nk = (k + d).min(HINT_BITS);
+        let all = dropped | bits.checked_shl(d).unwrap_or(0);
+        (idx & ((1 << e1) - 1), nk, all & ((1 << nk) - 1))
+    };
+    Some((new_idx, ((1 << nk) | nbits) as u8))
+}
+
+/// Walks the chain starting at `b` for an entry with `tag` and `key`.
+///
+/// # Safety
+/// `b` is the head of a chain of a table borrowed for as long as the
+/// returned pointer is used.
+#[inline(always)]
+unsafe fn find_in_chain<E: Entry>(
+    mut b: *mut Bucket,
+    tag: u8,
+    key: &E::Key,
+) -> Option<(*mut Bucket, usize)> {
+    loop {
+        // SAFETY: b is a bucket of this chain (caller's guarantee).
+        let bucket = unsafe { &*b };
+        let mut m = bucket.match_tag_nz(tag);
+        while m != 0 {
+            let slot = m.trailing_zeros() as usize;
+            m &= m - 1;
+            // SAFETY: match_tag only reports occupied entry slots.
+            let e = unsafe { Ref::<E>::new(bucket.entry(slot)) };
+            if e.key() == key {
+                return Some((b, slot));
+            }
+        }
+        b = bucket.child_for_tag(tag);
+        if b.is_null() {
+            return None;
+        }
     }
 }
 
@@ -913,5 +1074,48 @@ impl<E: Entry, S> Drop for Table<E, S> {
             // SAFETY: the table is going away; each level is dropped once.
             unsafe { drop_level::<E>(l) };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hint followed through random grows and shrinks always gives the
+    /// chain the hash gives, and is only ever exhausted by grows.
+    #[test]
+    fn rehint_tracks_the_hash_through_resizes() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut hinted, mut rehashed) = (0, 0);
+        for _ in 0..20_000 {
+            let hash = next();
+            let mut exp = (next() % 30) as i8;
+            let mut hint = hint_for(hash, exp);
+            for _ in 0..12 {
+                let idx = hash as usize & ((1usize << exp) - 1);
+                let e1 = (i64::from(exp) + (next() % 7) as i64 - 3).clamp(0, 40) as i8;
+                match rehint(hint, idx, exp, e1) {
+                    Some((to, h)) => {
+                        assert_eq!(to, hash as usize & ((1usize << e1) - 1));
+                        assert!(hint_agrees(h, hash, e1));
+                        hint = h;
+                        hinted += 1;
+                    }
+                    None => {
+                        assert!(e1 > exp, "a shrink never needs the hash");
+                        hint = hint_for(hash, e1);
+                        rehashed += 1;
+                    }
+                }
+                exp = e1;
+            }
+        }
+        assert!(hinted > rehashed, "{hinted} {rehashed}");
     }
 }

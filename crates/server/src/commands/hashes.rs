@@ -5,6 +5,7 @@
 //! wrong), the replies for missing keys, the moments a hash converts from
 //! listpack to table, and how much each command adds to the dirty counter.
 
+use crate::config::notify;
 use super::strings::is_kw;
 use super::typed::{self, ScanKind};
 use super::{acl, err, flags::*, Command, Ctx};
@@ -144,6 +145,7 @@ fn hset_generic(ctx: &mut Ctx<'_>, hmset: bool) {
         ctx.out.integer(created);
     }
     modified_n(ctx, key, pairs);
+    ctx.notify(notify::HASH, "hset", key);
 }
 
 fn hsetnx(ctx: &mut Ctx<'_>) {
@@ -161,6 +163,7 @@ fn hsetnx(ctx: &mut Ctx<'_>) {
     ctx.out.integer(i64::from(set));
     if set {
         ctx.modified(key);
+        ctx.notify(notify::HASH, "hset", key);
     }
 }
 
@@ -179,13 +182,17 @@ fn hdel(ctx: &mut Ctx<'_>) {
                 }
             }
         }
-        deleted
+        (deleted, h.is_empty())
     });
     let Ok(r) = r else { return };
-    let deleted = r.unwrap_or(0);
+    let (deleted, removed) = r.unwrap_or((0, false));
     ctx.out.integer(deleted as i64);
     if deleted > 0 {
         modified_n(ctx, key, deleted);
+        ctx.notify(notify::HASH, "hdel", key);
+        if removed {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
     }
 }
 
@@ -218,6 +225,7 @@ fn hincrby(ctx: &mut Ctx<'_>) {
     });
     if r == Ok(true) {
         ctx.modified(key);
+        ctx.notify(notify::HASH, "hincrby", key);
     }
 }
 
@@ -256,6 +264,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>) {
     });
     if r == Ok(true) {
         ctx.modified(key);
+        ctx.notify(notify::HASH, "hincrbyfloat", key);
     }
 }
 
