@@ -48,10 +48,7 @@ fn sets_and_sorted_sets() {
     // BY with no '*' keeps the value's own order: a sorted set by score.
     assert_eq!(call(&mut c, "SORT z BY nosort"), arr(&["c", "b", "a"]));
     assert_eq!(call(&mut c, "SORT z BY nosort DESC"), arr(&["a", "b", "c"]));
-    assert_eq!(
-        call(&mut c, "SORT z BY nosort LIMIT 1 1"),
-        arr(&["b"])
-    );
+    assert_eq!(call(&mut c, "SORT z BY nosort LIMIT 1 1"), arr(&["b"]));
     assert_eq!(call(&mut c, "SORT missing"), arr(&[]));
     call(&mut c, "SET str x");
     assert_eq!(
@@ -94,9 +91,15 @@ fn by_and_get_patterns() {
         call(&mut c, "SORT ids GET fixed LIMIT 0 1"),
         V::Arr(vec![V::Nil])
     );
-    assert_eq!(call(&mut c, "SORT ids BY w_* LIMIT 0 x"), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        call(&mut c, "SORT ids BY w_* LIMIT 0 x"),
+        err("ERR value is not an integer or out of range")
+    );
     assert_eq!(call(&mut c, "SORT ids FOO"), err("ERR syntax error"));
-    assert_eq!(call(&mut c, "SORT_RO ids STORE dst"), err("ERR syntax error"));
+    assert_eq!(
+        call(&mut c, "SORT_RO ids STORE dst"),
+        err("ERR syntax error")
+    );
 }
 
 #[test]

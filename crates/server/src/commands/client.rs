@@ -2,8 +2,8 @@
 //! SETNAME, GETNAME, SETINFO, REPLY, NO-EVICT, NO-TOUCH, PAUSE, UNPAUSE,
 //! and client-side caching: TRACKING, CACHING, GETREDIR, TRACKINGINFO).
 
-use crate::server::blocking::{release, Release};
 use super::{acl, err, flags::*, reply_help, Command, Ctx};
+use crate::server::blocking::{release, Release};
 use crate::server::client::{valid_client_attr, ClientType, ReplyMode, ServerView};
 use crate::util::num::parse_i64;
 

@@ -5,10 +5,10 @@
 //! wrong), the replies for missing keys, the moments a hash converts from
 //! listpack to table, and how much each command adds to the dirty counter.
 
-use crate::config::notify;
 use super::strings::is_kw;
 use super::typed::{self, ScanKind};
 use super::{acl, err, flags::*, Command, Ctx};
+use crate::config::notify;
 use crate::keyspace::hash::{Hash, HashConfig};
 use crate::keyspace::listpack::LpItem;
 use crate::keyspace::{Typed, ValueRef};

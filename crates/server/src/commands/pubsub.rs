@@ -212,8 +212,10 @@ fn sunsubscribe(ctx: &mut Ctx<'_>) {
 fn publish_generic(ctx: &mut Ctx<'_>, shard: bool) {
     let (channel, msg) = (ctx.arg(1), ctx.arg(2));
     let id = ctx.client.id;
-    // Silenced replies: a message to itself still goes out, after.
-    let me = (ctx.client.reply_mode == ReplyMode::On).then_some((id, &mut *ctx.out));
+    // A message to itself goes ahead of the reply, except when replies are
+    // silenced or inside EXEC: then after the whole reply, as in Valkey.
+    let inline = ctx.client.reply_mode == ReplyMode::On && !ctx.client.deny_blocking;
+    let me = inline.then_some((id, &mut *ctx.out));
     let n = pubsub::publish(ctx.srv, me, shard, channel, msg);
     ctx.out.integer(n as i64);
 }

@@ -292,9 +292,8 @@ pub fn call(
         // A bug in one command must not take the server (and every other
         // client's data) down: the panic is logged, the partial reply
         // replaced by an error, and the server goes on.
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            (cmd.handler)(&mut ctx)
-        }));
+        let run =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (cmd.handler)(&mut ctx)));
         if run.is_err() {
             ctx.out.truncate(reply_start);
             let msg = format!(
@@ -548,7 +547,13 @@ impl<'a> Ctx<'a> {
             && !srv.keyspace.dbs[db].exists(key, now)
         {
             srv.stats.keyspace_misses += 1;
-            crate::commands::keys::notify_db(srv, crate::config::notify::KEY_MISS, "keymiss", key, db);
+            crate::commands::keys::notify_db(
+                srv,
+                crate::config::notify::KEY_MISS,
+                "keymiss",
+                key,
+                db,
+            );
             return None;
         }
         let found = srv.keyspace.dbs[db].get_with(key, now, touch);

@@ -201,7 +201,11 @@ pub fn publish(
         }
     }
     for (id, pattern) in &deliveries {
-        let k = if pattern.is_some() { Kind::Pattern } else { kind };
+        let k = if pattern.is_some() {
+            Kind::Pattern
+        } else {
+            kind
+        };
         match &mut me {
             Some((my_id, out)) if *my_id == *id => {
                 write_message(out, k, pattern.as_deref(), channel, msg);
@@ -210,7 +214,11 @@ pub fn publish(
                 // The running client, with no reply buffer at hand: after
                 // its reply.
                 let resp3 = srv.current.is_some_and(|c| c.resp3);
-                let mut r = Reply::new(if resp3 { Protocol::Resp3 } else { Protocol::Resp2 });
+                let mut r = Reply::new(if resp3 {
+                    Protocol::Resp3
+                } else {
+                    Protocol::Resp2
+                });
                 write_message(&mut r, k, pattern.as_deref(), channel, msg);
                 srv.pending_push.extend_from_slice(r.buf());
             }
