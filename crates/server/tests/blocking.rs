@@ -11,31 +11,17 @@ fn arr(items: &[&str]) -> V {
     V::Arr(items.iter().map(|s| bulk(s)).collect())
 }
 
-/// Waits until INFO reports `n` blocked clients, so a test's next write
-/// really happens after the others blocked.
-fn wait_blocked(c: &mut Client, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let info = c.call(&["INFO", "clients"]).text();
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never saw {n} blocked: {info}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn blpop_is_woken_by_a_push_from_another_client() {
     let s = TestServer::start();
     let mut a = Client::new(&s);
     let mut b = Client::new(&s);
     a.send(&["BLPOP", "q", "0"]);
-    wait_blocked(&mut b, 1);
+    common::wait_blocked(&mut b, 1);
     assert_eq!(b.call(&["RPUSH", "q", "x", "y"]), int(2));
     assert_eq!(a.read(), arr(&["q", "x"]));
     assert_eq!(b.call(&["LRANGE", "q", "0", "-1"]), arr(&["y"]));
-    wait_blocked(&mut b, 0);
+    common::wait_blocked(&mut b, 0);
 }
 
 #[test]
@@ -46,15 +32,15 @@ fn clients_are_served_first_come_first_served() {
     let mut c3 = Client::new(&s);
     let mut w = Client::new(&s);
     c1.send(&["BLPOP", "q", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     c2.send(&["BLPOP", "q", "0"]);
-    wait_blocked(&mut w, 2);
+    common::wait_blocked(&mut w, 2);
     c3.send(&["BLPOP", "q", "0"]);
-    wait_blocked(&mut w, 3);
+    common::wait_blocked(&mut w, 3);
     // One element: only the first is served; the others keep their places.
     assert_eq!(w.call(&["RPUSH", "q", "a"]), int(1));
     assert_eq!(c1.read(), arr(&["q", "a"]));
-    wait_blocked(&mut w, 2);
+    common::wait_blocked(&mut w, 2);
     assert_eq!(w.call(&["RPUSH", "q", "b", "c"]), int(2));
     assert_eq!(c2.read(), arr(&["q", "b"]));
     assert_eq!(c3.read(), arr(&["q", "c"]));
@@ -67,7 +53,7 @@ fn a_client_blocked_on_several_keys_takes_the_first_ready() {
     let mut a = Client::new(&s);
     let mut w = Client::new(&s);
     a.send(&["BRPOP", "k1", "k2", "k3", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     assert_eq!(w.call(&["LPUSH", "k2", "v"]), int(1));
     assert_eq!(a.read(), arr(&["k2", "v"]));
     assert!(w
@@ -132,7 +118,7 @@ fn keys_made_ready_by_multi_rename_and_sort_store_wake_clients() {
     // MULTI/EXEC: served after the transaction, seeing its final state.
     let mut a = Client::new(&s);
     a.send(&["BLPOP", "m", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["MULTI"]);
     w.call(&["RPUSH", "m", "1"]);
     w.call(&["RPUSH", "m", "2"]);
@@ -140,13 +126,13 @@ fn keys_made_ready_by_multi_rename_and_sort_store_wake_clients() {
     assert_eq!(a.read(), arr(&["m", "1"]));
     // RENAME of a list onto the awaited key.
     a.send(&["BLPOP", "r", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["RPUSH", "src", "z"]);
     assert_eq!(w.call(&["RENAME", "src", "r"]), ok());
     assert_eq!(a.read(), arr(&["r", "z"]));
     // SORT ... STORE creates a list.
     a.send(&["BLPOP", "sorted", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["RPUSH", "nums", "3", "1", "2"]);
     assert_eq!(w.call(&["SORT", "nums", "STORE", "sorted"]), int(3));
     assert_eq!(a.read(), arr(&["sorted", "1"]));
@@ -158,10 +144,10 @@ fn a_key_of_another_type_does_not_wake_a_list_waiter() {
     let mut a = Client::new(&s);
     let mut w = Client::new(&s);
     a.send(&["BLPOP", "k", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     assert_eq!(w.call(&["SET", "k", "str"]), ok());
     std::thread::sleep(Duration::from_millis(50));
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     assert_eq!(w.call(&["DEL", "k"]), int(1));
     assert_eq!(w.call(&["LPUSH", "k", "v"]), int(1));
     assert_eq!(a.read(), arr(&["k", "v"]));
@@ -174,7 +160,7 @@ fn client_unblock_with_timeout_and_error() {
     let mut w = Client::new(&s);
     let id = common::as_int(a.call(&["CLIENT", "ID"]));
     a.send(&["BLPOP", "k", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     let list = w.call(&["CLIENT", "LIST"]).text();
     let line = list
         .lines()
@@ -186,7 +172,7 @@ fn client_unblock_with_timeout_and_error() {
     assert_eq!(a.read(), V::NilArray);
     assert_eq!(w.call(&["CLIENT", "UNBLOCK", &id.to_string()]), int(0));
     a.send(&["BZPOPMIN", "z", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     assert_eq!(
         w.call(&["CLIENT", "UNBLOCK", &id.to_string(), "ERROR"]),
         int(1)
@@ -205,9 +191,9 @@ fn a_disconnected_blocked_client_is_forgotten() {
     {
         let mut a = Client::new(&s);
         a.send(&["BLPOP", "k", "0"]);
-        wait_blocked(&mut w, 1);
+        common::wait_blocked(&mut w, 1);
     }
-    wait_blocked(&mut w, 0);
+    common::wait_blocked(&mut w, 0);
     assert_eq!(w.call(&["RPUSH", "k", "v"]), int(1));
     assert_eq!(w.call(&["LLEN", "k"]), int(1));
 }
@@ -220,13 +206,13 @@ fn blmove_woken_feeds_another_waiter() {
     let mut w = Client::new(&s);
     // b waits on the destination of a's BLMOVE.
     a.send(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     b.send(&["BLPOP", "dst", "0"]);
-    wait_blocked(&mut w, 2);
+    common::wait_blocked(&mut w, 2);
     assert_eq!(w.call(&["RPUSH", "src", "v"]), int(1));
     assert_eq!(a.read(), bulk("v"));
     assert_eq!(b.read(), arr(&["dst", "v"]));
-    wait_blocked(&mut w, 0);
+    common::wait_blocked(&mut w, 0);
 }
 
 #[test]
@@ -235,7 +221,7 @@ fn bzpopmin_is_woken_by_zadd() {
     let mut a = Client::new(&s);
     let mut w = Client::new(&s);
     a.send(&["BZPOPMIN", "z1", "z2", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     assert_eq!(w.call(&["ZADD", "z2", "2", "b", "1", "a"]), int(2));
     assert_eq!(a.read(), arr(&["z2", "a", "1"]));
 }
@@ -246,7 +232,7 @@ fn swapdb_wakes_clients_waiting_in_either_db() {
     let mut a = Client::new(&s);
     let mut w = Client::new(&s);
     a.send(&["BLPOP", "k", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["SELECT", "1"]);
     w.call(&["RPUSH", "k", "from1"]);
     assert_eq!(w.call(&["SWAPDB", "0", "1"]), ok());

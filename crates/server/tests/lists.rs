@@ -6,7 +6,6 @@
 
 mod common;
 use common::{bulk, info_num, int, ok, Client, TestServer, V};
-use std::time::{Duration, Instant};
 
 /// Asserts the reply of `line` (space-separated words) is exactly `expected`.
 #[track_caller]
@@ -60,18 +59,6 @@ fn create(c: &mut Client, key: &str, items: &[&str]) {
 fn dirty(c: &mut Client) -> i64 {
     let info = c.info(&["persistence"]);
     info_num(&info, "rdb_changes_since_last_save").expect("dirty counter")
-}
-
-fn wait_blocked(c: &mut Client, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let info = c.info(&["clients"]);
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never saw {n} blocked: {info}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]
@@ -1013,36 +1000,36 @@ fn blocking_pops_serve_wake_and_time_out() {
 
     // Woken by a push from another client.
     a.send(&["BLPOP", "q1", "q2", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     assert_eq!(w.call(&["RPUSH", "q2", "x", "y"]), int(2));
     assert_eq!(a.read(), arr(&["q2", "x"]));
     assert_eq!(range(&mut w, "q2"), vec!["y"]);
 
     // BLMPOP with COUNT takes what is there.
     b.send(&["BLMPOP", "0", "1", "q3", "RIGHT", "COUNT", "5"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["RPUSH", "q3", "1", "2", "3"]);
     assert_eq!(b.read(), V::Arr(vec![bulk("q3"), arr(&["3", "2", "1"])]));
 
     // First come, first served.
     a.send(&["BRPOP", "f", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     b.send(&["BRPOP", "f", "0"]);
-    wait_blocked(&mut w, 2);
+    common::wait_blocked(&mut w, 2);
     w.call(&["LPUSH", "f", "one"]);
     assert_eq!(a.read(), arr(&["f", "one"]));
     w.call(&["LPUSH", "f", "two"]);
     assert_eq!(b.read(), arr(&["f", "two"]));
-    wait_blocked(&mut w, 0);
+    common::wait_blocked(&mut w, 0);
 
     // BLMOVE / BRPOPLPUSH woken.
     a.send(&["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["RPUSH", "src", "m1", "m2"]);
     assert_eq!(a.read(), bulk("m2"));
     assert_eq!(range(&mut w, "dst"), vec!["m2"]);
     a.send(&["BRPOPLPUSH", "src2", "dst", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["RPUSH", "src2", "z"]);
     assert_eq!(a.read(), bulk("z"));
     assert_eq!(range(&mut w, "dst"), vec!["z", "m2"]);

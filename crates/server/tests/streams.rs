@@ -51,18 +51,6 @@ fn items(v: V) -> Vec<V> {
     }
 }
 
-fn wait_blocked(c: &mut Client, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let info = c.call(&["INFO", "clients"]).text();
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never saw {n} blocked: {info}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 // ---- XADD ------------------------------------------------------------------------
 
 #[test]
@@ -823,7 +811,7 @@ fn blocking_xread() {
     rd.send(&[
         "XREAD", "BLOCK", "20000", "STREAMS", "s1{t}", "s2{t}", "s3{t}", "$", "$", "$",
     ]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     let id = c.call(&["XADD", "s2{t}", "*", "new", "abcd1234"]);
     assert_eq!(
         rd.read(),
@@ -853,7 +841,7 @@ fn blocking_xread() {
         V::NilArray
     );
     rd.send(&["XREAD", "BLOCK", "0", "STREAMS", "m", "665"]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     call(&mut c, "XADD m 667 key value");
     assert_eq!(
         rd.read(),
@@ -875,7 +863,7 @@ fn blocking_xread() {
 
     // The key created by the write that wakes (`+` on a missing stream).
     rd.send(&["XREAD", "BLOCK", "20000", "STREAMS", "le", "+"]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     call(&mut c, "XADD le 1-0 k1 v1");
     assert_eq!(
         rd.read(),
@@ -888,7 +876,7 @@ fn blocking_xread() {
     // XADD + DEL inside MULTI wakes nobody; a later XADD does.
     call(&mut c, "DEL w");
     rd.send(&["XREAD", "BLOCK", "20000", "STREAMS", "w", "$"]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     call(&mut c, "MULTI");
     call(&mut c, "XADD w * old abcd1234");
     call(&mut c, "DEL w");
@@ -911,7 +899,7 @@ fn blocking_xread() {
     rd.send(&[
         "XREAD", "BLOCK", "20000", "STREAMS", "t", "t", "t", "$", "$", "$",
     ]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     call(&mut c, "MULTI");
     call(&mut c, "XADD t * field one");
     call(&mut c, "XADD t * field two");
@@ -928,7 +916,7 @@ fn blocking_xread() {
     call(&mut c, "DEL k");
     call(&mut c, "XADD k 666 f v");
     rd.send(&["XREAD", "BLOCK", "0", "STREAMS", "k", "$"]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     call(&mut c, "DEL k");
     call(&mut c, "XADD k 667 f v");
     assert_eq!(
@@ -963,7 +951,7 @@ fn blocking_xread_with_several_consumers() {
     let mut readers: Vec<Client> = (0..4).map(|_| Client::new(&s)).collect();
     for (i, r) in readers.iter_mut().enumerate() {
         r.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
-        wait_blocked(&mut w, i + 1);
+        common::wait_blocked(&mut w, i + 1);
     }
     // One XADD wakes every reader, each with the new entry.
     call(&mut w, "XADD s 2-0 b 2");
@@ -976,10 +964,10 @@ fn blocking_xread_with_several_consumers() {
             ])])
         );
     }
-    wait_blocked(&mut w, 0);
+    common::wait_blocked(&mut w, 0);
     // A reader waiting on another stream stays blocked.
     readers[0].send(&["XREAD", "BLOCK", "0", "STREAMS", "other", "$"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     call(&mut w, "XADD s 3-0 c 3");
     assert!(readers[0].silent_for(50));
     call(&mut w, "XADD other 1-0 x y");
@@ -993,7 +981,7 @@ fn blocking_xread_with_several_consumers() {
     // CLIENT UNBLOCK gives the null array.
     let id = as_id(&mut readers[1]);
     readers[1].send(&["XREAD", "BLOCK", "0", "STREAMS", "zzz", "$"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     assert_eq!(w.call(&["CLIENT", "UNBLOCK", &id]), int(1));
     assert_eq!(readers[1].read(), V::NilArray);
 }
@@ -1940,7 +1928,7 @@ fn blocking_xreadgroup() {
             "s",
             ">",
         ]);
-        wait_blocked(&mut c, i + 1);
+        common::wait_blocked(&mut c, i + 1);
     }
     call(&mut c, "XADD s 1-0 n 1");
     assert_eq!(
@@ -1950,7 +1938,7 @@ fn blocking_xreadgroup() {
             arr(vec![entry("1-0", &["n", "1"])])
         ])])
     );
-    wait_blocked(&mut c, 2);
+    common::wait_blocked(&mut c, 2);
     call(&mut c, "MULTI");
     call(&mut c, "XADD s 2-0 n 2");
     call(&mut c, "XADD s 3-0 n 3");
@@ -1969,7 +1957,7 @@ fn blocking_xreadgroup() {
             arr(vec![entry("3-0", &["n", "3"])])
         ])])
     );
-    wait_blocked(&mut c, 0);
+    common::wait_blocked(&mut c, 0);
     assert_eq!(
         call(&mut c, "XPENDING s g"),
         arr(vec![
@@ -2009,7 +1997,7 @@ fn blocking_xreadgroup() {
         "s",
         ">",
     ]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     assert_eq!(call(&mut c, "XGROUP DESTROY s g"), int(1));
     assert_eq!(
         rd.read(),
@@ -2048,7 +2036,7 @@ fn blocking_xreadgroup() {
         "{r}a",
         ">",
     ]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     call(&mut c, "XGROUP CREATE {r}b mygroup $ MKSTREAM");
     call(&mut c, "XADD {r}b 100 f1 v1");
     call(&mut c, "RENAME {r}b {r}a");
@@ -2071,7 +2059,7 @@ fn blocking_xreadgroup() {
         "{r}a",
         ">",
     ]);
-    wait_blocked(&mut c, 1);
+    common::wait_blocked(&mut c, 1);
     call(&mut c, "XADD {r}b 100 f1 v1");
     call(&mut c, "RENAME {r}b {r}a");
     assert_eq!(

@@ -1270,18 +1270,6 @@ fn zscan() {
 
 // ---- blocking pops --------------------------------------------------------------
 
-fn wait_blocked(c: &mut Client, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let info = c.call(&["INFO", "clients"]).text();
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never saw {n} blocked: {info}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn blocking_pops() {
     let s = TestServer::start();
@@ -1290,7 +1278,7 @@ fn blocking_pops() {
     let mut w = Client::new(&s);
     // Woken by a ZADD, with the key name.
     a.send(&["BZPOPMIN", "zset", "5"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["ZADD", "zset", "1", "a"]);
     assert_eq!(
         a.read_raw(),
@@ -1299,15 +1287,15 @@ fn blocking_pops() {
     t(&mut w, "EXISTS zset", ":0\r\n");
     // FIFO among several clients; a variadic ZADD serves both.
     a.send(&["BZPOPMAX", "z1", "z2", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     b.send(&["BZPOPMAX", "z2", "0"]);
-    wait_blocked(&mut w, 2);
+    common::wait_blocked(&mut w, 2);
     w.call(&["ZADD", "z2", "1", "x", "2", "y"]);
     assert_eq!(items(a.read()), ["z2", "y", "2"]);
     assert_eq!(items(b.read()), ["z2", "x", "1"]);
     // BZMPOP with COUNT.
     a.send(&["BZMPOP", "5", "2", "zset", "zset2", "MAX", "COUNT", "2"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["ZADD", "zset2", "1", "a", "2", "b", "3", "c"]);
     assert_eq!(
         a.read_raw(),
@@ -1324,7 +1312,7 @@ fn blocking_pops() {
     t(&mut a, "BZPOPMIN nosuch str 0", WRONGTYPE);
     // ZADD + DEL in a transaction does not wake the client.
     a.send(&["BZPOPMIN", "zq", "0"]);
-    wait_blocked(&mut w, 1);
+    common::wait_blocked(&mut w, 1);
     w.call(&["MULTI"]);
     w.call(&["ZADD", "zq", "1", "a"]);
     w.call(&["DEL", "zq"]);

@@ -90,12 +90,6 @@ fn reply_item(out: &mut Reply, item: LpItem<'_>) {
     }
 }
 
-/// Records a change that Valkey counts as `n` towards the dirty counter.
-fn modified_n(ctx: &mut Ctx<'_>, key: &[u8], n: usize) {
-    ctx.modified(key);
-    ctx.srv.dirty += n.saturating_sub(1) as u64;
-}
-
 /// SplitMix64 seeded from the server's generator: the typed access helpers
 /// keep the server borrowed while the hash is read, so random draws come
 /// from a local generator.
@@ -144,7 +138,7 @@ fn hset_generic(ctx: &mut Ctx<'_>, hmset: bool) {
     } else {
         ctx.out.integer(created);
     }
-    modified_n(ctx, key, pairs);
+    ctx.modified_n(key, pairs);
     ctx.notify(notify::HASH, "hset", key);
 }
 
@@ -188,7 +182,7 @@ fn hdel(ctx: &mut Ctx<'_>) {
     let (deleted, removed) = r.unwrap_or((0, false));
     ctx.out.integer(deleted as i64);
     if deleted > 0 {
-        modified_n(ctx, key, deleted);
+        ctx.modified_n(key, deleted);
         ctx.notify(notify::HASH, "hdel", key);
         if removed {
             ctx.notify(notify::GENERIC, "del", key);

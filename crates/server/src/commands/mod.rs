@@ -412,6 +412,30 @@ impl<'a> Ctx<'a> {
         self.srv.dirty += 1;
     }
 
+    /// Reports a change to `key` that touched `n` elements: WATCH
+    /// invalidation once, `n` towards the dirty counter (Valkey's
+    /// `server.dirty += n`). Nothing when `n` is 0.
+    pub fn modified_n(&mut self, key: &[u8], n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.modified(key);
+        self.srv.dirty += n as u64 - 1;
+    }
+
+    /// A generator of random numbers for one command (xorshift64*), seeded
+    /// from the server's: closures that hold a value cannot borrow the
+    /// server again.
+    pub fn rng(&mut self) -> impl FnMut() -> u64 {
+        let mut x = self.srv.random() | 1;
+        move || {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
     /// Publishes a keyspace notification for `key` of the selected
     /// database (see [`Server::notify`]); `class` is one of
     /// `crate::config::notify`'s flags.

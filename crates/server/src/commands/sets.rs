@@ -91,29 +91,6 @@ fn cfg(ctx: &Ctx<'_>) -> SetConfig {
     SetConfig::from_config(&ctx.srv.config)
 }
 
-/// A generator of random numbers for one command, seeded from the server's
-/// (the closures that touch a set cannot borrow the server again).
-fn rng(ctx: &mut Ctx<'_>) -> impl FnMut() -> u64 {
-    let mut x = ctx.srv.random() | 1;
-    move || {
-        // xorshift64*
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
-/// Reports a change to `key` that touched `n` members: WATCH invalidation
-/// once, and `n` towards the dirty counter, as Valkey's `server.dirty += n`.
-fn modified_n(ctx: &mut Ctx<'_>, key: &[u8], n: usize) {
-    if n == 0 {
-        return;
-    }
-    ctx.modified(key);
-    ctx.srv.dirty += n as u64 - 1;
-}
-
 fn as_set(rec: &Record) -> Option<&Set> {
     match rec.value() {
         ValueRef::Heap(v) => <Set as Typed>::of(v),
@@ -146,7 +123,7 @@ fn sadd(ctx: &mut Ctx<'_>) {
         },
     );
     let Ok(added) = r else { return };
-    modified_n(ctx, key, added);
+    ctx.modified_n(key, added);
     if added > 0 {
         ctx.notify(notify::SET, "sadd", key);
     }
@@ -173,7 +150,7 @@ fn srem(ctx: &mut Ctx<'_>) {
         Ok(d) => d.unwrap_or((0, false)),
     };
     if deleted > 0 {
-        modified_n(ctx, key, deleted);
+        ctx.modified_n(key, deleted);
         ctx.notify(notify::SET, "srem", key);
         if emptied {
             ctx.notify(notify::GENERIC, "del", key);
@@ -284,7 +261,7 @@ fn spop(ctx: &mut Ctx<'_>) {
         return ctx.out.error(err::SYNTAX);
     }
     let key = ctx.arg(1);
-    let mut rng = rng(ctx);
+    let mut rng = ctx.rng();
     let r = typed::write::<Set, _>(ctx, key, |s, out| {
         match s.pop_random(&mut rng) {
             Some(m) => out.bulk(&m),
@@ -318,7 +295,7 @@ fn spop_count(ctx: &mut Ctx<'_>) {
     };
     let key = ctx.arg(1);
     let cfg = cfg(ctx);
-    let mut rng = rng(ctx);
+    let mut rng = ctx.rng();
     let r = typed::write::<Set, _>(ctx, key, |s, out| {
         spop_with_count(s, count, &cfg, &mut rng, out)
     });
@@ -335,7 +312,7 @@ fn spop_count(ctx: &mut Ctx<'_>) {
                 ctx.srv.stats.keyspace_hits += 1;
                 ctx.notify(notify::GENERIC, "del", key);
             }
-            modified_n(ctx, key, popped);
+            ctx.modified_n(key, popped);
         }
     }
 }
@@ -430,7 +407,7 @@ fn srandmember(ctx: &mut Ctx<'_>) {
     if ctx.argc() > 3 {
         return ctx.out.error(err::SYNTAX);
     }
-    let mut rng = rng(ctx);
+    let mut rng = ctx.rng();
     let r = typed::read::<Set, _>(ctx, ctx.arg(1), |s, out| match s.random(&mut rng) {
         Some(e) => e.reply(out),
         None => out.null(),
@@ -449,7 +426,7 @@ fn srandmember_count(ctx: &mut Ctx<'_>) {
     }
     // A negative count allows repeats.
     let (count, uniq) = (l.unsigned_abs() as usize, l >= 0);
-    let mut rng = rng(ctx);
+    let mut rng = ctx.rng();
     let r = typed::read::<Set, _>(ctx, ctx.arg(1), |s, out| {
         srandmember_with_count(s, count, uniq, &mut rng, out)
     });

@@ -188,28 +188,6 @@ fn resp3(ctx: &Ctx<'_>) -> bool {
     ctx.out.protocol() == Protocol::Resp3
 }
 
-/// A generator of random numbers for one command, seeded from the server's
-/// (closures that touch a value cannot borrow the server again).
-fn rng(ctx: &mut Ctx<'_>) -> impl FnMut() -> u64 {
-    let mut x = ctx.srv.random() | 1;
-    move || {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
-/// Reports a change to `key` that touched `n` members: WATCH invalidation
-/// once, `n` towards the dirty counter (Valkey's `server.dirty += n`).
-fn modified_n(ctx: &mut Ctx<'_>, key: &[u8], n: usize) {
-    if n == 0 {
-        return;
-    }
-    ctx.modified(key);
-    ctx.srv.dirty += n as u64 - 1;
-}
-
 fn args_from<'a>(ctx: &Ctx<'a>, from: usize) -> Vec<&'a [u8]> {
     (from..ctx.argc()).map(|i| ctx.arg(i)).collect()
 }
@@ -363,7 +341,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, incr: bool) {
     );
     if let Ok(changed) = res {
         if changed > 0 {
-            modified_n(ctx, key, changed);
+            ctx.modified_n(key, changed);
             ctx.notify(notify::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
         }
     }
@@ -395,7 +373,7 @@ fn zrem(ctx: &mut Ctx<'_>) {
                 if gone {
                     ctx.notify(notify::GENERIC, "del", key);
                 }
-                modified_n(ctx, key, n);
+                ctx.modified_n(key, n);
             }
             ctx.out.integer(n as i64);
         }
@@ -497,7 +475,7 @@ fn zremrange(ctx: &mut Ctx<'_>, kind: Kind, event: &str) {
                 if gone {
                     ctx.notify(notify::GENERIC, "del", key);
                 }
-                modified_n(ctx, key, n);
+                ctx.modified_n(key, n);
             }
             ctx.out.integer(n as i64);
         }
@@ -922,7 +900,7 @@ fn zpop_generic(
             if gone {
                 ctx.notify(notify::GENERIC, "del", key);
             }
-            modified_n(ctx, key, n);
+            ctx.modified_n(key, n);
         }
     }
 }
@@ -1046,7 +1024,7 @@ fn zrandmember(ctx: &mut Ctx<'_>) {
         }
         return zrandmember_count(ctx, l, withscores);
     }
-    let mut rng = rng(ctx);
+    let mut rng = ctx.rng();
     match typed::read::<ZSet, _>(ctx, key, |z, _| z.random_pair(&mut rng)) {
         Err(()) => {}
         Ok(Some(Some((m, _)))) => ctx.out.bulk(&m),
@@ -1058,7 +1036,7 @@ fn zrandmember(ctx: &mut Ctx<'_>) {
 fn zrandmember_count(ctx: &mut Ctx<'_>, l: i64, withscores: bool) {
     let key = ctx.arg(1);
     let resp3 = resp3(ctx);
-    let mut rng = rng(ctx);
+    let mut rng = ctx.rng();
     let res = typed::read::<ZSet, _>(ctx, key, |z, out| {
         let size = z.len() as u64;
         let (count, uniq) = (l.unsigned_abs(), l >= 0);

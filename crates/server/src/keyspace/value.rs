@@ -121,32 +121,34 @@ pub trait Typed: Sized {
     fn is_empty(&self) -> bool;
 }
 
+/// One `Typed` impl per collection type: `$wrap` puts the value into its
+/// variant (boxed or not), `$unwrap` takes it back out.
 macro_rules! typed {
-    ($t:ident, $variant:ident, $ty:ident) => {
+    ($t:ident, $ty:ident, $wrap:expr, $unwrap:expr) => {
         impl Typed for $t {
             const TYPE: ObjType = ObjType::$ty;
             #[inline]
             fn of(v: &Value) -> Option<&Self> {
                 match v {
-                    Value::$variant(x) => Some(x),
+                    Value::$ty(x) => Some(x),
                     _ => None,
                 }
             }
             #[inline]
             fn of_mut(v: &mut Value) -> Option<&mut Self> {
                 match v {
-                    Value::$variant(x) => Some(x),
+                    Value::$ty(x) => Some(x),
                     _ => None,
                 }
             }
             #[inline]
             fn into_value(self) -> Value {
-                Value::$variant(self)
+                Value::$ty($wrap(self))
             }
             #[inline]
             fn from_value(v: Value) -> Option<Self> {
                 match v {
-                    Value::$variant(x) => Some(x),
+                    Value::$ty(x) => Some($unwrap(x)),
                     _ => None,
                 }
             }
@@ -158,50 +160,11 @@ macro_rules! typed {
     };
 }
 
-typed!(List, List, List);
-typed!(Hash, Hash, Hash);
-typed!(Set, Set, Set);
-typed!(ZSet, ZSet, ZSet);
-typed_boxed!(Stream, Stream, Stream);
-
-/// [`typed!`] for a variant that holds its value boxed.
-macro_rules! typed_boxed {
-    ($t:ident, $variant:ident, $ty:ident) => {
-        impl Typed for $t {
-            const TYPE: ObjType = ObjType::$ty;
-            #[inline]
-            fn of(v: &Value) -> Option<&Self> {
-                match v {
-                    Value::$variant(x) => Some(x),
-                    _ => None,
-                }
-            }
-            #[inline]
-            fn of_mut(v: &mut Value) -> Option<&mut Self> {
-                match v {
-                    Value::$variant(x) => Some(x),
-                    _ => None,
-                }
-            }
-            #[inline]
-            fn into_value(self) -> Value {
-                Value::$variant(Box::new(self))
-            }
-            #[inline]
-            fn from_value(v: Value) -> Option<Self> {
-                match v {
-                    Value::$variant(x) => Some(*x),
-                    _ => None,
-                }
-            }
-            #[inline]
-            fn is_empty(&self) -> bool {
-                $t::is_empty(self)
-            }
-        }
-    };
-}
-use typed_boxed;
+typed!(List, List, |x| x, |x| x);
+typed!(Hash, Hash, |x| x, |x| x);
+typed!(Set, Set, |x| x, |x| x);
+typed!(ZSet, ZSet, |x| x, |x| x);
+typed!(Stream, Stream, Box::new, |x: Box<Stream>| *x);
 
 #[cfg(test)]
 mod tests {

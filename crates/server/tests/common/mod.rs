@@ -486,3 +486,17 @@ pub fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool)
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Waits until INFO reports `n` blocked clients, so a test's next write
+/// really happens after the others blocked.
+pub fn wait_blocked(c: &mut Client, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let info = c.call(&["INFO", "clients"]).text();
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never saw {n} blocked: {info}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
