@@ -211,14 +211,14 @@ fn backlen_size(len: usize) -> usize {
     }
 }
 
-/// Appends the backlen of an entry of `len` bytes.
-fn push_backlen(out: &mut Vec<u8>, len: usize) {
+/// Writes the backlen of an entry of `len` bytes at the start of `out`.
+fn write_backlen(out: &mut [u8], len: usize) {
     let n = backlen_size(len);
     // Most significant group first; every byte but the first carries the
     // "more to the left" bit.
-    for k in (0..n).rev() {
+    for (i, k) in (0..n).rev().enumerate() {
         let b = ((len >> (7 * k)) & 127) as u8;
-        out.push(if k == n - 1 { b } else { b | 128 });
+        out[i] = if k == n - 1 { b } else { b | 128 };
     }
 }
 
@@ -248,15 +248,17 @@ impl<'a> Element<'a> {
         b + backlen_size(b)
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
-        match self {
-            Element::Int(e) => out.extend_from_slice(&e.head[..e.head_len]),
-            Element::Str(e, s) => {
-                out.extend_from_slice(&e.head[..e.head_len]);
-                out.extend_from_slice(s);
-            }
-        }
-        push_backlen(out, self.body_len());
+    /// Writes the entry (encoding, data, backlen) into `out`, which is
+    /// exactly [`Element::total_len`] bytes.
+    fn write_into(&self, out: &mut [u8]) {
+        let body = self.body_len();
+        let (head, data): (&[u8], &[u8]) = match self {
+            Element::Int(e) => (&e.head[..e.head_len], &[]),
+            Element::Str(e, s) => (&e.head[..e.head_len], s),
+        };
+        out[..head.len()].copy_from_slice(head);
+        out[head.len()..body].copy_from_slice(data);
+        write_backlen(&mut out[body..], body);
     }
 }
 
@@ -496,7 +498,10 @@ impl Listpack {
             n += 1;
         }
         self.buf.drain(pos..end);
-        self.buf.shrink_to_fit();
+        // Give memory back only when it is worth a realloc.
+        if self.buf.capacity() > crate::alloc::alloc_size(self.buf.len()) + 64 {
+            self.buf.shrink_to_fit();
+        }
         self.set_total();
         self.add_count(-(n as i64));
         n
@@ -529,14 +534,23 @@ impl Listpack {
     /// `count_delta`.
     fn splice_element(&mut self, pos: usize, remove: usize, e: &Element<'_>, count_delta: i64) {
         let add = e.total_len();
-        let mut tmp = Vec::with_capacity(add);
-        e.write(&mut tmp);
-        let new_len = self.buf.len() - remove + add;
+        let old_len = self.buf.len();
+        let new_len = old_len - remove + add;
         if new_len > self.buf.capacity() {
-            self.buf.reserve_exact(new_len - self.buf.len());
+            // Grow to the allocator's bin for the new size: those bytes are
+            // held anyway, and the next small insert then needs no realloc.
+            let want = crate::alloc::alloc_size(new_len).max(new_len);
+            self.buf.reserve_exact(want - old_len);
         }
-        self.buf.splice(pos..pos + remove, tmp);
-        if self.buf.capacity() > self.buf.len() + 64 {
+        if add > remove {
+            self.buf.resize(new_len, 0);
+            self.buf.copy_within(pos + remove..old_len, pos + add);
+        } else if add < remove {
+            self.buf.copy_within(pos + remove..old_len, pos + add);
+            self.buf.truncate(new_len);
+        }
+        e.write_into(&mut self.buf[pos..pos + add]);
+        if self.buf.capacity() > crate::alloc::alloc_size(new_len) + 64 {
             self.buf.shrink_to_fit();
         }
         self.set_total();
