@@ -9,6 +9,7 @@
 pub mod bitops;
 pub mod client;
 pub mod connection;
+pub mod geo;
 pub mod hashes;
 pub mod hll;
 pub mod introspection;
@@ -292,6 +293,7 @@ pub static TABLE: &[&[Command]] = &[
     pubsub::COMMANDS,
     streams::COMMANDS,
     hll::COMMANDS,
+    geo::COMMANDS,
     object::COMMANDS,
     introspection::COMMANDS,
     client::COMMANDS,
