@@ -819,7 +819,7 @@ fn swapdb(ctx: &mut Ctx<'_>) {
         let (left, right) = srv.keyspace.dbs.split_at_mut(hi);
         std::mem::swap(&mut left[lo].blocking, &mut right[0].blocking);
         for d in [a, b] {
-            srv.keyspace.dbs[d].signal_present_blocked_keys();
+            srv.keyspace.dbs[d].signal_blocked_keys();
         }
     }
     ctx.srv.dirty += 1;

@@ -950,7 +950,11 @@ fn xread_generic(ctx: &mut Ctx<'_>, group_mode: bool) {
             });
         }
         let keys: Vec<&[u8]> = (0..n).map(|k| ctx.arg(streams_arg + k)).collect();
-        ctx.block_for_keys(&keys, ObjType::Stream, deadline, TimeoutReply::NullArray);
+        if group_mode {
+            ctx.block_for_keys_or_nokey(&keys, ObjType::Stream, deadline, TimeoutReply::NullArray);
+        } else {
+            ctx.block_for_keys(&keys, ObjType::Stream, deadline, TimeoutReply::NullArray);
+        }
         return;
     }
     ctx.out.null_array();

@@ -142,6 +142,9 @@ impl Db {
             KvEntry::Vacant(_) => None,
             KvEntry::Occupied(o) if o.get().expire().is_some_and(|at| at < now.ms) => {
                 let rec = o.remove();
+                if !self.blocking.is_empty() {
+                    self.blocking.signal(key);
+                }
                 self.expires -= 1;
                 self.expired += 1;
                 if self.log_expired {
@@ -261,6 +264,10 @@ impl Db {
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Record> {
         let old = self.keys.remove(self.slot(key), key)?;
+        if !self.blocking.is_empty() {
+            // XREADGROUP waiters must learn that their stream is gone.
+            self.blocking.signal(key);
+        }
         if old.has_expire() {
             self.expires -= 1;
         }
@@ -309,16 +316,10 @@ impl Db {
         self.keys.bucket_bytes() + self.keys.overhead_bytes()
     }
 
-    /// Marks ready every key that clients block on and that exists (after
-    /// SWAPDB brought in new contents).
-    pub fn signal_present_blocked_keys(&mut self) {
-        let keys: Vec<Vec<u8>> = self
-            .blocking
-            .clients
-            .keys()
-            .filter(|k| self.peek(k).is_some())
-            .cloned()
-            .collect();
+    /// Marks ready every key that clients block on (after SWAPDB or a
+    /// flush replaced the contents): each waiter's type check decides.
+    pub fn signal_blocked_keys(&mut self) {
+        let keys: Vec<Vec<u8>> = self.blocking.clients.keys().cloned().collect();
         for k in keys {
             self.blocking.signal(&k);
         }
@@ -330,7 +331,9 @@ impl Db {
         let mut fresh = Db::new(self.keys.num_slots());
         // Blocked clients wait on the database, not on its contents.
         std::mem::swap(&mut fresh.blocking, &mut self.blocking);
-        std::mem::replace(self, fresh)
+        let old = std::mem::replace(self, fresh);
+        self.signal_blocked_keys();
+        old
     }
 
     /// One step of incremental rehashing for the cron.

@@ -38,6 +38,9 @@ pub struct Blocked {
     /// Unix time in ms; 0 means no timeout.
     pub deadline: i64,
     pub on_timeout: TimeoutReply,
+    /// Also woken when the key is deleted or changes type (XREADGROUP:
+    /// its re-run then replies NOGROUP or WRONGTYPE).
+    pub unblock_on_nokey: bool,
     /// The command, for its statistics when it times out.
     pub cmd: &'static str,
     /// Bytes of the blocked command in the query buffer (set by the event
@@ -153,9 +156,36 @@ impl<'a> Ctx<'a> {
             ty,
             deadline,
             on_timeout,
+            unblock_on_nokey: false,
             cmd: self.cmd.name,
             cmd_len: 0,
         });
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// [`Ctx::block_for_keys`] for a command that must also be woken when
+    /// a key is deleted or changes type (Valkey's `unblock_on_nokey`).
+    pub fn block_for_keys_or_nokey(
+        &mut self,
+        keys: &[&[u8]],
+        ty: ObjType,
+        deadline: i64,
+        on_timeout: TimeoutReply,
+    ) {
+        self.block_for_keys(keys, ty, deadline, on_timeout);
+        if let Some(b) = &mut self.client.blocked {
+            b.unblock_on_nokey = true;
+        }
+    }
+}
+
+/// Whether a client blocked as `b` should run again now that `key` holds
+/// a value of type `live` (None: the key is gone).
+fn should_wake(b: &Blocked, live: Option<ObjType>) -> bool {
+    match live {
+        Some(t) if t == b.ty => true,
+        _ => b.unblock_on_nokey,
     }
 }
 
@@ -245,9 +275,6 @@ pub fn wakeable(srv: &Server, db: usize, key: &[u8]) -> Vec<u64> {
         .peek(key)
         .filter(|r| r.expire().is_none_or(|at| at >= srv.now.ms))
         .map(|r| r.obj_type());
-    let Some(ty) = live_type else {
-        return Vec::new();
-    };
     q.iter()
         .copied()
         .filter(|id| {
@@ -255,7 +282,7 @@ pub fn wakeable(srv: &Server, db: usize, key: &[u8]) -> Vec<u64> {
                 .get(id)
                 .and_then(|&s| srv.clients.get(s)?.as_ref())
                 .and_then(|c| c.state.blocked.as_ref())
-                .is_some_and(|b| b.ty == ty)
+                .is_some_and(|b| should_wake(b, live_type))
         })
         .collect()
 }
@@ -266,17 +293,15 @@ pub fn still_ready(srv: &Server, db: usize, key: &[u8], id: u64) -> bool {
     let Some(d) = srv.keyspace.dbs.get(db) else {
         return false;
     };
-    let Some(rec) = d.peek(key) else {
-        return false;
-    };
-    if rec.expire().is_some_and(|at| at < srv.now.ms) {
-        return false;
-    }
+    let live = d
+        .peek(key)
+        .filter(|r| r.expire().is_none_or(|at| at >= srv.now.ms))
+        .map(|r| r.obj_type());
     srv.client_slots
         .get(&id)
         .and_then(|&s| srv.clients.get(s)?.as_ref())
         .and_then(|c| c.state.blocked.as_ref())
-        .is_some_and(|b| b.ty == rec.obj_type())
+        .is_some_and(|b| should_wake(b, live))
 }
 
 /// Client ids whose deadline is at or before `now_ms`.
