@@ -804,7 +804,7 @@ fn info_clients(ctx: &Ctx<'_>) -> String {
         "clients_in_timeout_table" => ctx.srv.block_deadlines.len(),
         "total_watched_keys" => ctx.srv.watchers.len(),
         "total_blocking_keys" => ctx.srv.keyspace.dbs.iter().map(|d| d.blocking.clients.len()).sum::<usize>(),
-        "total_blocking_keys_on_nokey" => 0,
+        "total_blocking_keys_on_nokey" => crate::server::blocking::keys_on_nokey(ctx.srv),
     );
     s
 }

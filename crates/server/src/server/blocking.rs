@@ -312,3 +312,21 @@ pub fn timed_out(srv: &Server, now_ms: i64) -> Vec<u64> {
         .map(|&(_, id)| id)
         .collect()
 }
+
+/// Keys with at least one waiter that also wakes on deletion (INFO's
+/// `total_blocking_keys_on_nokey`).
+pub fn keys_on_nokey(srv: &Server) -> usize {
+    let nokey = |id: &u64| {
+        srv.client_slots
+            .get(id)
+            .and_then(|&s| srv.clients.get(s)?.as_ref())
+            .and_then(|c| c.state.blocked.as_ref())
+            .is_some_and(|b| b.unblock_on_nokey)
+    };
+    srv.keyspace
+        .dbs
+        .iter()
+        .flat_map(|d| d.blocking.clients.values())
+        .filter(|ids| ids.iter().any(nokey))
+        .count()
+}
