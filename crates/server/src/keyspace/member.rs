@@ -10,6 +10,7 @@
 //! 12-byte set member is 14 bytes (mimalloc's 16-byte bin); a 12-byte field
 //! with an 8-byte value is 22 (the 24-byte bin).
 
+use super::varint;
 use ferrokey_table::Entry;
 use std::alloc::{self, Layout};
 use std::fmt;
@@ -20,49 +21,9 @@ pub struct Member(NonNull<u8>);
 // SAFETY: a Member exclusively owns its allocation; nothing ties it to a thread.
 unsafe impl Send for Member {}
 
-fn varint_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
-}
-
-fn write_varint(out: &mut [u8], mut v: usize) -> usize {
-    let mut i = 0;
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        out[i] = byte | if v != 0 { 0x80 } else { 0 };
-        i += 1;
-        if v == 0 {
-            return i;
-        }
-    }
-}
-
-/// # Safety
-/// `p` points at a complete varint written by `write_varint`; only its own
-/// bytes are read.
-unsafe fn read_varint_raw(p: *const u8) -> (usize, usize) {
-    let (mut v, mut shift, mut i) = (0usize, 0, 0);
-    loop {
-        // SAFETY: every byte read belongs to the varint (the last one has
-        // its high bit clear), per the caller's contract.
-        let byte = unsafe { *p.add(i) };
-        v |= ((byte & 0x7f) as usize) << shift;
-        i += 1;
-        if byte & 0x80 == 0 {
-            return (v, i);
-        }
-        shift += 7;
-    }
-}
-
 /// Size of a member with this key and tail.
 fn member_size(key_len: usize, tail_len: usize) -> usize {
-    varint_len(key_len) + key_len + varint_len(tail_len) + tail_len
+    varint::len(key_len) + key_len + varint::len(tail_len) + tail_len
 }
 
 fn layout(size: usize) -> Layout {
@@ -79,10 +40,10 @@ impl Member {
         };
         // SAFETY: p is a fresh allocation of exactly `size` bytes.
         let buf = unsafe { std::slice::from_raw_parts_mut(p.as_ptr(), size) };
-        let mut i = write_varint(buf, key.len());
+        let mut i = varint::write(buf, key.len());
         buf[i..i + key.len()].copy_from_slice(key);
         i += key.len();
-        i += write_varint(&mut buf[i..], tail.len());
+        i += varint::write(&mut buf[i..], tail.len());
         buf[i..].copy_from_slice(tail);
         Member(p)
     }
@@ -99,8 +60,8 @@ impl Member {
         // SAFETY: the allocation is [varint][key][varint][tail] as written
         // by new(); each varint is read at its own offset.
         unsafe {
-            let (klen, a) = read_varint_raw(p);
-            let (tlen, b) = read_varint_raw(p.add(a + klen));
+            let (klen, a) = varint::read_raw(p);
+            let (tlen, b) = varint::read_raw(p.add(a + klen));
             (a, klen, a + klen + b, tlen)
         }
     }

@@ -18,6 +18,7 @@ pub mod set;
 pub mod slab;
 pub mod stream;
 pub mod value;
+pub mod varint;
 pub mod zset;
 
 pub use access::Access;

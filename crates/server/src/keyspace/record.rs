@@ -26,6 +26,7 @@
 
 use super::slab;
 use super::value::Value;
+use super::varint;
 use crate::util::num::parse_i64;
 use ferrokey_table::{Entry, ResizePolicy};
 use std::cell::Cell;
@@ -166,45 +167,14 @@ unsafe impl Entry for Record {
     }
 }
 
-fn varint_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
-}
-
 /// # Safety
-/// `p` has room for `varint_len(v)` bytes.
-unsafe fn write_varint(p: *mut u8, mut v: usize) -> usize {
-    let mut i = 0;
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        // SAFETY: the caller reserved varint_len(v) bytes.
-        unsafe { *p.add(i) = byte | if v != 0 { 0x80 } else { 0 } };
-        i += 1;
-        if v == 0 {
-            return i;
-        }
-    }
-}
-
-/// # Safety
-/// `p` points at a varint written by `write_varint`.
-unsafe fn read_varint(p: *const u8) -> (usize, usize) {
-    let (mut v, mut shift, mut i) = (0usize, 0, 0);
-    loop {
-        // SAFETY: the varint is complete within the record.
-        let b = unsafe { *p.add(i) };
-        v |= ((b & 0x7f) as usize) << shift;
-        i += 1;
-        if b & 0x80 == 0 {
-            return (v, i);
-        }
-        shift += 7;
-    }
+/// `p` has room for `varint::len(v)` bytes.
+unsafe fn write_varint(p: *mut u8, v: usize) -> usize {
+    // SAFETY: the caller reserved varint::len(v) bytes at p.
+    varint::write(
+        unsafe { std::slice::from_raw_parts_mut(p, varint::len(v)) },
+        v,
+    )
 }
 
 /// The payload a record is built with.
@@ -261,12 +231,12 @@ impl Record {
                     } else {
                         Storage::RawInline
                     };
-                    (varint_len(v.len()) + v.len(), kind, ObjType::String)
+                    (varint::len(v.len()) + v.len(), kind, ObjType::String)
                 }
                 Payload::Heap(v) => (8, Storage::Heap, v.obj_type()),
             };
             header |= (ty as u32) << 2 | (kind as u32) << 5;
-            4 + exp_bytes + varint_len(key.len()) + key.len() + len
+            4 + exp_bytes + varint::len(key.len()) + key.len() + len
         };
         // Never null (slab::alloc aborts on exhaustion like the global
         // allocator); size > 0 (at least the header).
@@ -358,7 +328,7 @@ impl Record {
             (off, ((h >> 2) & 15) as usize)
         } else {
             // SAFETY: a non-tiny record has a varint key length here.
-            let (len, n) = unsafe { read_varint(self.0.as_ptr().add(off)) };
+            let (len, n) = unsafe { varint::read_raw(self.0.as_ptr().add(off)) };
             (off + n, len)
         }
     }
@@ -384,7 +354,7 @@ impl Record {
             (off, ((self.header() >> 6) & 15) as usize)
         } else {
             // SAFETY: Embstr/RawInline payloads start with a varint length.
-            let (len, n) = unsafe { read_varint(self.0.as_ptr().add(off)) };
+            let (len, n) = unsafe { varint::read_raw(self.0.as_ptr().add(off)) };
             (off + n, len)
         }
     }

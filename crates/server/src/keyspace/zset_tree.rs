@@ -26,6 +26,7 @@
 //! `-0` equal to `0` as Valkey's `<`/`==` comparisons have it. Scores are
 //! never NaN.
 
+use crate::keyspace::varint;
 use std::cmp::Ordering;
 
 /// Leaves are split above this many bytes (unless they hold a single pair).
@@ -48,46 +49,17 @@ pub fn cmp_pair(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
 
 // ---- leaf encoding ---------------------------------------------------------
 
-fn varint_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
-}
-
-fn put_varint(out: &mut [u8], mut v: usize) -> usize {
-    let mut i = 0;
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        out[i] = b | if v != 0 { 0x80 } else { 0 };
-        i += 1;
-        if v == 0 {
-            return i;
-        }
-    }
-}
-
+/// (value, offset after it) of the varint at `off`.
 #[inline]
-fn get_varint(buf: &[u8], mut off: usize) -> (usize, usize) {
-    let (mut v, mut shift) = (0usize, 0);
-    loop {
-        let b = buf[off];
-        off += 1;
-        v |= ((b & 0x7f) as usize) << shift;
-        if b & 0x80 == 0 {
-            return (v, off);
-        }
-        shift += 7;
-    }
+fn get_varint(buf: &[u8], off: usize) -> (usize, usize) {
+    let (v, n) = varint::read(&buf[off..]);
+    (v, off + n)
 }
 
 /// Bytes a pair takes in a leaf.
 #[inline]
 fn entry_size(member: &[u8]) -> usize {
-    8 + varint_len(member.len()) + member.len()
+    8 + varint::len(member.len()) + member.len()
 }
 
 /// The pair at `off`: (score, member, offset of the next pair).
@@ -116,7 +88,7 @@ fn leaf_insert_at(buf: &mut Vec<u8>, off: usize, score: f64, member: &[u8]) {
     buf.resize(need, 0);
     buf.copy_within(off..old, off + size);
     buf[off..off + 8].copy_from_slice(&score.to_le_bytes());
-    let n = put_varint(&mut buf[off + 8..], member.len());
+    let n = varint::write(&mut buf[off + 8..], member.len());
     buf[off + 8 + n..off + size].copy_from_slice(member);
 }
 
