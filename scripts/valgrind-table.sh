@@ -116,7 +116,7 @@ else
     if valgrind --tool=memcheck --error-exitcode=1 --leak-check=full \
         --errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible \
         --suppressions="$supp" --quiet "$server_bin" --test-threads=2 -q \
-        keyspace::record keyspace::member keyspace::slab; then
+        keyspace::record keyspace::member keyspace::slab keyspace::varint; then
         echo "== ok: server unsafe modules"
         bins+=("$server_bin")
     else
