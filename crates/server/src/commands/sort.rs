@@ -162,10 +162,12 @@ fn lookup_by_pattern(ctx: &mut Ctx<'_>, pattern: &[u8], elem: &[u8]) -> Option<V
     key.extend_from_slice(&pattern[..star]);
     key.extend_from_slice(elem);
     key.extend_from_slice(&pattern[star + 1..key_end]);
+    let now_ms = ctx.now().ms;
     let rec = ctx.lookup_read(&key)?;
     match field {
+        // An expired field not yet removed must stay invisible.
         Some((_, f)) => match rec.value() {
-            ValueRef::Heap(Value::Hash(h)) => h.get(f).map(|v| v.into_owned()),
+            ValueRef::Heap(Value::Hash(h)) => h.get_live(f, now_ms).map(|v| v.into_owned()),
             _ => None,
         },
         None => {

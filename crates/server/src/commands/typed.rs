@@ -8,9 +8,9 @@
 //! The error carries nothing because the reply already says it all.
 #![allow(clippy::result_unit_err)]
 
-use super::{err, Ctx};
+use super::{err, hashes, Ctx};
 use crate::config::notify;
-use crate::keyspace::{Payload, Record, Typed, ValueRef};
+use crate::keyspace::{ObjType, Payload, Record, Typed, ValueRef};
 use crate::resp::Reply;
 
 /// Reads `key` as a `T` (Valkey's `lookupKeyRead` + type check: counts a
@@ -21,6 +21,9 @@ pub fn read<T: Typed, R>(
     f: impl FnOnce(&T, &mut Reply) -> R,
 ) -> Result<Option<R>, ()> {
     let (now, touch, db) = (ctx.srv.now, ctx.touches_keys(), ctx.client.db);
+    if T::TYPE == ObjType::Hash && hash_fields_due(ctx, key) {
+        hashes::expire_fields_now(ctx, key);
+    }
     let srv = &mut *ctx.srv;
     let Some(rec) = srv.keyspace.dbs[db].get_with(key, now, touch) else {
         srv.stats.keyspace_misses += 1;
@@ -41,6 +44,9 @@ pub fn read<T: Typed, R>(
 /// Ok(true) if it exists as a `T`, Ok(false) if absent, Err after replying
 /// WRONGTYPE.
 pub fn check<T: Typed>(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, ()> {
+    if T::TYPE == ObjType::Hash && hash_fields_due(ctx, key) {
+        hashes::expire_fields_now(ctx, key);
+    }
     let is_t = match ctx.lookup_write(key) {
         None => return Ok(false),
         Some(rec) => value_as::<T>(&rec).is_some(),
@@ -51,6 +57,21 @@ pub fn check<T: Typed>(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, ()> {
         ctx.out.error(err::WRONGTYPE);
         Err(())
     }
+}
+
+/// Lazy expiry of hash fields: whether the hash at `key` holds fields whose
+/// TTL has passed. Only called for `T = Hash` (the `T::TYPE` test before it
+/// is a constant, so other types never pay for it), and a database where no
+/// hash has field TTLs answers with one branch, without a lookup. Otherwise
+/// a read-only peek that ignores key-level expiry: a key past its own time
+/// is removed by the lookup that follows, whatever its fields.
+#[inline]
+fn hash_fields_due(ctx: &Ctx<'_>, key: &[u8]) -> bool {
+    let db = &ctx.srv.keyspace.dbs[ctx.client.db];
+    db.has_field_ttls()
+        && db
+            .peek(key)
+            .is_some_and(|r| hashes::fields_due(&r, ctx.srv.now.ms))
 }
 
 fn value_as<T: Typed>(rec: &Record) -> Option<&T> {
@@ -70,6 +91,9 @@ pub fn write<T: Typed, R>(
     f: impl FnOnce(&mut T, &mut Reply) -> R,
 ) -> Result<Option<R>, ()> {
     let (now, touch, db) = (ctx.srv.now, ctx.touches_keys(), ctx.client.db);
+    if T::TYPE == ObjType::Hash && hash_fields_due(ctx, key) {
+        hashes::expire_fields_now(ctx, key);
+    }
     let dbref = &mut ctx.srv.keyspace.dbs[db];
     let Some(mut rec) = dbref.get_with(key, now, touch) else {
         return Ok(None);

@@ -15,12 +15,28 @@
 //! `hash-max-listpack-value` bytes is stored. It never converts back (Valkey
 //! does not either), so the encoding a client sees only depends on the
 //! history of the key, exactly as in Valkey.
+//!
+//! # Field expiration (Redis 7.4 `HEXPIRE` and friends)
+//!
+//! Per-field TTLs live in a side structure, [`FieldTtls`], that only exists
+//! once a hash was given field TTL metadata: a hash that never had any pays
+//! nothing, not even one byte per field, and its code paths only gain a
+//! discriminant check. The side structure maps field -> unix ms (O(1)
+//! lookups) and keeps the (time, field) pairs ordered, so the earliest
+//! expiry is O(1) to read and each expired field O(log n) to remove.
+//!
+//! A small hash with that metadata reports `listpackex`, as Redis 7.4 does
+//! (it keeps the name even when every TTL was removed again); a big one
+//! stays `hashtable`. This type stores TTLs but never looks at the clock:
+//! expired fields stay visible here until [`Hash::expire_fields`] removes
+//! them, which the command layer does before any hash command reads the
+//! hash (lazy expiry) and the cron does in the background (active expiry).
 
 use super::listpack::{Listpack, LpItem};
 use super::member::Member;
 use ferrokey_table::{EntryRef, Table};
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 /// The largest listpack Valkey lets a hash grow to before converting it
@@ -58,6 +74,21 @@ pub struct Hash {
 enum Enc {
     Listpack(Listpack),
     Table(Box<Table<Member>>),
+    /// A small hash that has (or had) field TTLs: Redis 7.4's `listpackex`.
+    /// Boxed with its TTLs so the enum stays three words.
+    ListpackEx(Box<LpEx>),
+    /// A big hash with field TTLs (still reported as `hashtable`).
+    TableEx(Box<TableEx>),
+}
+
+struct LpEx {
+    lp: Listpack,
+    ttl: FieldTtls,
+}
+
+struct TableEx {
+    t: Table<Member>,
+    ttl: FieldTtls,
 }
 
 impl Default for Enc {
@@ -66,20 +97,113 @@ impl Default for Enc {
     }
 }
 
+/// Field expire times of one hash: the side structure allocated with the
+/// first TTL. `at` answers "when does this field expire" in O(1); `order`
+/// gives the earliest expiry and lets expired fields be taken in time
+/// order. Every field with a TTL is in both, and only fields of the hash.
+#[derive(Clone, Default)]
+struct FieldTtls {
+    at: HashMap<Box<[u8]>, i64, foldhash::fast::RandomState>,
+    order: BTreeSet<(i64, Box<[u8]>)>,
+}
+
+impl FieldTtls {
+    fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    fn get(&self, field: &[u8]) -> Option<i64> {
+        self.at.get(field).copied()
+    }
+
+    fn set(&mut self, field: &[u8], at: i64) {
+        match self.at.get_mut(field) {
+            Some(old) => {
+                // The ordered set is keyed by (time, field): the old pair
+                // goes, the new one comes, with one copy of the name.
+                let mut k = (*old, Box::<[u8]>::from(field));
+                self.order.remove(&k);
+                *old = at;
+                k.0 = at;
+                self.order.insert(k);
+            }
+            None => {
+                let name = Box::<[u8]>::from(field);
+                self.at.insert(name.clone(), at);
+                self.order.insert((at, name));
+            }
+        }
+    }
+
+    fn remove(&mut self, field: &[u8]) -> Option<i64> {
+        let (name, at) = self.at.remove_entry(field)?;
+        self.order.remove(&(at, name));
+        Some(at)
+    }
+
+    fn min(&self) -> Option<i64> {
+        self.order.first().map(|e| e.0)
+    }
+
+    /// Takes the earliest field if it expires before `now_ms`.
+    fn pop_expired(&mut self, now_ms: i64) -> Option<Box<[u8]>> {
+        if self.min()? >= now_ms {
+            return None;
+        }
+        let (_, name) = self.order.pop_first()?;
+        self.at.remove(&name);
+        Some(name)
+    }
+
+    /// Bytes held in the allocator: two copies of each name, the map's
+    /// slots and the tree's entries (about 2/3 full nodes).
+    fn memory_usage(&self) -> usize {
+        let names: usize = self
+            .at
+            .keys()
+            .map(|k| crate::alloc::alloc_size(k.len().max(1)))
+            .sum();
+        let slot = std::mem::size_of::<(Box<[u8]>, i64)>() + 1;
+        let entry = std::mem::size_of::<(i64, Box<[u8]>)>();
+        2 * names + self.at.capacity() * slot + self.order.len() * entry * 3 / 2
+    }
+}
+
+/// Read access to the field/value storage, whatever the encoding.
+enum Store<'a> {
+    Lp(&'a Listpack),
+    Table(&'a Table<Member>),
+}
+
+/// Write access to the field/value storage, whatever the encoding.
+enum StoreMut<'a> {
+    Lp(&'a mut Listpack),
+    Table(&'a mut Table<Member>),
+}
+
 impl Clone for Hash {
     fn clone(&self) -> Hash {
+        // Valkey's hashTypeDup keeps the encoding: a copy of a big hash is
+        // a big hash. Field TTLs go with the copy (COPY, RESTORE of DUMP).
+        fn copy_table(t: &Table<Member>) -> Table<Member> {
+            let mut copy = Table::new();
+            copy.reserve(t.len());
+            for m in t.iter() {
+                copy.insert((*m).clone());
+            }
+            copy
+        }
         let enc = match &self.enc {
             Enc::Listpack(lp) => Enc::Listpack(lp.clone()),
-            Enc::Table(t) => {
-                // Valkey's hashTypeDup keeps the encoding: a copy of a big
-                // hash is a big hash.
-                let mut copy = Table::new();
-                copy.reserve(t.len());
-                for m in t.iter() {
-                    copy.insert((*m).clone());
-                }
-                Enc::Table(Box::new(copy))
-            }
+            Enc::Table(t) => Enc::Table(Box::new(copy_table(t))),
+            Enc::ListpackEx(x) => Enc::ListpackEx(Box::new(LpEx {
+                lp: x.lp.clone(),
+                ttl: x.ttl.clone(),
+            })),
+            Enc::TableEx(x) => Enc::TableEx(Box::new(TableEx {
+                t: copy_table(&x.t),
+                ttl: x.ttl.clone(),
+            })),
         };
         Hash { enc }
     }
@@ -113,43 +237,90 @@ fn below(rng: &mut dyn FnMut() -> u64, n: usize) -> usize {
     ((u128::from(rng()) * n as u128) >> 64) as usize
 }
 
+/// A table holding the pairs of a listpack.
+fn table_from(lp: &Listpack) -> Table<Member> {
+    let mut t = Table::new();
+    t.reserve(lp.len() / 2);
+    let mut it = lp.iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        t.insert(Member::new(&k.to_bytes(), &v.to_bytes()));
+    }
+    t
+}
+
 impl Hash {
     pub fn new() -> Hash {
         Hash::default()
     }
 
-    /// Number of fields.
-    pub fn len(&self) -> usize {
+    #[inline]
+    fn store(&self) -> Store<'_> {
         match &self.enc {
-            Enc::Listpack(lp) => lp.len() / 2,
-            Enc::Table(t) => t.len(),
+            Enc::Listpack(lp) => Store::Lp(lp),
+            Enc::Table(t) => Store::Table(t),
+            Enc::ListpackEx(x) => Store::Lp(&x.lp),
+            Enc::TableEx(x) => Store::Table(&x.t),
+        }
+    }
+
+    /// The storage and, when the hash has TTL metadata, its TTLs.
+    #[inline]
+    fn parts_mut(&mut self) -> (StoreMut<'_>, Option<&mut FieldTtls>) {
+        match &mut self.enc {
+            Enc::Listpack(lp) => (StoreMut::Lp(lp), None),
+            Enc::Table(t) => (StoreMut::Table(t), None),
+            Enc::ListpackEx(x) => (StoreMut::Lp(&mut x.lp), Some(&mut x.ttl)),
+            Enc::TableEx(x) => (StoreMut::Table(&mut x.t), Some(&mut x.ttl)),
+        }
+    }
+
+    #[inline]
+    fn ttls(&self) -> Option<&FieldTtls> {
+        match &self.enc {
+            Enc::Listpack(_) | Enc::Table(_) => None,
+            Enc::ListpackEx(x) => Some(&x.ttl),
+            Enc::TableEx(x) => Some(&x.ttl),
+        }
+    }
+
+    /// Number of fields (expired ones not yet removed included).
+    pub fn len(&self) -> usize {
+        match self.store() {
+            Store::Lp(lp) => lp.len() / 2,
+            Store::Table(t) => t.len(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        match &self.enc {
-            Enc::Listpack(lp) => lp.is_empty(),
-            Enc::Table(t) => t.is_empty(),
+        match self.store() {
+            Store::Lp(lp) => lp.is_empty(),
+            Store::Table(t) => t.is_empty(),
         }
     }
 
-    /// Valkey's name of the encoding (`OBJECT ENCODING`).
+    /// Valkey's name of the encoding (`OBJECT ENCODING`); `listpackex` for a
+    /// small hash with field TTL metadata, as Redis 7.4.
     pub fn encoding_name(&self) -> &'static str {
         match &self.enc {
             Enc::Listpack(_) => "listpack",
-            Enc::Table(_) => "hashtable",
+            Enc::ListpackEx(_) => "listpackex",
+            Enc::Table(_) | Enc::TableEx(_) => "hashtable",
         }
     }
 
+    /// Whether the pairs are stored in one listpack (`listpack` and
+    /// `listpackex` alike).
     pub fn is_listpack(&self) -> bool {
-        matches!(self.enc, Enc::Listpack(_))
+        matches!(self.store(), Store::Lp(_))
     }
 
-    /// The listpack of a small hash (what RDB and DUMP serialize as is).
+    /// The field/value listpack of a small hash (what RDB and DUMP serialize
+    /// as is). Also given for `listpackex`: check [`Hash::has_field_expires`]
+    /// first, the TTLs are not in it.
     pub fn as_listpack(&self) -> Option<&Listpack> {
-        match &self.enc {
-            Enc::Listpack(lp) => Some(lp),
-            Enc::Table(_) => None,
+        match self.store() {
+            Store::Lp(lp) => Some(lp),
+            Store::Table(_) => None,
         }
     }
 
@@ -183,33 +354,47 @@ impl Hash {
     /// Bytes held in the allocator. For the table encoding, `samples > 0`
     /// estimates the fields' share from that many of them, like Valkey's
     /// `objectComputeSize` (O(samples)); 0 counts every field exactly.
+    /// Field TTLs are always counted exactly.
     pub fn memory_usage(&self, samples: usize) -> usize {
-        match &self.enc {
-            Enc::Listpack(lp) => lp.memory_usage(),
-            Enc::Table(t) => {
-                let fixed = crate::alloc::alloc_size(std::mem::size_of::<Table<Member>>())
-                    + t.bucket_bytes();
-                if samples == 0 {
-                    return fixed + t.iter().map(|m| m.memory_usage()).sum::<usize>();
+        use crate::alloc::alloc_size;
+        use std::mem::size_of;
+        let boxed = match &self.enc {
+            Enc::Listpack(_) => 0,
+            Enc::Table(_) => alloc_size(size_of::<Table<Member>>()),
+            Enc::ListpackEx(_) => alloc_size(size_of::<LpEx>()),
+            Enc::TableEx(_) => alloc_size(size_of::<TableEx>()),
+        };
+        let ttl = self.ttls().map_or(0, FieldTtls::memory_usage);
+        boxed
+            + ttl
+            + match self.store() {
+                Store::Lp(lp) => lp.memory_usage(),
+                Store::Table(t) => {
+                    let members = if samples == 0 {
+                        t.iter().map(|m| m.memory_usage()).sum::<usize>()
+                    } else {
+                        let (mut n, mut bytes) = (0usize, 0usize);
+                        for m in t.iter().take(samples) {
+                            n += 1;
+                            bytes += m.memory_usage();
+                        }
+                        if n == 0 {
+                            0
+                        } else {
+                            (bytes as f64 / n as f64 * t.len() as f64) as usize
+                        }
+                    };
+                    t.bucket_bytes() + members
                 }
-                let (mut n, mut bytes) = (0usize, 0usize);
-                for m in t.iter().take(samples) {
-                    n += 1;
-                    bytes += m.memory_usage();
-                }
-                if n == 0 {
-                    return fixed;
-                }
-                fixed + (bytes as f64 / n as f64 * t.len() as f64) as usize
             }
-        }
     }
 
     /// Allocations a drop frees (decides whether a delete is lazy).
     pub fn free_effort(&self) -> usize {
-        match &self.enc {
-            Enc::Listpack(_) => 1,
-            Enc::Table(t) => t.len(),
+        let ttl = self.ttls().map_or(0, |x| 2 * x.len());
+        ttl + match self.store() {
+            Store::Lp(_) => 1,
+            Store::Table(t) => t.len(),
         }
     }
 
@@ -221,14 +406,14 @@ impl Hash {
     /// Field/value pairs in storage order, as stored: listpack entries that
     /// are integers come as [`LpItem::Int`] (no formatting needed to reply).
     pub fn for_each_item(&self, mut f: impl FnMut(LpItem<'_>, LpItem<'_>)) {
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.store() {
+            Store::Lp(lp) => {
                 let mut it = lp.iter();
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
                     f(k, v);
                 }
             }
-            Enc::Table(t) => {
+            Store::Table(t) => {
                 for m in t.iter() {
                     f(LpItem::Str(m.key()), LpItem::Str(m.tail()));
                 }
@@ -240,8 +425,8 @@ impl Hash {
     /// integers come as [`LpItem::Int`]), or None when it is absent. A
     /// callback because a table entry is only borrowed for the call.
     pub fn with_item<R>(&self, field: &[u8], f: impl FnOnce(Option<LpItem<'_>>) -> R) -> R {
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.store() {
+            Store::Lp(lp) => {
                 let item = lp
                     .first()
                     .and_then(|p| lp.find(p, field, 1))
@@ -249,7 +434,7 @@ impl Hash {
                     .map(|v| lp.get(v));
                 f(item)
             }
-            Enc::Table(t) => match t.get(field) {
+            Store::Table(t) => match t.get(field) {
                 Some(m) => f(Some(LpItem::Str(m.tail()))),
                 None => f(None),
             },
@@ -258,13 +443,23 @@ impl Hash {
 
     /// The value of `field`, as bytes.
     pub fn get(&self, field: &[u8]) -> Option<Cow<'_, [u8]>> {
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.store() {
+            Store::Lp(lp) => {
                 let p = lp.find(lp.first()?, field, 1)?;
                 Some(lp.get(lp.next(p)?).to_bytes())
             }
-            Enc::Table(t) => t.get(field).map(|m| Cow::Owned(m.tail().to_vec())),
+            Store::Table(t) => t.get(field).map(|m| Cow::Owned(m.tail().to_vec())),
         }
+    }
+
+    /// The value of `field` unless its TTL is before `now_ms`: for readers
+    /// outside the hash commands (SORT BY/GET) that must not see an expired
+    /// field which was not removed yet.
+    pub fn get_live(&self, field: &[u8], now_ms: i64) -> Option<Cow<'_, [u8]>> {
+        if self.field_expire(field).is_some_and(|at| at < now_ms) {
+            return None;
+        }
+        self.get(field)
     }
 
     /// Length of the value of `field` as a string (HSTRLEN), 0 if absent.
@@ -273,24 +468,29 @@ impl Hash {
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
-        match &self.enc {
-            Enc::Listpack(lp) => lp.first().and_then(|p| lp.find(p, field, 1)).is_some(),
-            Enc::Table(t) => t.contains_key(field),
+        match self.store() {
+            Store::Lp(lp) => lp.first().and_then(|p| lp.find(p, field, 1)).is_some(),
+            Store::Table(t) => t.contains_key(field),
         }
     }
 
     // ---- changes -----------------------------------------------------------
 
-    /// Moves a listpack hash into a table (no-op for a table).
+    /// Moves a listpack hash into a table (no-op for a table). TTLs move
+    /// along untouched: they are keyed by field name, not by position.
     fn convert(&mut self) {
-        let Enc::Listpack(lp) = &self.enc else { return };
-        let mut t = Table::new();
-        t.reserve(lp.len() / 2);
-        let mut it = lp.iter();
-        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            t.insert(Member::new(&k.to_bytes(), &v.to_bytes()));
+        match &mut self.enc {
+            Enc::Listpack(lp) => {
+                let t = table_from(lp);
+                self.enc = Enc::Table(Box::new(t));
+            }
+            Enc::ListpackEx(x) => {
+                let t = table_from(&x.lp);
+                let ttl = std::mem::take(&mut x.ttl);
+                self.enc = Enc::TableEx(Box::new(TableEx { t, ttl }));
+            }
+            Enc::Table(_) | Enc::TableEx(_) => {}
         }
-        self.enc = Enc::Table(Box::new(t));
     }
 
     /// Converts to the table encoding ahead of a write of `pairs` field/value
@@ -304,10 +504,11 @@ impl Hash {
         lens: impl IntoIterator<Item = usize>,
         cfg: &HashConfig,
     ) {
-        let Enc::Listpack(lp) = &self.enc else { return };
+        let Store::Lp(lp) = self.store() else { return };
+        let byte_len = lp.byte_len();
         if pairs > cfg.max_listpack_entries {
             self.convert();
-            if let Enc::Table(t) = &mut self.enc {
+            if let (StoreMut::Table(t), _) = self.parts_mut() {
                 t.reserve(pairs);
             }
             return;
@@ -320,22 +521,35 @@ impl Hash {
             }
             sum = sum.saturating_add(len);
         }
-        if lp.byte_len().saturating_add(sum) > LISTPACK_MAX_SAFETY_SIZE {
+        if byte_len.saturating_add(sum) > LISTPACK_MAX_SAFETY_SIZE {
             self.convert();
         }
     }
 
     /// Sets a field; true if it is new. A field or value longer than the
     /// listpack value limit, or one field too many, converts the hash to a
-    /// table (Valkey's `hashTypeSet`).
+    /// table (Valkey's `hashTypeSet`). An existing field loses its TTL, as
+    /// with Redis 7.4's HSET; see [`Hash::set_keep_ttl`].
     pub fn set(&mut self, field: &[u8], value: &[u8], cfg: &HashConfig) -> bool {
+        let new = self.set_keep_ttl(field, value, cfg);
+        if !new {
+            if let (_, Some(ttl)) = self.parts_mut() {
+                ttl.remove(field);
+            }
+        }
+        new
+    }
+
+    /// [`Hash::set`] that leaves the TTL of an existing field as it is
+    /// (HINCRBY, HINCRBYFLOAT: Redis's `HASH_SET_KEEP_TTL`).
+    pub fn set_keep_ttl(&mut self, field: &[u8], value: &[u8], cfg: &HashConfig) -> bool {
         if self.is_listpack()
             && (field.len() > cfg.max_listpack_value || value.len() > cfg.max_listpack_value)
         {
             self.convert();
         }
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.parts_mut().0 {
+            StoreMut::Lp(lp) => {
                 let found = lp
                     .first()
                     .and_then(|p| lp.find(p, field, 1))
@@ -351,7 +565,7 @@ impl Hash {
                 }
                 true
             }
-            Enc::Table(t) => match t.entry(field) {
+            StoreMut::Table(t) => match t.entry(field) {
                 EntryRef::Occupied(mut o) => {
                     let mut m = o.get_mut();
                     if m.tail().len() == value.len() {
@@ -372,18 +586,137 @@ impl Hash {
         }
     }
 
-    /// Deletes a field; true if it was there.
+    /// Deletes a field (and its TTL); true if it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Listpack(lp) => match lp.first().and_then(|p| lp.find(p, field, 1)) {
+        let (store, ttl) = self.parts_mut();
+        let found = match store {
+            StoreMut::Lp(lp) => match lp.first().and_then(|p| lp.find(p, field, 1)) {
                 Some(p) => {
                     lp.delete_range(p, 2);
                     true
                 }
                 None => false,
             },
-            Enc::Table(t) => t.remove(field).is_some(),
+            StoreMut::Table(t) => t.remove(field).is_some(),
+        };
+        if found {
+            if let Some(ttl) = ttl {
+                ttl.remove(field);
+            }
         }
+        found
+    }
+
+    // ---- field TTLs --------------------------------------------------------
+
+    /// Gives the hash its TTL side structure (empty) if it has none, so a
+    /// small hash reports `listpackex` from now on: Redis 7.4 converts a
+    /// listpack as soon as an HEXPIRE-family command reaches it, whether or
+    /// not a TTL gets set.
+    pub fn enable_field_expires(&mut self) {
+        match &mut self.enc {
+            Enc::Listpack(lp) => {
+                let lp = std::mem::take(lp);
+                self.enc = Enc::ListpackEx(Box::new(LpEx {
+                    lp,
+                    ttl: FieldTtls::default(),
+                }));
+            }
+            Enc::Table(t) => {
+                let t = std::mem::replace(&mut **t, Table::new());
+                self.enc = Enc::TableEx(Box::new(TableEx {
+                    t,
+                    ttl: FieldTtls::default(),
+                }));
+            }
+            Enc::ListpackEx(_) | Enc::TableEx(_) => {}
+        }
+    }
+
+    /// Sets (`Some`, unix time in ms) or removes (`None`) the expire time of
+    /// `field`. False if there is no such field. Does not look at the clock:
+    /// a time in the past is stored as is (the RDB loader and the commands
+    /// decide what to do with those).
+    pub fn set_field_expire(&mut self, field: &[u8], at: Option<i64>) -> bool {
+        if !self.contains(field) {
+            return false;
+        }
+        match at {
+            Some(at) => {
+                self.enable_field_expires();
+                if let (_, Some(ttl)) = self.parts_mut() {
+                    ttl.set(field, at);
+                }
+            }
+            None => {
+                if let (_, Some(ttl)) = self.parts_mut() {
+                    ttl.remove(field);
+                }
+            }
+        }
+        true
+    }
+
+    /// The expire time of `field` (unix ms), None if it has none or does
+    /// not exist.
+    pub fn field_expire(&self, field: &[u8]) -> Option<i64> {
+        self.ttls()?.get(field)
+    }
+
+    /// Whether some field has an expire time.
+    pub fn has_field_expires(&self) -> bool {
+        self.ttls().is_some_and(|x| x.len() > 0)
+    }
+
+    /// Number of fields with an expire time.
+    pub fn field_expires(&self) -> usize {
+        self.ttls().map_or(0, FieldTtls::len)
+    }
+
+    /// Calls `f` with each field that has an expire time, and that time,
+    /// earliest first.
+    pub fn for_each_field_expire(&self, mut f: impl FnMut(&[u8], i64)) {
+        if let Some(ttl) = self.ttls() {
+            for (at, name) in &ttl.order {
+                f(name, *at);
+            }
+        }
+    }
+
+    /// The earliest field expire time.
+    pub fn min_field_expire(&self) -> Option<i64> {
+        self.ttls()?.min()
+    }
+
+    /// Whether some field's expire time is before `now_ms` (the field is
+    /// logically gone). One branch for hashes without TTLs.
+    #[inline]
+    pub fn has_expired_fields(&self, now_ms: i64) -> bool {
+        self.min_field_expire().is_some_and(|at| at < now_ms)
+    }
+
+    /// Removes up to `max` fields whose expire time is before `now_ms`,
+    /// earliest first, and returns their names.
+    pub fn expire_fields(&mut self, now_ms: i64, max: usize) -> Vec<Vec<u8>> {
+        let mut gone = Vec::new();
+        while gone.len() < max {
+            let (store, ttl) = self.parts_mut();
+            let Some(name) = ttl.and_then(|t| t.pop_expired(now_ms)) else {
+                break;
+            };
+            match store {
+                StoreMut::Lp(lp) => {
+                    if let Some(p) = lp.first().and_then(|p| lp.find(p, &name, 1)) {
+                        lp.delete_range(p, 2);
+                    }
+                }
+                StoreMut::Table(t) => {
+                    t.remove(&name);
+                }
+            }
+            gone.push(name.into_vec());
+        }
+        gone
     }
 
     // ---- random fields (HRANDFIELD) ----------------------------------------
@@ -399,8 +732,8 @@ impl Hash {
         if self.is_empty() {
             return;
         }
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.store() {
+            Store::Lp(lp) => {
                 // Index the pairs once so each draw is O(1).
                 let fields = field_positions(lp);
                 for _ in 0..count {
@@ -411,7 +744,7 @@ impl Hash {
                     }
                 }
             }
-            Enc::Table(t) => {
+            Store::Table(t) => {
                 for _ in 0..count {
                     let Some(m) = t.fair_random_entry(rng) else {
                         return;
@@ -438,8 +771,8 @@ impl Hash {
             self.for_each_item(f);
             return;
         }
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.store() {
+            Store::Lp(lp) => {
                 // Selection sampling: keep each pair with probability
                 // needed / remaining, which picks every subset of `count`
                 // pairs with the same probability, in one ordered pass.
@@ -457,7 +790,7 @@ impl Hash {
                     remaining -= 1;
                 }
             }
-            Enc::Table(t) => {
+            Store::Table(t) => {
                 if count * SUB_STRATEGY_MUL > size {
                     // Close to the whole hash: a partial Fisher-Yates
                     // shuffle of all entries picks `count` without retries.
@@ -498,12 +831,12 @@ impl Hash {
         count: usize,
         mut f: impl FnMut(LpItem<'_>, LpItem<'_>),
     ) -> u64 {
-        match &self.enc {
-            Enc::Listpack(_) => {
+        match self.store() {
+            Store::Lp(_) => {
                 self.for_each_item(f);
                 0
             }
-            Enc::Table(t) => {
+            Store::Table(t) => {
                 let mut cursor = cursor;
                 let mut visited = 0usize;
                 let mut budget = count.saturating_mul(10);
@@ -781,6 +1114,128 @@ mod tests {
         assert_eq!(n, 1);
     }
 
+    #[test]
+    fn value_stays_32_bytes_with_ttl_encodings() {
+        // The TTL encodings are boxed: neither Hash nor Value grows.
+        assert_eq!(std::mem::size_of::<Hash>(), 24);
+        assert_eq!(std::mem::size_of::<crate::keyspace::Value>(), 32);
+    }
+
+    #[test]
+    fn field_ttls_on_a_listpack() {
+        let c = cfg(128, 64);
+        let mut h = Hash::new();
+        h.set(b"a", b"1", &c);
+        h.set(b"b", b"2", &c);
+        h.set(b"c", b"3", &c);
+        assert!(!h.has_field_expires());
+        assert!(!h.set_field_expire(b"zz", Some(10)));
+        assert_eq!(h.encoding_name(), "listpack", "no field, no conversion");
+        assert!(h.set_field_expire(b"b", Some(500)));
+        assert!(h.set_field_expire(b"a", Some(700)));
+        assert_eq!(h.encoding_name(), "listpackex");
+        assert!(h.is_listpack());
+        assert_eq!(h.as_listpack().map(Listpack::len), Some(6));
+        assert_eq!(h.field_expire(b"b"), Some(500));
+        assert_eq!(h.field_expire(b"c"), None);
+        assert_eq!(h.field_expire(b"zz"), None);
+        assert_eq!(h.min_field_expire(), Some(500));
+        assert_eq!(h.field_expires(), 2);
+        let mut seen = Vec::new();
+        h.for_each_field_expire(|f, at| seen.push((f.to_vec(), at)));
+        assert_eq!(seen, vec![(b"b".to_vec(), 500), (b"a".to_vec(), 700)]);
+        // Moving a TTL keeps one entry per field.
+        assert!(h.set_field_expire(b"b", Some(900)));
+        assert_eq!(h.min_field_expire(), Some(700));
+        assert_eq!(h.field_expires(), 2);
+        // HINCRBY keeps the TTL, HSET drops it, HDEL takes it along.
+        assert!(!h.set_keep_ttl(b"a", b"5", &c));
+        assert_eq!(h.field_expire(b"a"), Some(700));
+        assert!(!h.set(b"a", b"6", &c));
+        assert_eq!(h.field_expire(b"a"), None);
+        assert!(h.remove(b"b"));
+        assert!(!h.has_field_expires());
+        assert_eq!(h.min_field_expire(), None);
+        // It had TTL metadata: still listpackex, as Redis reports.
+        assert_eq!(h.encoding_name(), "listpackex");
+        assert!(h.set_field_expire(b"c", Some(1)));
+        assert!(h.set_field_expire(b"c", None));
+        assert!(!h.has_field_expires());
+        assert_eq!(h.get(b"c").as_deref(), Some(&b"3"[..]));
+    }
+
+    #[test]
+    fn enable_field_expires_only_changes_the_name() {
+        let c = cfg(128, 64);
+        let mut h = Hash::new();
+        h.set(b"a", b"1", &c);
+        h.enable_field_expires();
+        assert_eq!(h.encoding_name(), "listpackex");
+        assert!(!h.has_field_expires());
+        assert_eq!(contents(&h).len(), 1);
+        let mut t = Hash::new();
+        t.set(b"a", b"1", &cfg(0, 64));
+        t.enable_field_expires();
+        assert_eq!(t.encoding_name(), "hashtable");
+        assert_eq!(t.get(b"a").as_deref(), Some(&b"1"[..]));
+    }
+
+    #[test]
+    fn ttls_survive_conversion_and_clone() {
+        let c = cfg(4, 8);
+        let mut h = Hash::new();
+        for i in 0..4 {
+            h.set(format!("f{i}").as_bytes(), b"v", &c);
+        }
+        h.set_field_expire(b"f1", Some(100));
+        h.set_field_expire(b"f3", Some(50));
+        assert_eq!(h.encoding_name(), "listpackex");
+        h.set(b"f4", b"v", &c);
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.field_expire(b"f1"), Some(100));
+        assert_eq!(h.field_expire(b"f3"), Some(50));
+        let copy = h.clone();
+        assert_eq!(copy.field_expire(b"f1"), Some(100));
+        assert_eq!(copy.encoding_name(), "hashtable");
+        // A long value converts too.
+        let mut g = Hash::new();
+        g.set(b"a", b"1", &c);
+        g.set_field_expire(b"a", Some(7));
+        g.set_keep_ttl(b"a", b"123456789", &c);
+        assert_eq!(g.encoding_name(), "hashtable");
+        assert_eq!(g.field_expire(b"a"), Some(7));
+        let copy = g.clone();
+        assert_eq!(copy.field_expire(b"a"), Some(7));
+        assert!(copy.memory_usage(0) > Hash::new().memory_usage(0));
+        assert_eq!(copy.free_effort(), 3);
+    }
+
+    #[test]
+    fn expire_fields_in_time_order_with_a_limit() {
+        for entries in [128, 0] {
+            let c = cfg(entries, 64);
+            let mut h = Hash::new();
+            for i in 0..10 {
+                h.set(format!("f{i}").as_bytes(), b"v", &c);
+                h.set_field_expire(format!("f{i}").as_bytes(), Some(100 - i));
+            }
+            h.set(b"keep", b"v", &c);
+            assert!(!h.has_expired_fields(91));
+            assert!(h.has_expired_fields(92));
+            // A field expires once the clock is past its time.
+            assert_eq!(h.expire_fields(91, 100), Vec::<Vec<u8>>::new());
+            assert_eq!(h.expire_fields(94, 2), vec![b"f9".to_vec(), b"f8".to_vec()]);
+            assert_eq!(h.expire_fields(94, 100), vec![b"f7".to_vec()]);
+            assert_eq!(h.len(), 8);
+            assert!(h.get(b"f7").is_none() && h.get(b"f6").is_some());
+            assert_eq!(h.get_live(b"f6", 95), None);
+            assert_eq!(h.get_live(b"f6", 94).as_deref(), Some(&b"v"[..]));
+            assert_eq!(h.expire_fields(i64::MAX, usize::MAX).len(), 7);
+            assert_eq!(h.len(), 1);
+            assert!(!h.has_field_expires());
+        }
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Set(u8, Vec<u8>),
@@ -803,6 +1258,114 @@ mod tests {
             format!("{}", f as i64 * 1000 - 5000).into_bytes()
         } else {
             format!("field{f}").into_bytes()
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum TtlOp {
+        Set(u8, Vec<u8>),
+        SetKeep(u8, Vec<u8>),
+        Remove(u8),
+        Expire(u8, Option<i64>),
+        Purge(i64, usize),
+    }
+
+    fn ttl_op() -> impl Strategy<Value = TtlOp> {
+        let val = || prop::collection::vec(prop::sample::select(b"-0123x".to_vec()), 0..10);
+        prop_oneof![
+            4 => (0u8..16, val()).prop_map(|(f, v)| TtlOp::Set(f, v)),
+            2 => (0u8..16, val()).prop_map(|(f, v)| TtlOp::SetKeep(f, v)),
+            2 => (0u8..16).prop_map(TtlOp::Remove),
+            5 => (0u8..16, prop::option::weighted(0.8, 0i64..100))
+                .prop_map(|(f, t)| TtlOp::Expire(f, t)),
+            1 => (0i64..110, 0usize..5).prop_map(|(n, m)| TtlOp::Purge(n, m)),
+        ]
+    }
+
+    type Model = BTreeMap<Vec<u8>, (Vec<u8>, Option<i64>)>;
+
+    proptest! {
+        #[test]
+        fn field_ttls_behave_like_a_model(ops in prop::collection::vec(ttl_op(), 0..200)) {
+            let c = cfg(6, 7);
+            let mut h = Hash::new();
+            let mut model = Model::new();
+            for o in ops {
+                match o {
+                    TtlOp::Set(f, v) => {
+                        let f = field(f);
+                        let new = h.set(&f, &v, &c);
+                        prop_assert_eq!(new, model.insert(f, (v, None)).is_none());
+                    }
+                    TtlOp::SetKeep(f, v) => {
+                        let f = field(f);
+                        let new = h.set_keep_ttl(&f, &v, &c);
+                        let ttl = model.get(&f).and_then(|e| e.1);
+                        prop_assert_eq!(new, model.insert(f, (v, ttl)).is_none());
+                    }
+                    TtlOp::Remove(f) => {
+                        let f = field(f);
+                        prop_assert_eq!(h.remove(&f), model.remove(&f).is_some());
+                    }
+                    TtlOp::Expire(f, t) => {
+                        let f = field(f);
+                        let found = h.set_field_expire(&f, t);
+                        match model.get_mut(&f) {
+                            Some(e) => {
+                                prop_assert!(found);
+                                e.1 = t;
+                            }
+                            None => prop_assert!(!found),
+                        }
+                    }
+                    TtlOp::Purge(now, max) => {
+                        let mut due: Vec<(i64, Vec<u8>)> = model
+                            .iter()
+                            .filter_map(|(k, e)| e.1.filter(|&t| t < now).map(|t| (t, k.clone())))
+                            .collect();
+                        due.sort();
+                        due.truncate(max);
+                        let gone = h.expire_fields(now, max);
+                        let want: Vec<Vec<u8>> = due.iter().map(|d| d.1.clone()).collect();
+                        prop_assert_eq!(&gone, &want);
+                        for k in gone {
+                            model.remove(&k);
+                        }
+                    }
+                }
+                prop_assert_eq!(h.len(), model.len());
+                let min = model.values().filter_map(|e| e.1).min();
+                prop_assert_eq!(h.min_field_expire(), min);
+                prop_assert_eq!(h.has_field_expires(), min.is_some());
+                prop_assert_eq!(
+                    h.field_expires(),
+                    model.values().filter(|e| e.1.is_some()).count()
+                );
+            }
+            let plain: BTreeMap<Vec<u8>, Vec<u8>> =
+                model.iter().map(|(k, e)| (k.clone(), e.0.clone())).collect();
+            prop_assert_eq!(&contents(&h), &plain);
+            for f in 0..16u8 {
+                let f = field(f);
+                prop_assert_eq!(h.field_expire(&f), model.get(&f).and_then(|e| e.1));
+            }
+            let mut listed = BTreeMap::new();
+            let mut last = i64::MIN;
+            h.for_each_field_expire(|f, at| {
+                assert!(at >= last, "earliest first");
+                last = at;
+                listed.insert(f.to_vec(), at);
+            });
+            let want: BTreeMap<Vec<u8>, i64> = model
+                .iter()
+                .filter_map(|(k, e)| e.1.map(|t| (k.clone(), t)))
+                .collect();
+            prop_assert_eq!(&listed, &want);
+            let copy = h.clone();
+            prop_assert_eq!(copy.encoding_name(), h.encoding_name());
+            for (k, e) in &model {
+                prop_assert_eq!(copy.field_expire(k), e.1);
+            }
         }
     }
 
