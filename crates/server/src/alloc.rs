@@ -100,6 +100,16 @@ pub fn count_external(delta: isize) {
 
 /// Bytes currently allocated: usable sizes of all live blocks, plus the
 /// big table bucket arrays the table crate maps from the OS itself.
+/// Hands memory the allocator keeps cached back to the OS: after a big
+/// transient buffer is freed (a whole RDB file read for loading), mimalloc
+/// would otherwise keep its pages resident until later allocations reuse
+/// them, and RSS would overstate the dataset by the file's size.
+pub fn release_free_memory() {
+    // SAFETY: mi_collect only walks the allocator's own free lists; it has
+    // no preconditions on the caller.
+    unsafe { mi::mi_collect(true) }
+}
+
 pub fn used_memory() -> usize {
     USED.load(Ordering::Relaxed) + ferrokey_table::mapped_bytes()
 }

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod keyspace;
 pub mod lazyfree;
+pub mod persistence;
 pub mod resp;
 pub mod server;
 pub mod util;

@@ -5,6 +5,7 @@ use super::client::reply_subcommand_syntax_error;
 use super::{err, flags::*, reply_help, Command, Ctx};
 use crate::alloc::{rss_bytes, used_memory};
 use crate::keyspace::{ObjType, Record, Value, ValueRef};
+use crate::persistence::{self, ShutdownSave};
 use crate::server::net::log;
 use crate::server::Server;
 use crate::util::num::{parse_i64, strtod};
@@ -21,6 +22,25 @@ pub static COMMANDS: &[Command] = &[
         "server",
         "1.0.0",
         "Returns the Unix timestamp of the last successful save to disk.",
+        "O(1)",
+    ),
+    Command::new(
+        "save",
+        1,
+        NO_ASYNC_LOADING | ADMIN | NOSCRIPT | NO_MULTI,
+        0,
+        save,
+    )
+    .doc(
+        "server",
+        "1.0.0",
+        "Synchronously saves the database(s) to disk.",
+        "O(N) where N is the total number of keys in all databases",
+    ),
+    Command::new("bgsave", -1, NO_ASYNC_LOADING | ADMIN | NOSCRIPT, 0, bgsave).doc(
+        "server",
+        "1.0.0",
+        "Asynchronously saves the database(s) to disk.",
         "O(1)",
     ),
     Command::new(
@@ -405,11 +425,92 @@ fn shutdown(ctx: &mut Ctx<'_>) {
         ctx.out.error(b"ERR No shutdown in progress.");
         return;
     }
-    // Nothing is persisted yet, so there is nothing to save whatever the
-    // flags say. Like Valkey on success, the caller gets no reply: the
-    // connection closes with the server.
+    let _ = now;
     log::warning("User requested shutdown...");
+    let mode = if nosave {
+        ShutdownSave::NoSave
+    } else if save {
+        ShutdownSave::Save
+    } else {
+        ShutdownSave::Default
+    };
+    if !persistence::prepare_for_shutdown(ctx.srv, mode, force) {
+        ctx.out.error(b"ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
+    // Like Valkey on success, the caller gets no reply: the connection
+    // closes with the server.
     ctx.srv.shutdown = true;
+}
+
+// ---- SAVE, BGSAVE -----------------------------------------------------------
+
+fn save(ctx: &mut Ctx<'_>) {
+    if persistence::bgsave_in_progress(ctx.srv) {
+        ctx.out.error(b"ERR Background save already in progress");
+        return;
+    }
+    ctx.srv.persist.rdb_saves += 1;
+    match persistence::save_sync(ctx.srv) {
+        Ok(()) => ctx.out.ok(),
+        Err(_) => ctx.out.error(b"ERR"),
+    }
+}
+
+fn bgsave(ctx: &mut Ctx<'_>) {
+    let mut schedule = false;
+    if ctx.argc() > 1 {
+        let a = ctx.arg(1);
+        if ctx.argc() == 2 && a.eq_ignore_ascii_case(b"schedule") {
+            schedule = true;
+        } else if ctx.argc() == 2 && a.eq_ignore_ascii_case(b"cancel") {
+            bgsave_cancel(ctx);
+            return;
+        } else {
+            ctx.out.error(err::SYNTAX);
+            return;
+        }
+    }
+    // Inside EXEC a fork would snapshot half a transaction: Valkey
+    // schedules it for after.
+    let in_exec = ctx.client.deny_blocking;
+    if persistence::bgsave_in_progress(ctx.srv) {
+        ctx.out.error(b"ERR Background save already in progress");
+    } else if ctx.srv.child.is_some() || in_exec {
+        if schedule || in_exec {
+            ctx.srv.persist.bgsave_scheduled = true;
+            log::notice(if schedule {
+                "Background saving scheduled due to user request"
+            } else {
+                "Background saving scheduled to run after transaction execution"
+            });
+            ctx.out.simple(b"Background saving scheduled");
+        } else {
+            ctx.out.error(
+                b"ERR Another child process is active (AOF?): can't BGSAVE right now. \
+                  Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+            );
+        }
+    } else if persistence::bgsave(ctx.srv).is_ok() {
+        ctx.out.simple(b"Background saving started");
+    } else {
+        ctx.out.error(b"ERR");
+    }
+}
+
+fn bgsave_cancel(ctx: &mut Ctx<'_>) {
+    if persistence::bgsave_in_progress(ctx.srv) {
+        log::notice("Background saving will be aborted due to user request");
+        persistence::cancel_bgsave(ctx.srv);
+        ctx.out.simple(b"Background saving cancelled");
+    } else if ctx.srv.persist.bgsave_scheduled {
+        log::notice("Scheduled background saving will be cancelled due to user request");
+        ctx.srv.persist.bgsave_scheduled = false;
+        ctx.out.simple(b"Scheduled background saving cancelled");
+    } else {
+        ctx.out
+            .error(b"ERR Background saving is currently not in progress or scheduled");
+    }
 }
 
 fn monitor(ctx: &mut Ctx<'_>) {
@@ -594,7 +695,63 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.out.error(msg);
         }
         (b"populate", 3..=5) => debug_populate(ctx),
+        (b"reload", _) => debug_reload(ctx),
+        (b"loadaof", 2) => match persistence::aof::load::debug_loadaof(ctx.srv) {
+            Ok(()) => ctx.out.ok(),
+            Err(e) => {
+                // Valkey exits here: the dataset is gone and what the AOF
+                // holds could not be loaded.
+                log::warning(&format!("DEBUG LOADAOF failed: {e}; exiting"));
+                std::process::exit(1);
+            }
+        },
+        (b"quicklist-packed-threshold", 3) => {
+            let ok = crate::config::params::memtoull(ctx.arg(2))
+                .is_some_and(|sz| crate::keyspace::list::set_packed_threshold(sz as usize));
+            if ok {
+                ctx.out.ok();
+            } else {
+                ctx.out.error(
+                    b"ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                );
+            }
+        }
+        (b"set-skip-checksum-validation", 3) => {
+            ctx.srv.persist.skip_checksum_validation = atoi(ctx.arg(2)) != 0;
+            ctx.out.ok();
+        }
         _ => reply_subcommand_syntax_error(ctx),
+    }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load back.
+fn debug_reload(ctx: &mut Ctx<'_>) {
+    let (mut save, mut flush, mut merge) = (true, true, false);
+    for i in 2..ctx.argc() {
+        let a = ctx.arg(i);
+        if a.eq_ignore_ascii_case(b"nosave") {
+            save = false;
+        } else if a.eq_ignore_ascii_case(b"noflush") {
+            flush = false;
+        } else if a.eq_ignore_ascii_case(b"merge") {
+            merge = true;
+        } else {
+            ctx.out
+                .error(b"ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    // MERGE lets loaded keys replace existing ones (only matters with
+    // NOFLUSH); our loader refuses duplicate keys, so say so up front
+    // rather than fail half way.
+    if merge && !flush {
+        ctx.out
+            .error(b"ERR DEBUG RELOAD MERGE NOFLUSH is not supported");
+        return;
+    }
+    match persistence::debug_reload(ctx.srv, save, flush) {
+        Ok(()) => ctx.out.ok(),
+        Err(e) => ctx.out.error(format!("ERR {e}").as_bytes()),
     }
 }
 

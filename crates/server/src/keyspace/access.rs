@@ -96,6 +96,30 @@ pub fn touched_clock(old: u32, access: Access, unix_ms: i64, rand: f64) -> u32 {
     }
 }
 
+/// The LRU clock of a key idle for `idle_secs` at `unix_ms` (RDB's IDLE
+/// opcode, RESTORE IDLETIME): Valkey's `objectSetLRUOrLFU`.
+pub fn clock_from_idle(unix_ms: i64, idle_secs: u64) -> u32 {
+    let now = lru_clock(unix_ms) as u64;
+    let idle = idle_secs.min(CLOCK_MAX as u64);
+    (if idle <= now {
+        now - idle
+    } else {
+        // Before the last wrap of the clock.
+        CLOCK_MAX as u64 - (idle - now)
+    }) as u32
+}
+
+/// The LFU clock of a key with counter `freq` at `unix_ms` (RDB's FREQ
+/// opcode, RESTORE FREQ).
+pub fn clock_from_freq(unix_ms: i64, freq: u8) -> u32 {
+    (lfu_minutes(unix_ms) << LFU_COUNTER_BITS) | freq as u32
+}
+
+/// The LFU counter a clock holds (undecayed), for RDB FREQ / DUMP.
+pub fn freq_of(clock: u32) -> u8 {
+    (clock & ((1 << LFU_COUNTER_BITS) - 1)) as u8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +175,15 @@ mod tests {
             touched_clock(0, Access::Lru, ms + 5000, 0.0),
             lru_clock(ms) + 5
         );
+    }
+
+    #[test]
+    fn clocks_from_idle_and_freq_read_back() {
+        let ms = 1_700_000_000_000;
+        let c = clock_from_idle(ms, 100);
+        assert_eq!(idle_seconds(lru_clock(ms), c), 100);
+        let c = clock_from_freq(ms, 42);
+        assert_eq!(freq_of(c), 42);
+        assert_eq!(lfu_decayed_counter(c, lfu_minutes(ms), 1), 42);
     }
 }

@@ -947,6 +947,24 @@ pub enum RawNode {
     Plain(Vec<u8>),
 }
 
+/// A node as it is kept, for RDB saving: a compressed node comes with its
+/// LZF bytes, which RDB stores as they are (Valkey's `rdbSaveLzfBlob`), so a
+/// save neither inflates nor recompresses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredNode<'a> {
+    /// A serialized listpack.
+    Packed(&'a [u8]),
+    /// One element on its own.
+    Plain(&'a [u8]),
+    /// An LZF-compressed packed (or, if `plain`, plain) node of `raw_len`
+    /// bytes once inflated.
+    Lzf {
+        plain: bool,
+        data: &'a [u8],
+        raw_len: usize,
+    },
+}
+
 impl List {
     pub fn new() -> List {
         List {
@@ -1000,6 +1018,16 @@ impl List {
         let mut l = List { enc: Enc::Pack(lp) };
         l.convert_auto(cfg);
         l
+    }
+
+    /// An empty list in the quicklist encoding, which pushes keep (it is
+    /// not turned into a listpack while small): what Valkey builds from an
+    /// RDB `LIST_ZIPLIST` value (type 10), a quicklist its loader never
+    /// converts.
+    pub fn new_quicklist(cfg: &ListConfig) -> List {
+        List {
+            enc: Enc::Quick(Box::new(Quick::new(cfg))),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -1098,6 +1126,32 @@ impl List {
                     n.view(|v| match v {
                         View::Packed(lp) => f(NodeRef::Packed(lp.as_bytes())),
                         View::Plain(d) => f(NodeRef::Plain(d)),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The nodes as they are kept (compressed ones still compressed), for
+    /// RDB saving; a listpack list is one packed node.
+    pub fn for_each_stored_node(&self, mut f: impl FnMut(StoredNode<'_>)) {
+        match &self.enc {
+            Enc::Pack(lp) => f(StoredNode::Packed(lp.as_bytes())),
+            Enc::Quick(q) => {
+                for n in &q.nodes {
+                    f(match n {
+                        Node::Packed { lp, .. } => StoredNode::Packed(lp.as_bytes()),
+                        Node::Plain { data, .. } => StoredNode::Plain(data),
+                        Node::Lzf {
+                            data,
+                            raw_len,
+                            plain,
+                            ..
+                        } => StoredNode::Lzf {
+                            plain: *plain,
+                            data,
+                            raw_len: *raw_len,
+                        },
                     });
                 }
             }

@@ -72,10 +72,21 @@ fn flush_literals(out: &mut Out<'_>, lits: &[u8]) -> Option<()> {
 /// ask "only if it gets smaller", as Valkey does). Empty input compresses to
 /// nothing.
 pub fn compress(input: &[u8], out: &mut [u8]) -> Option<usize> {
-    let mut o = Out { buf: out, pos: 0 };
     // Input position + 1 of the last occurrence of each hashed 3-byte
-    // sequence (0 = none).
-    let mut table = vec![0u32; 1 << HLOG];
+    // sequence (0 = none). The table is kept per thread and never cleared:
+    // every candidate is verified (before `ip`, within reach, same bytes),
+    // so a stale slot left by an earlier input only costs a missed match,
+    // while zeroing 32 KiB per call would dominate compressing the many
+    // short strings of an RDB save.
+    TABLE.with(|t| compress_with(input, out, &mut t.borrow_mut()))
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<Vec<u32>> = std::cell::RefCell::new(vec![0u32; 1 << HLOG]);
+}
+
+fn compress_with(input: &[u8], out: &mut [u8], table: &mut [u32]) -> Option<usize> {
+    let mut o = Out { buf: out, pos: 0 };
     let n = input.len();
     let mut lit_start = 0;
     let mut ip = 0;

@@ -28,6 +28,7 @@ pub use value::{Typed, Value};
 use crate::server::blocking::DbBlocking;
 use crate::util::slot::key_hash_slot;
 use ferrokey_table::{KvEntry, KvStore, Ref, RefMut};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// The time as seen by one command: Valkey caches it per command so a key
@@ -40,6 +41,10 @@ pub struct Now {
     /// initial counter; see access.rs).
     pub clock: u32,
     pub access: Access,
+    /// Set while the AOF is replayed: keys never count as expired, as in
+    /// Valkey while loading (the AOF's own DELs remove them), so replayed
+    /// commands see the dataset as it was when they ran.
+    pub loading: bool,
 }
 
 impl Now {
@@ -48,7 +53,22 @@ impl Now {
             ms,
             clock: access::initial_clock(access, ms),
             access,
+            loading: false,
         }
+    }
+
+    /// Whether a key whose expire time is `at` is expired now.
+    #[inline]
+    pub fn is_expired(&self, at: i64) -> bool {
+        at < self.ms && !self.loading
+    }
+
+    /// Whether an expire time given to a command is already past (Valkey's
+    /// `checkAlreadyExpired`): such a command deletes the key instead,
+    /// except while the AOF is replayed.
+    #[inline]
+    pub fn already_expired(&self, at: i64) -> bool {
+        at <= self.ms && !self.loading
     }
 
     pub fn from_system() -> Now {
@@ -75,10 +95,21 @@ pub struct Db {
     /// invalidate WATCHes with (only while some client watches keys).
     pub log_expired: bool,
     expired_log: Vec<Vec<u8>>,
+    /// When set (the AOF is on), the names of expired keys are also kept
+    /// for the executor, which propagates their deletion as DEL / UNLINK.
+    pub propagate_expired: bool,
+    expired_to_propagate: Vec<Vec<u8>>,
     /// State of the cheap random numbers for LFU increments.
     rng: u64,
     /// Clients blocked on keys of this database, and keys made ready.
     pub blocking: DbBlocking,
+    /// Keys whose hash has (or had) field TTLs, for the active field expiry
+    /// pass and to let hash commands skip the lazy field check when there
+    /// are none. A superset: names whose key went away or lost its TTLs
+    /// stay until the pass meets them (no hook in every delete path).
+    field_ttl_keys: BTreeSet<Box<[u8]>>,
+    /// Where the active field expiry pass resumes (the last key visited).
+    field_ttl_cursor: Option<Box<[u8]>>,
 }
 
 impl Default for Db {
@@ -97,8 +128,12 @@ impl Db {
             expired: 0,
             log_expired: false,
             expired_log: Vec::new(),
+            propagate_expired: false,
+            expired_to_propagate: Vec::new(),
             rng: 0,
             blocking: DbBlocking::default(),
+            field_ttl_keys: BTreeSet::new(),
+            field_ttl_cursor: None,
         }
     }
 
@@ -118,6 +153,15 @@ impl Db {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Makes room for `additional` more keys at once (RDB RESIZEDB): a load
+    /// then never rehashes. Standalone only: in cluster mode the keys spread
+    /// over slot tables created on demand.
+    pub fn reserve(&mut self, additional: usize) {
+        if self.keys.num_slots() == 1 {
+            self.keys.reserve(0, additional);
+        }
     }
 
     /// Keys with an expire time.
@@ -141,7 +185,7 @@ impl Db {
         let slot = self.slot(key);
         match self.keys.entry(slot, key) {
             KvEntry::Vacant(_) => None,
-            KvEntry::Occupied(o) if o.get().expire().is_some_and(|at| at < now.ms) => {
+            KvEntry::Occupied(o) if o.get().expire().is_some_and(|at| now.is_expired(at)) => {
                 let rec = o.remove();
                 if !self.blocking.is_empty() {
                     self.blocking.signal(key);
@@ -150,6 +194,9 @@ impl Db {
                 self.expired += 1;
                 if self.log_expired {
                     self.expired_log.push(key.to_vec());
+                }
+                if self.propagate_expired {
+                    self.expired_to_propagate.push(key.to_vec());
                 }
                 crate::lazyfree::drop_value(Some(rec));
                 None
@@ -193,8 +240,23 @@ impl Db {
             if self.log_expired {
                 self.expired_log.push(key.to_vec());
             }
+            if self.propagate_expired {
+                self.expired_to_propagate.push(key.to_vec());
+            }
             crate::lazyfree::drop_value(Some(rec));
         }
+    }
+
+    /// Names of keys deleted by expiry since the last call, kept while
+    /// `propagate_expired` is set: their DELs for the AOF.
+    pub fn take_expired_to_propagate(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.expired_to_propagate)
+    }
+
+    /// Whether expired keys wait to be propagated.
+    #[inline]
+    pub fn has_expired_to_propagate(&self) -> bool {
+        !self.expired_to_propagate.is_empty()
     }
 
     /// Whether keys expired since the last [`Db::take_expired`].
@@ -224,7 +286,7 @@ impl Db {
     }
 
     fn is_expired(&self, key: &[u8], now: Now) -> bool {
-        matches!(self.peek(key).and_then(|r| r.expire()), Some(at) if at < now.ms)
+        matches!(self.peek(key).and_then(|r| r.expire()), Some(at) if now.is_expired(at))
     }
 
     /// Whether `key` is present but past its expire time: logically gone,
@@ -255,6 +317,15 @@ impl Db {
         let adds_expire = rec.has_expire();
         if !self.blocking.is_empty() {
             self.blocking.signal(rec.key());
+        }
+        if rec.obj_type() == ObjType::Hash {
+            // RENAME, COPY, MOVE, RESTORE and the RDB loader all store whole
+            // records here: a hash with field TTLs joins the index.
+            if let ValueRef::Heap(Value::Hash(h)) = rec.value() {
+                if h.has_field_expires() {
+                    self.track_field_ttls(rec.key());
+                }
+            }
         }
         let slot = self.slot(rec.key());
         let old = self.keys.insert(slot, rec);
@@ -287,6 +358,82 @@ impl Db {
         drop(r);
         self.expires = self.expires + usize::from(has) - usize::from(had);
         true
+    }
+
+    /// Adds `key` to the keys whose hash has field TTLs (after a hash got
+    /// its first TTL in place, e.g. by HEXPIRE).
+    pub fn track_field_ttls(&mut self, key: &[u8]) {
+        if !self.field_ttl_keys.contains(key) {
+            self.field_ttl_keys.insert(key.into());
+        }
+    }
+
+    /// Whether some hash of this database may have field TTLs (false means
+    /// certainly none: lazy field expiry can be skipped).
+    #[inline]
+    pub fn has_field_ttls(&self) -> bool {
+        !self.field_ttl_keys.is_empty()
+    }
+
+    /// The active expiry pass for hash fields: visits the keys with field
+    /// TTLs from where the last call stopped, deleting fields whose time has
+    /// passed (at most `max_fields` of them), and a key whose last field
+    /// went. Stops at `deadline` or after one full round. Returns, for each
+    /// hash that lost fields, (key, fields deleted, whether the key was
+    /// deleted); the caller notifies and propagates. Keys past their own
+    /// expire time are left to the key expiry.
+    pub fn active_expire_fields(
+        &mut self,
+        now: Now,
+        deadline: Instant,
+        max_fields: usize,
+    ) -> Vec<(Vec<u8>, Vec<Vec<u8>>, bool)> {
+        use std::ops::Bound;
+        let mut out = Vec::new();
+        let mut budget = max_fields;
+        let mut visited = 0usize;
+        while budget > 0 {
+            let next = match &self.field_ttl_cursor {
+                None => self.field_ttl_keys.first(),
+                Some(c) => self
+                    .field_ttl_keys
+                    .range::<[u8], _>((Bound::Excluded(&**c), Bound::Unbounded))
+                    .next(),
+            };
+            let Some(key) = next.cloned() else {
+                // A full round is done; the next call starts over.
+                self.field_ttl_cursor = None;
+                break;
+            };
+            visited += 1;
+            let slot = self.slot(&key);
+            let (mut keep, mut emptied, mut gone) = (false, false, Vec::new());
+            if let Some(mut r) = self.keys.get_mut(slot, &key) {
+                let stale = r.expire().is_some_and(|at| at < now.ms);
+                if let Some(Value::Hash(h)) = r.heap_mut() {
+                    if !stale && h.has_expired_fields(now.ms) {
+                        gone = h.expire_fields(now.ms, budget);
+                        budget -= gone.len();
+                    }
+                    keep = h.has_field_expires();
+                    emptied = h.is_empty();
+                }
+            }
+            if !keep {
+                self.field_ttl_keys.remove(&key);
+            }
+            if emptied {
+                crate::lazyfree::drop_value(self.remove(&key));
+            }
+            if !gone.is_empty() {
+                out.push((key.to_vec(), gone, emptied));
+            }
+            self.field_ttl_cursor = Some(key);
+            if visited.is_multiple_of(16) && Instant::now() >= deadline {
+                break;
+            }
+        }
+        out
     }
 
     pub fn scan(&self, cursor: u64, f: impl FnMut(&Record)) -> u64 {
@@ -332,6 +479,7 @@ impl Db {
         let mut fresh = Db::new(self.keys.num_slots());
         // Blocked clients wait on the database, not on its contents.
         std::mem::swap(&mut fresh.blocking, &mut self.blocking);
+        fresh.propagate_expired = self.propagate_expired;
         let old = std::mem::replace(self, fresh);
         self.signal_blocked_keys();
         old
@@ -444,6 +592,60 @@ mod tests {
         let gone = db.remove_if_stale(b"a", now(101)).map(|r| r.key().to_vec());
         assert_eq!(gone.as_deref(), Some(&b"a"[..]));
         assert_eq!((db.len(), db.expires()), (1, 0));
+    }
+
+    fn hash_record(key: &[u8], ttls: &[(&[u8], Option<i64>)]) -> Record {
+        let cfg = hash::HashConfig {
+            max_listpack_entries: 128,
+            max_listpack_value: 64,
+        };
+        let mut h = hash::Hash::new();
+        for (f, at) in ttls {
+            h.set(f, b"v", &cfg);
+            h.set_field_expire(f, *at);
+        }
+        Record::build(key, Payload::Heap(Box::new(Value::Hash(h))), None, 0)
+    }
+
+    #[test]
+    fn active_field_expiry_follows_inserted_hashes() {
+        let mut db = Db::default();
+        assert!(!db.has_field_ttls());
+        db.insert(hash_record(b"plain", &[(b"a", None)]));
+        assert!(!db.has_field_ttls(), "no TTL, no index entry");
+        db.insert(hash_record(
+            b"h",
+            &[(b"a", Some(10)), (b"b", Some(50)), (b"c", None)],
+        ));
+        db.insert(hash_record(b"g", &[(b"a", Some(10))]));
+        db.insert(hash_record(b"later", &[(b"a", Some(1000))]));
+        assert!(db.has_field_ttls());
+        let far = Instant::now() + Duration::from_secs(5);
+        let mut out = db.active_expire_fields(now(11), far, 100);
+        out.sort();
+        assert_eq!(
+            out,
+            vec![
+                (b"g".to_vec(), vec![b"a".to_vec()], true),
+                (b"h".to_vec(), vec![b"a".to_vec()], false),
+            ]
+        );
+        assert!(db.peek(b"g").is_none());
+        assert_eq!(db.len(), 3);
+        // The field quota is respected across hashes and calls.
+        let out = db.active_expire_fields(now(2000), far, 1);
+        assert_eq!(out.iter().map(|e| e.1.len()).sum::<usize>(), 1);
+        let mut rounds = 0;
+        while db.active_expire_fields(now(2000), far, 1).len() == 1 {
+            rounds += 1;
+        }
+        assert_eq!(rounds, 1);
+        // "later" lost its only field; "h" keeps "c" without TTL and
+        // leaves the index.
+        assert!(db.peek(b"later").is_none());
+        assert_eq!(db.len(), 2);
+        db.active_expire_fields(now(2000), far, 100);
+        assert!(!db.has_field_ttls());
     }
 
     #[test]

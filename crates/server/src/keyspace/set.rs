@@ -307,6 +307,13 @@ impl Set {
         Some(Set { enc: Enc::Lp(lp) })
     }
 
+    /// A set holding a listpack whose members the caller has already
+    /// checked to be distinct (the RDB loader does so without allocating),
+    /// so it is adopted as it is.
+    pub fn from_distinct_listpack(lp: Listpack) -> Set {
+        Set { enc: Enc::Lp(lp) }
+    }
+
     /// The intset, when that is the encoding (for RDB / DUMP).
     pub fn intset(&self) -> Option<&IntSet> {
         match &self.enc {

@@ -650,6 +650,31 @@ impl<'a> Iterator for Range<'a> {
 }
 
 impl Entries {
+    /// Entries rebuilt from an RDB value or RESTORE payload: the nodes in
+    /// strictly increasing master-ID order, each one checked by the loader
+    /// to be a well-formed node, and the bookkeeping as it was saved.
+    pub fn from_loaded(
+        nodes: Vec<(StreamId, Listpack)>,
+        length: u64,
+        last_id: StreamId,
+        first_id: StreamId,
+        max_deleted_id: StreamId,
+        entries_added: u64,
+    ) -> Entries {
+        let mut index = NodeIndex::default();
+        for (master, lp) in nodes {
+            index.push(master, lp);
+        }
+        Entries {
+            nodes: index,
+            length,
+            last_id,
+            first_id,
+            max_deleted_id,
+            entries_added,
+        }
+    }
+
     /// Live entries.
     pub fn len(&self) -> u64 {
         self.length

@@ -130,6 +130,53 @@ impl Group {
         true
     }
 
+    /// Adds consumer `name` with the times an RDB value recorded (no
+    /// pending entries yet: see [`Group::restore_pending`]). False if it
+    /// already exists.
+    pub fn restore_consumer(&mut self, name: &[u8], seen_time: i64, active_time: i64) -> bool {
+        if !self.create_consumer(name, seen_time) {
+            return false;
+        }
+        if let Some(c) = self.consumers.get_mut(name) {
+            c.active_time = active_time;
+        }
+        true
+    }
+
+    /// Adds the pending entry `id` of an RDB value, owned by `consumer`.
+    /// False (nothing changed) if `consumer` does not exist or `id` is
+    /// already pending.
+    pub fn restore_pending(
+        &mut self,
+        id: StreamId,
+        delivery_time: i64,
+        delivery_count: u64,
+        consumer: &[u8],
+    ) -> bool {
+        if self.pel.contains_key(&id) {
+            return false;
+        }
+        let Some(name) = self
+            .consumers
+            .get_key_value(consumer)
+            .map(|(k, _)| k.clone())
+        else {
+            return false;
+        };
+        self.pel.insert(
+            id,
+            Nack {
+                delivery_time,
+                delivery_count,
+                consumer: name.clone(),
+            },
+        );
+        if let Some(c) = self.consumers.get_mut(&name) {
+            c.pel.insert(id);
+        }
+        true
+    }
+
     /// Deletes consumer `name` with its pending entries (they leave the
     /// group PEL too). The number of entries it had pending, or None if it
     /// does not exist.

@@ -16,13 +16,25 @@ pub struct TestServer {
     child: Child,
     pub port: u16,
     pub dir: PathBuf,
+    /// Whether dropping the server removes `dir` (not for `start_in`).
+    owns_dir: bool,
 }
 
+/// A port free right now and never handed out before by this process.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port")
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("no free port");
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if given.get_or_insert_with(HashSet::new).insert(port) {
+            return port;
+        }
+    }
 }
 
 impl TestServer {
@@ -32,39 +44,102 @@ impl TestServer {
 
     /// Starts the server with extra `--name value` arguments.
     pub fn start_with(extra: &[&str]) -> TestServer {
-        let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("ferrokey-test-{}-{}", std::process::id(), port));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrokey-server"));
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        let child = cmd.spawn().expect("spawn ferrokey-server");
-        let s = TestServer { child, port, dir };
-        s.wait_ready();
+        let dir = new_temp_dir();
+        let mut s = TestServer::start_in(&dir, extra);
+        s.owns_dir = true;
         s
     }
 
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+    /// Starts the server on an existing directory (whose RDB / AOF it
+    /// loads), which is left in place when the server stops: for restarts.
+    /// `--save ""` comes first, so `extra` may set save points.
+    pub fn start_in(dir: &std::path::Path, extra: &[&str]) -> TestServer {
+        // The port is free when picked but anything (another test's server,
+        // a client's ephemeral port) may take it before the server binds:
+        // a server that exits at once gets another port.
+        for _ in 0..5 {
+            let port = free_port();
+            let child = server_command(dir, port, extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn ferrokey-server");
+            let mut s = TestServer {
+                child,
+                port,
+                dir: dir.to_path_buf(),
+                owns_dir: false,
+            };
+            if s.wait_ready_or_exit() {
+                return s;
+            }
+        }
+        panic!("ferrokey-server did not start in {}", dir.display());
+    }
+
+    /// Waits until the server accepts connections (true) or its process
+    /// has exited (false).
+    fn wait_ready_or_exit(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(stream) = TcpStream::connect(("127.0.0.1", self.port)) {
+                // Another test's server may hold the port we picked: only
+                // ours answers with our child's pid.
+                return self.answers_as_ours(stream);
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         panic!("ferrokey-server did not start on port {}", self.port);
+    }
+
+    fn answers_as_ours(&mut self, mut stream: TcpStream) -> bool {
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        if stream.write_all(b"INFO server\r\n").is_err() {
+            return false;
+        }
+        let mut r = BufReader::new(stream);
+        let want = format!("process_id:{}", self.child.id());
+        let mut line = String::new();
+        while r.read_line(&mut line).is_ok_and(|n| n > 0) {
+            if line.starts_with('-') {
+                // NOAUTH and the like: cannot tell, take it as ours.
+                return true;
+            }
+            if line.trim_end() == want {
+                return true;
+            }
+            if line.starts_with("process_id:") {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return false;
+            }
+            line.clear();
+        }
+        false
+    }
+
+    /// Runs the server on `dir` expecting it to refuse to start: its exit
+    /// code and everything it logged.
+    pub fn start_failing(dir: &std::path::Path, extra: &[&str]) -> (Option<i32>, String) {
+        let out = server_command(dir, free_port(), extra)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ferrokey-server");
+        let mut log = String::from_utf8_lossy(&out.stdout).into_owned();
+        log.push_str(&String::from_utf8_lossy(&out.stderr));
+        (out.status.code(), log)
+    }
+
+    /// Kills the server with SIGKILL (no shutdown work at all) and waits
+    /// for it; the directory stays.
+    pub fn kill9(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.owns_dir = false;
+        self.dir.clone()
     }
 
     pub fn url(&self) -> String {
@@ -128,8 +203,43 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
+}
+
+/// A fresh empty directory under the system's temp dir.
+pub fn new_temp_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "ferrokey-test-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn server_command(dir: &std::path::Path, port: u16, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrokey-server"));
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+    ])
+    .arg("--dir")
+    .arg(dir)
+    .args(extra);
+    cmd
 }
 
 /// A raw connection: send bytes, read exact replies.
