@@ -669,6 +669,16 @@ fn geoadd(ctx: &mut Ctx<'_>) {
         if changed > 0 {
             ctx.modified_n(key, changed);
             ctx.notify(notify::ZSET, "zadd", key);
+            // Valkey runs GEOADD as the ZADD of the encoded scores, and
+            // that is what propagates.
+            let scores: Vec<String> = pairs.iter().map(|(s, _)| (*s as u64).to_string()).collect();
+            let mut argv: Vec<&[u8]> = vec![b"zadd"];
+            argv.extend((1..idx).map(|i| ctx.arg(i)));
+            for ((_, m), s) in pairs.iter().zip(&scores) {
+                argv.push(s.as_bytes());
+                argv.push(m);
+            }
+            ctx.propagate_as(&argv);
         }
     }
 }
@@ -1175,5 +1185,32 @@ mod tests {
         assert_eq!(get("geoadd").arity, -5);
         assert_eq!(get("geosearchstore").arity, -8);
         assert!(get("georadius").has(WRITE) && get("georadius_ro").has(READONLY));
+    }
+}
+
+/// GEOADD reaches the AOF as the ZADD it runs.
+#[cfg(test)]
+mod propagation_tests {
+    use crate::commands::strings::tests::Harness;
+    use crate::persistence::aof;
+
+    #[test]
+    fn geoadd_propagates_as_zadd() {
+        let mut h = Harness::new();
+        aof::capture(&mut h.srv);
+        h.cmd("GEOADD g CH 13.361389 38.115556 Palermo 15.087269 37.502669 Catania");
+        h.cmd("GEOADD g NX 13.361389 38.115556 Palermo");
+        let got: Vec<String> = aof::take_captured()
+            .into_iter()
+            .map(|c| c.join(" "))
+            .collect();
+        // Valkey's GEOADD doc example scores.
+        assert_eq!(
+            got,
+            [
+                "SELECT 0",
+                "zadd g CH 3479099956230698 Palermo 3479447370796909 Catania"
+            ]
+        );
     }
 }

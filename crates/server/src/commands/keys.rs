@@ -113,6 +113,17 @@ fn note_expired(srv: &mut Server, db: usize, key: &[u8]) {
     srv.stats.expired_keys += 1;
     notify_db(srv, notify::EXPIRED, "expired", key, db);
     srv.key_modified(db, key);
+    // The AOF learns of it as a DEL / UNLINK, like any expiry.
+    if crate::persistence::aof::is_on() {
+        let del: &[u8] = if srv.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        srv.propagation
+            .also
+            .push((db, vec![del.to_vec(), key.to_vec()]));
+    }
 }
 
 // ---- keyspace notifications ---------------------------------------------------
@@ -162,7 +173,7 @@ fn lookup_expire(db: &mut Db, key: &[u8], now: Now, touch: bool) -> Option<Optio
 }
 
 fn is_past(expire: Option<i64>, now: Now) -> bool {
-    expire.is_some_and(|at| at <= now.ms)
+    expire.is_some_and(|at| now.already_expired(at))
 }
 
 /// Argument `i` as a C `int`, like `getIntFromObjectOrReply`: `msg` replaces
@@ -346,7 +357,8 @@ fn expire_generic(ctx: &mut Ctx<'_>, unit_ms: i64, absolute: bool) {
     }
     // A time in the past deletes the key at once (Valkey propagates and
     // announces it as a DEL).
-    let event = if at <= now.ms {
+    let past = now.already_expired(at);
+    let event = if past {
         let old = db.remove(key);
         crate::lazyfree::drop_value(old);
         "del"
@@ -357,6 +369,25 @@ fn expire_generic(ctx: &mut Ctx<'_>, unit_ms: i64, absolute: bool) {
     ctx.modified(key);
     notify(ctx, notify::GENERIC, event, key);
     ctx.out.integer(1);
+    if past {
+        // Propagated as the deletion (DEL, or UNLINK with
+        // lazyfree-lazy-expire).
+        let del: &[u8] = if ctx.srv.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        ctx.propagate_as(&[del, key]);
+    } else if ctx.cmd.name != "pexpireat" {
+        // Relative or second-based times reach the AOF as the absolute
+        // millisecond time they became, options kept (Valkey rewrites
+        // argv[0] and argv[2]).
+        let mut argv: Vec<&[u8]> = (0..ctx.argc()).map(|i| ctx.arg(i)).collect();
+        let when = at.to_string();
+        argv[0] = b"PEXPIREAT";
+        argv[2] = when.as_bytes();
+        ctx.propagate_as(&argv);
+    }
 }
 
 fn expire(ctx: &mut Ctx<'_>) {
@@ -863,6 +894,7 @@ fn flushall(ctx: &mut Ctx<'_>) {
     for i in 0..ctx.srv.keyspace.dbs.len() {
         flush_one(ctx.srv, i, lazy);
     }
+    crate::persistence::after_flushall(ctx.srv);
     ctx.out.ok();
 }
 
@@ -1002,5 +1034,61 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 1000);
+    }
+}
+
+/// What EXPIRE and friends reach the AOF as.
+#[cfg(test)]
+mod propagation_tests {
+    use crate::commands::strings::tests::Harness;
+    use crate::persistence::aof;
+
+    fn one(h: &mut Harness, line: &str) -> Vec<String> {
+        aof::capture(&mut h.srv);
+        h.cmd(line);
+        let mut got: Vec<String> = aof::take_captured()
+            .into_iter()
+            .map(|c| c.join(" "))
+            .collect();
+        if got.first().is_some_and(|c| c.starts_with("SELECT")) {
+            got.remove(0);
+        }
+        got
+    }
+
+    #[test]
+    fn expires_become_pexpireat_and_past_times_delete() {
+        let mut h = Harness::new();
+        h.cmd("SET k v");
+        let got = one(&mut h, "EXPIRE k 100");
+        assert_eq!(got, [format!("PEXPIREAT k {}", h.srv.now.ms + 100_000)]);
+        let got = one(&mut h, "PEXPIRE k 100 GT");
+        assert_eq!(got, Vec::<String>::new());
+        let got = one(&mut h, "PEXPIRE k 200000 GT");
+        assert_eq!(got, [format!("PEXPIREAT k {} GT", h.srv.now.ms + 200_000)]);
+        assert_eq!(
+            one(&mut h, "EXPIREAT k 99999999999"),
+            ["PEXPIREAT k 99999999999000"]
+        );
+        assert_eq!(
+            one(&mut h, "PEXPIREAT k 99999999999999"),
+            ["PEXPIREAT k 99999999999999"]
+        );
+        assert_eq!(one(&mut h, "PERSIST k"), ["PERSIST k"]);
+        assert_eq!(one(&mut h, "EXPIRE k -1"), ["UNLINK k"]);
+        assert_eq!(one(&mut h, "EXPIRE k 10"), Vec::<String>::new());
+        h.cmd("SET k v");
+        h.srv.config.lazyfree_lazy_expire = false;
+        assert_eq!(one(&mut h, "PEXPIREAT k 1"), ["DEL k"]);
+    }
+
+    #[test]
+    fn deleting_an_expired_key_is_its_expiry() {
+        let mut h = Harness::new();
+        h.cmd("SET k v PX 1");
+        h.cmd("SET live v");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let got = one(&mut h, "DEL k live");
+        assert_eq!(got, ["MULTI", "SELECT 0", "DEL k live", "UNLINK k", "EXEC"]);
     }
 }

@@ -624,6 +624,15 @@ fn lmove_generic(ctx: &mut Ctx<'_>, from: End, to: End) {
     ctx.notify(LIST, end_event(to, true), dst);
     ctx.out.bulk(&v);
     popped(ctx, src, from, 1, emptied);
+    // A served blocking move propagates as its non-blocking form.
+    match ctx.cmd.name {
+        "blmove" => {
+            let argv = [b"LMOVE".as_slice(), src, dst, ctx.arg(3), ctx.arg(4)];
+            ctx.propagate_as(&argv);
+        }
+        "brpoplpush" => ctx.propagate_as(&[b"RPOPLPUSH", src, dst]),
+        _ => {}
+    }
 }
 
 fn lmove(ctx: &mut Ctx<'_>) {
@@ -704,6 +713,16 @@ fn serve_pop(
         })?;
         if let Some(Some((n, emptied))) = r {
             popped(ctx, key, end, n, emptied);
+            // Propagated as the plain pop it was (Valkey: BLPOP as LPOP,
+            // [B]LMPOP as LPOP/RPOP with the count actually popped).
+            let pop: &[u8] = match end {
+                End::Head => b"LPOP",
+                End::Tail => b"RPOP",
+            };
+            match count {
+                Some(_) => ctx.propagate_as(&[pop, key, n.to_string().as_bytes()]),
+                None => ctx.propagate_as(&[pop, key]),
+            }
             return Ok(true);
         }
     }
@@ -853,5 +872,44 @@ mod tests {
         assert!(lmpop_keys(&a.as_args()).is_empty());
         let a = crate::resp::OwnedArgs::from_slices(&[b"blmpop", b"0", b"1", b"a", b"left"]);
         assert_eq!(blmpop_keys(&a.as_args()), vec![3]);
+    }
+}
+
+/// What served blocking and multi-key pops reach the AOF as.
+#[cfg(test)]
+mod propagation_tests {
+    use crate::commands::strings::tests::Harness;
+    use crate::persistence::aof;
+
+    fn one(h: &mut Harness, line: &str) -> Vec<String> {
+        aof::capture(&mut h.srv);
+        h.cmd(line);
+        let mut got: Vec<String> = aof::take_captured()
+            .into_iter()
+            .map(|c| c.join(" "))
+            .collect();
+        if got.first().is_some_and(|c| c.starts_with("SELECT")) {
+            got.remove(0);
+        }
+        got
+    }
+
+    #[test]
+    fn pops_propagate_as_plain_pops() {
+        let mut h = Harness::new();
+        h.cmd("RPUSH l a b c d e");
+        assert_eq!(one(&mut h, "BLPOP nokey l 0"), ["LPOP l"]);
+        assert_eq!(one(&mut h, "BRPOP l 0"), ["RPOP l"]);
+        assert_eq!(one(&mut h, "LMPOP 2 nokey l RIGHT COUNT 10"), ["RPOP l 3"]);
+        h.cmd("RPUSH l a b c");
+        assert_eq!(one(&mut h, "BLMPOP 0 1 l LEFT"), ["LPOP l 1"]);
+        assert_eq!(
+            one(&mut h, "BLMOVE l m RIGHT LEFT 0"),
+            ["LMOVE l m RIGHT LEFT"]
+        );
+        assert_eq!(one(&mut h, "BRPOPLPUSH l m 0"), ["RPOPLPUSH l m"]);
+        assert_eq!(one(&mut h, "LMOVE m l LEFT LEFT"), ["LMOVE m l LEFT LEFT"]);
+        assert_eq!(one(&mut h, "LPOP l"), ["LPOP l"]);
+        assert_eq!(one(&mut h, "LMPOP 1 l LEFT"), Vec::<String>::new());
     }
 }

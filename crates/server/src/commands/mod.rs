@@ -6,9 +6,11 @@
 //! rules, `COMMAND` / `COMMAND INFO|DOCS|COUNT|LIST|GETKEYS`, and key
 //! extraction.
 
+pub mod aof;
 pub mod bitops;
 pub mod client;
 pub mod connection;
+pub mod dump;
 pub mod geo;
 pub mod hashes;
 pub mod hll;
@@ -51,6 +53,7 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
     pub const TOUCHES_ARBITRARY_KEYS: u32 = 1 << 17;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
 
     /// In the order Valkey's COMMAND INFO lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -69,6 +72,7 @@ pub mod flags {
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];
@@ -285,6 +289,7 @@ pub static TABLE: &[&[Command]] = &[
     strings::COMMANDS,
     bitops::COMMANDS,
     keys::COMMANDS,
+    dump::COMMANDS,
     lists::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
@@ -298,6 +303,7 @@ pub static TABLE: &[&[Command]] = &[
     introspection::COMMANDS,
     client::COMMANDS,
     server::COMMANDS,
+    aof::COMMANDS,
 ];
 
 /// Every top-level command.
@@ -456,6 +462,29 @@ impl<'a> Ctx<'a> {
         if !d.blocking.is_empty() {
             d.blocking.signal(key);
         }
+    }
+
+    /// Makes this command reach the AOF (and replicas) as `argv` instead of
+    /// as it was called (Valkey's `rewriteClientCommandVector`): for
+    /// commands whose effect depends on the clock or on chance (relative
+    /// expires become absolute, SPOP becomes SREM, ...). Calling it again
+    /// replaces the earlier rewrite; an empty `argv` propagates nothing.
+    pub fn propagate_as(&mut self, argv: &[&[u8]]) {
+        let p = &mut self.srv.propagation;
+        p.replaced = true;
+        p.rewritten = argv.iter().map(|a| a.to_vec()).collect();
+    }
+
+    /// Propagates `argv` (in the client's database) in addition to, and
+    /// after, the command itself (Valkey's `alsoPropagate`), e.g. the
+    /// XCLAIMs of an XREADGROUP, which itself is not propagated
+    /// (`propagate_as(&[])`).
+    pub fn also_propagate(&mut self, argv: &[&[u8]]) {
+        let db = self.client.db;
+        self.srv
+            .propagation
+            .also
+            .push((db, argv.iter().map(|a| a.to_vec()).collect()));
     }
 
     /// The arity error for this command.

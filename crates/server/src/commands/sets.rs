@@ -263,24 +263,32 @@ fn spop(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let mut rng = ctx.rng();
     let r = typed::write::<Set, _>(ctx, key, |s, out| {
-        match s.pop_random(&mut rng) {
-            Some(m) => out.bulk(&m),
+        let m = s.pop_random(&mut rng);
+        match &m {
+            Some(m) => out.bulk(m),
             None => out.null(),
         }
-        s.is_empty()
+        (s.is_empty(), m)
     });
     match r {
         Err(()) => {}
         Ok(None) => ctx.out.null(),
-        Ok(Some(emptied)) => {
+        Ok(Some((emptied, m))) => {
             ctx.notify(notify::SET, "spop", key);
             if emptied {
                 ctx.notify(notify::GENERIC, "del", key);
             }
             ctx.modified(key);
+            // Chance is not replayed: the member that went is.
+            if let Some(m) = m {
+                ctx.propagate_as(&[b"SREM", key, &m]);
+            }
         }
     }
 }
+
+/// Valkey's batch size for the SREMs an SPOP with a count propagates as.
+const SPOP_PROPAGATE_BATCH: usize = 1024;
 
 fn spop_count(ctx: &mut Ctx<'_>) {
     // Valkey's `getPositiveLongFromObjectOrReply`: one message for both a
@@ -296,8 +304,10 @@ fn spop_count(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let cfg = cfg(ctx);
     let mut rng = ctx.rng();
+    // The popped members, kept only when something replays them.
+    let mut gone = crate::persistence::aof::is_on().then(Vec::new);
     let r = typed::write::<Set, _>(ctx, key, |s, out| {
-        spop_with_count(s, count, &cfg, &mut rng, out)
+        spop_with_count(s, count, &cfg, &mut rng, out, gone.as_mut())
     });
     match r {
         Err(()) => {}
@@ -311,6 +321,21 @@ fn spop_count(ctx: &mut Ctx<'_>) {
                 // looks the key up for reading once more.
                 ctx.srv.stats.keyspace_hits += 1;
                 ctx.notify(notify::GENERIC, "del", key);
+                // Propagated as the deletion of the set.
+                let del: &[u8] = if ctx.srv.config.lazyfree_lazy_server_del {
+                    b"UNLINK"
+                } else {
+                    b"DEL"
+                };
+                ctx.propagate_as(&[del, key]);
+            } else {
+                // As SREMs of the members that went, 1024 per command.
+                ctx.propagate_as(&[]);
+                for batch in gone.unwrap_or_default().chunks(SPOP_PROPAGATE_BATCH) {
+                    let mut argv: Vec<&[u8]> = vec![b"SREM", key];
+                    argv.extend(batch.iter().map(|m| m.as_slice()));
+                    ctx.also_propagate(&argv);
+                }
             }
             ctx.modified_n(key, popped);
         }
@@ -325,7 +350,15 @@ fn spop_with_count(
     cfg: &SetConfig,
     rng: &mut dyn FnMut() -> u64,
     out: &mut Reply,
+    mut gone: Option<&mut Vec<Vec<u8>>>,
 ) -> (usize, bool) {
+    // Replies a popped member, and keeps it when asked.
+    let mut emit = |m: &[u8], out: &mut Reply| {
+        out.bulk(m);
+        if let Some(g) = gone.as_mut() {
+            g.push(m.to_vec());
+        }
+    };
     let size = s.len();
     if count == 0 {
         out.set(0);
@@ -349,12 +382,12 @@ fn spop_with_count(
             let chosen = Set::sample_indexes(lp.len(), count, rng);
             let keep = complement(&chosen, size);
             for m in s.listpack_split(&keep) {
-                out.bulk(&m);
+                emit(&m, out);
             }
         } else {
             for _ in 0..count {
                 if let Some(m) = s.pop_random(rng) {
-                    out.bulk(&m);
+                    emit(&m, out);
                 }
             }
         }
@@ -362,7 +395,7 @@ fn spop_with_count(
         // Case 3: most members go; pick the survivors instead.
         let keep = Set::sample_indexes(size, remaining, rng);
         for m in s.listpack_split(&keep) {
-            out.bulk(&m);
+            emit(&m, out);
         }
     } else {
         // Case 3 for the other encodings: the survivors move to a new set,
@@ -379,7 +412,7 @@ fn spop_with_count(
             }
         }
         for e in s.iter() {
-            e.reply(out);
+            emit(&e.bytes(), out);
         }
         *s = survivors;
     }
@@ -931,7 +964,7 @@ mod tests {
                 let mut s = set_of(&refs);
                 let enc = s.encoding_name();
                 let mut out = Reply::new(crate::resp::Protocol::Resp2);
-                let (n, whole) = spop_with_count(&mut s, count, &cfg, &mut r, &mut out);
+                let (n, whole) = spop_with_count(&mut s, count, &cfg, &mut r, &mut out, None);
                 let popped = bulks(out.buf());
                 assert_eq!(n, count.min(members.len()));
                 assert_eq!(popped.len(), n, "{enc} {count}");
@@ -957,7 +990,7 @@ mod tests {
         let mut s = set_of(&refs);
         assert_eq!(s.encoding_name(), "hashtable");
         let mut out = Reply::new(crate::resp::Protocol::Resp2);
-        spop_with_count(&mut s, 290, &cfg, &mut r, &mut out);
+        spop_with_count(&mut s, 290, &cfg, &mut r, &mut out, None);
         assert_eq!((s.encoding_name(), s.len()), ("listpack", 10));
     }
 
@@ -1003,5 +1036,51 @@ mod tests {
         assert_eq!(complement(&[1, 3], 5), vec![0, 2, 4]);
         assert_eq!(complement(&[], 2), vec![0, 1]);
         assert_eq!(complement(&[0, 1], 2), Vec::<usize>::new());
+    }
+}
+
+/// What SPOP reaches the AOF as.
+#[cfg(test)]
+mod propagation_tests {
+    use crate::commands::strings::tests::Harness;
+    use crate::persistence::aof;
+
+    fn one(h: &mut Harness, line: &str) -> Vec<Vec<String>> {
+        aof::capture(&mut h.srv);
+        h.cmd(line);
+        aof::take_captured()
+            .into_iter()
+            .filter(|c| c[0] != "SELECT")
+            .collect()
+    }
+
+    #[test]
+    fn spop_propagates_the_members_that_went() {
+        let mut h = Harness::new();
+        h.cmd("SADD s a b c d e f");
+        let got = one(&mut h, "SPOP s");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0][..2], ["SREM", "s"]);
+        assert_eq!(got[0].len(), 3);
+        let got = one(&mut h, "SPOP s 3");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0][..2], ["SREM", "s"]);
+        assert_eq!(got[0].len(), 5);
+        let left = h.cmd("SCARD s");
+        assert_eq!(left, ":2\r\n");
+        // Everything: the set's deletion (lazyfree-lazy-server-del: UNLINK).
+        assert_eq!(one(&mut h, "SPOP s 5"), [vec!["UNLINK", "s"]]);
+        assert!(one(&mut h, "SPOP s").is_empty());
+        // Big pops are split in SREMs of 1024 members.
+        let mut args: Vec<Vec<u8>> = vec![b"SADD".to_vec(), b"big".to_vec()];
+        args.extend((0..3000).map(|i| format!("m{i}").into_bytes()));
+        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        h.run(&refs);
+        let got = one(&mut h, "SPOP big 2500");
+        // Three commands from one SPOP: one transaction, as in Valkey.
+        assert_eq!(got.first().map(|c| c[0].as_str()), Some("MULTI"));
+        assert_eq!(got.last().map(|c| c[0].as_str()), Some("EXEC"));
+        let sizes: Vec<usize> = got[1..got.len() - 1].iter().map(|c| c.len() - 2).collect();
+        assert_eq!(sizes, [1024, 1024, 452]);
     }
 }

@@ -32,7 +32,7 @@ use super::{acl, container, err, flags::*, reply_help, Command, Ctx};
 use crate::config::notify;
 use crate::keyspace::listpack::LpItem;
 use crate::keyspace::stream::{
-    AppendError, CountUpdate, EntryRef, Group, NewId, Stream, StreamConfig, StreamId, Trim,
+    AppendError, CountUpdate, EntryRef, Group, Nack, NewId, Stream, StreamConfig, StreamId, Trim,
     TrimStrategy, INVALID_ENTRIES_READ,
 };
 use crate::keyspace::{ObjType, Typed};
@@ -386,6 +386,9 @@ struct AddTrimArgs {
     trim: Option<Trim>,
     /// XADD: position of the ID argument.
     id_pos: usize,
+    /// Position of the MAXLEN / MINID value (after `~` or `=`), for the
+    /// rewrite an approximate trim propagates as.
+    trim_arg: usize,
 }
 
 /// Valkey's `streamParseAddOrTrimArgsOrReply`. None after replying.
@@ -396,7 +399,12 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
         no_mkstream: false,
         trim: None,
         id_pos: argc,
+        trim_arg: 0,
     };
+    // The AOF's replay obeys what it reads (Valkey's `mustObeyClient`):
+    // approximate trims were rewritten as exact ones, and LIMIT no longer
+    // applies.
+    let obey = ctx.client.id == crate::persistence::aof::load::AOF_CLIENT_ID;
     let mut strategy: Option<TrimStrategy> = None;
     let mut approx = false;
     let mut limit: i64 = 0;
@@ -427,6 +435,7 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
                 return None;
             }
             i += 1;
+            a.trim_arg = i;
             strategy = Some(TrimStrategy::MaxLen(max as u64));
         } else if is_kw(opt, "minid") && more > 0 {
             if strategy.is_some() {
@@ -443,6 +452,7 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
             }
             let min = strict_id(ctx, i + 1, 0)?;
             i += 1;
+            a.trim_arg = i;
             strategy = Some(TrimStrategy::MinId(min));
         } else if is_kw(opt, "limit") && more > 0 {
             limit = ctx.arg_i64(i + 1)?;
@@ -480,7 +490,9 @@ fn parse_add_trim(ctx: &mut Ctx<'_>, xadd: bool) -> Option<AddTrimArgs> {
             .error(b"ERR syntax error, XTRIM must be called with a trimming strategy");
         return None;
     }
-    let limit = if limit_given {
+    let limit = if obey {
+        0
+    } else if limit_given {
         if !approx {
             ctx.out
                 .error(b"ERR syntax error, LIMIT cannot be used without the special ~ option");
@@ -572,6 +584,21 @@ fn xadd(ctx: &mut Ctx<'_>) {
         ctx.notify(notify::STREAM, "xtrim", key);
     }
     ctx.modified(key);
+    // Propagated with the ID it got (not `*`), and an approximate trim as
+    // the exact one it amounted to, so a replay builds the same stream.
+    let id_given = matches!(a.id, Some((_, true)));
+    let approx = trim.is_some_and(|t| t.approx);
+    if !id_given || approx {
+        let mut argv: Vec<Vec<u8>> = (0..ctx.argc()).map(|i| ctx.arg(i).to_vec()).collect();
+        if approx {
+            exact_trim_args(ctx, key, &trim, a.trim_arg, &mut argv);
+        }
+        if !id_given {
+            argv[a.id_pos] = id.to_string().into_bytes();
+        }
+        let refs: Vec<&[u8]> = argv.iter().map(|v| v.as_slice()).collect();
+        ctx.propagate_as(&refs);
+    }
     // New data for readers blocked on an existing stream.
     ctx.signal_key_ready(key);
 }
@@ -593,8 +620,51 @@ fn xtrim(ctx: &mut Ctx<'_>) {
         ctx.notify(notify::STREAM, "xtrim", key);
         ctx.modified(key);
         dirty(ctx, deleted - 1);
+        if t.approx {
+            let mut argv: Vec<Vec<u8>> = (0..ctx.argc()).map(|i| ctx.arg(i).to_vec()).collect();
+            exact_trim_args(ctx, key, &Some(t), a.trim_arg, &mut argv);
+            let refs: Vec<&[u8]> = argv.iter().map(|v| v.as_slice()).collect();
+            ctx.propagate_as(&refs);
+        }
     }
     ctx.out.integer(deleted as i64);
+}
+
+/// Rewrites an approximate `MAXLEN|MINID ~ n` into the exact `= n` it
+/// amounted to: the stream's length now, or its first ID now (Valkey's
+/// `streamRewriteApproxSpecifier` / `streamRewriteTrimArgument`).
+fn exact_trim_args(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    trim: &Option<Trim>,
+    trim_arg: usize,
+    argv: &mut [Vec<u8>],
+) {
+    let Some(t) = trim else { return };
+    if trim_arg == 0 || trim_arg >= argv.len() {
+        return;
+    }
+    let db = ctx.client.db;
+    let value = ctx.srv.keyspace.dbs[db]
+        .peek(key)
+        .and_then(|rec| match rec.value() {
+            crate::keyspace::ValueRef::Heap(crate::keyspace::Value::Stream(s)) => {
+                Some(match t.strategy {
+                    TrimStrategy::MaxLen(_) => s.len().to_string(),
+                    TrimStrategy::MinId(_) => s
+                        .entries()
+                        .range(StreamId::MIN, StreamId::MAX, false)
+                        .next()
+                        .map_or(StreamId::MAX, |e| e.id)
+                        .to_string(),
+                })
+            }
+            _ => None,
+        });
+    if let Some(v) = value {
+        argv[trim_arg - 1] = b"=".to_vec();
+        argv[trim_arg] = v.into_bytes();
+    }
 }
 
 // ---- XRANGE / XREVRANGE / XLEN / XDEL ----------------------------------------------
@@ -904,14 +974,30 @@ fn xread_generic(ctx: &mut Ctx<'_>, group_mode: bool) {
     let now = now_ms(ctx);
     let top = ctx.out.defer();
     let mut served = 0;
+    // XREADGROUP never propagates as itself: as the XCLAIMs of what it
+    // delivered and the group's new last ID (Valkey's
+    // `streamPropagateXCLAIM` / `streamPropagateGroupID`).
+    let propagating = group.is_some() && crate::persistence::aof::is_on();
+    if group.is_some() {
+        ctx.propagate_as(&[]);
+    }
     for (k, &gt) in ids.iter().enumerate() {
         let key = ctx.arg(streams_arg + k);
         let r = read_mut(ctx, key, |s, out| {
-            serve_one(s, out, key, gt, group, noack, count, now, resp3)
+            let o = serve_one(s, out, key, gt, group, noack, count, now, resp3);
+            let props = match group {
+                Some((g, c)) if propagating => delivery_props(s, key, g, c, &o, noack),
+                _ => Vec::new(),
+            };
+            (o, props)
         });
-        let Ok(Some(outcome)) = r else {
+        let Ok(Some((outcome, props))) = r else {
             continue;
         };
+        for argv in &props {
+            let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+            ctx.also_propagate(&refs);
+        }
         if outcome.created_consumer {
             dirty(ctx, 1);
             ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
@@ -973,6 +1059,87 @@ fn forget_dollar(client: u64) {
 struct Served {
     served: bool,
     created_consumer: bool,
+    /// New entries delivered to a group (not history).
+    delivered: Vec<StreamId>,
+}
+
+/// The XCLAIM an XREADGROUP / XCLAIM / XAUTOCLAIM propagates for one
+/// pending entry: idempotent (FORCE, JUSTID), carrying the entry's owner,
+/// delivery time and count, and the group's last ID.
+fn xclaim_argv(key: &[u8], group: &[u8], g: &Group, id: &[u8], nack: &Nack) -> Vec<Vec<u8>> {
+    vec![
+        b"XCLAIM".to_vec(),
+        key.to_vec(),
+        group.to_vec(),
+        nack.consumer().to_vec(),
+        b"0".to_vec(),
+        id.to_vec(),
+        b"TIME".to_vec(),
+        nack.delivery_time.to_string().into_bytes(),
+        b"RETRYCOUNT".to_vec(),
+        nack.delivery_count.to_string().into_bytes(),
+        b"FORCE".to_vec(),
+        b"JUSTID".to_vec(),
+        b"LASTID".to_vec(),
+        g.last_id.to_string().into_bytes(),
+    ]
+}
+
+/// `XGROUP SETID key group last-id ENTRIESREAD n`: a group's position.
+fn setid_argv(key: &[u8], group: &[u8], g: &Group) -> Vec<Vec<u8>> {
+    vec![
+        b"XGROUP".to_vec(),
+        b"SETID".to_vec(),
+        key.to_vec(),
+        group.to_vec(),
+        g.last_id.to_string().into_bytes(),
+        b"ENTRIESREAD".to_vec(),
+        g.entries_read.to_string().into_bytes(),
+    ]
+}
+
+/// What one stream's XREADGROUP delivery propagates as: the consumer's
+/// creation (NOACK only: otherwise XCLAIM creates it), an XCLAIM per new
+/// pending entry, then XGROUP SETID when the group moved on.
+fn delivery_props(
+    s: &Stream,
+    key: &[u8],
+    gname: &[u8],
+    cname: &[u8],
+    o: &Served,
+    noack: bool,
+) -> Vec<Vec<Vec<u8>>> {
+    let mut props = Vec::new();
+    let Some(g) = s.group(gname) else {
+        return props;
+    };
+    if noack && o.created_consumer {
+        props.push(vec![
+            b"XGROUP".to_vec(),
+            b"CREATECONSUMER".to_vec(),
+            key.to_vec(),
+            gname.to_vec(),
+            cname.to_vec(),
+        ]);
+    }
+    if o.delivered.is_empty() {
+        return props;
+    }
+    if !noack {
+        for id in &o.delivered {
+            if let Some(nack) = g.pel().get(id) {
+                // LASTID: the group's last ID when this entry was
+                // delivered, which was the entry itself.
+                let mut argv = xclaim_argv(key, gname, g, id.to_string().as_bytes(), nack);
+                if let Some(last) = argv.last_mut() {
+                    *last = id.to_string().into_bytes();
+                }
+                props.push(argv);
+            }
+        }
+    }
+    props.push(setid_argv(key, gname, g));
+    props
 }
 
 /// Serves one stream of an XREAD / XREADGROUP if it has something for the
@@ -998,6 +1165,7 @@ fn serve_one(
             return Served {
                 served: false,
                 created_consumer: false,
+                delivered: Vec::new(),
             };
         };
         if gt != StreamId::MAX {
@@ -1025,8 +1193,10 @@ fn serve_one(
         return Served {
             served: false,
             created_consumer,
+            delivered: Vec::new(),
         };
     }
+    let mut delivered = Vec::new();
     // The range starts after `gt` (wrapping to 0-0 after the last ID, as
     // Valkey's `streamIncrID` leaves it).
     let start = gt.next().unwrap_or(StreamId::MIN);
@@ -1047,9 +1217,10 @@ fn serve_one(
                 }
             })
         }
-        Some((gname, cname)) => {
-            s.read_group_new(gname, cname, count, noack, now, |e| reply_entry(out, e))
-        }
+        Some((gname, cname)) => s.read_group_new(gname, cname, count, noack, now, |e| {
+            reply_entry(out, e);
+            delivered.push(e.id);
+        }),
         None => {
             let mut n = 0;
             for e in s.entries().range(start, StreamId::MAX, false) {
@@ -1066,6 +1237,7 @@ fn serve_one(
     Served {
         served: true,
         created_consumer,
+        delivered,
     }
 }
 
@@ -1609,6 +1781,12 @@ fn xclaim(ctx: &mut Ctx<'_>) {
     let cname = ctx.arg(3);
     let now = now_ms(ctx);
     let parsed = parse_claim(ctx, now);
+    // Propagated as one XCLAIM per entry it changed (idempotent, with the
+    // entry's delivery data), or XGROUP SETID when only LASTID moved.
+    let propagating = crate::persistence::aof::is_on();
+    ctx.propagate_as(&[]);
+    let id_args: Vec<&[u8]> = (5..ctx.argc()).map(|j| ctx.arg(j)).collect();
+    let mut props: Vec<Vec<Vec<u8>>> = Vec::new();
     let r = read_mut(ctx, key, |s, out| -> Option<(bool, u64)> {
         s.group(gname)?;
         let a = match &parsed {
@@ -1632,9 +1810,15 @@ fn xclaim(ctx: &mut Ctx<'_>) {
         }
         let d = out.defer();
         let mut n = 0;
-        for &id in &a.ids {
+        for (k, &id) in a.ids.iter().enumerate() {
+            let id_arg = id_args.get(k).copied().unwrap_or_default();
             let Some(e) = entries.get(id) else {
                 // Gone from the stream: drop it from the PEL too.
+                if propagating {
+                    if let Some(nack) = g.pel().get(&id) {
+                        props.push(xclaim_argv(key, gname, g, id_arg, nack));
+                    }
+                }
                 if g.forget(id) {
                     changes += 1;
                     last_id_moved = false;
@@ -1654,16 +1838,28 @@ fn xclaim(ctx: &mut Ctx<'_>) {
             } else {
                 reply_entry(out, &e);
             }
+            if propagating {
+                if let Some(nack) = g.pel().get(&id) {
+                    props.push(xclaim_argv(key, gname, g, id_arg, nack));
+                }
+            }
             n += 1;
             changes += 1;
             last_id_moved = false;
         }
         if last_id_moved {
             changes += 1;
+            if propagating {
+                props.push(setid_argv(key, gname, g));
+            }
         }
         out.finish_array(d, n);
         Some((created, changes))
     });
+    for argv in &props {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        ctx.also_propagate(&refs);
+    }
     match r {
         Err(()) => {}
         Ok(Some(Some((created, changes)))) => {
@@ -1725,6 +1921,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
     let gname = ctx.arg(2);
     let cname = ctx.arg(3);
     let now = now_ms(ctx);
+    // Propagated as the XCLAIMs of the entries it claimed or dropped.
+    let propagating = crate::persistence::aof::is_on();
+    ctx.propagate_as(&[]);
+    let mut props: Vec<Vec<Vec<u8>>> = Vec::new();
     let r = read_mut(ctx, key, |s, out| -> Option<(bool, u64)> {
         let (entries, groups) = s.parts_mut();
         let g = groups.get_mut(gname)?;
@@ -1751,6 +1951,11 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
             };
             cur = id.next();
             let Some(e) = entries.get(id) else {
+                if propagating {
+                    if let Some(nack) = g.pel().get(&id) {
+                        props.push(xclaim_argv(key, gname, g, id.to_string().as_bytes(), nack));
+                    }
+                }
                 g.forget(id);
                 changes += 1;
                 deleted.push(id);
@@ -1770,6 +1975,11 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
             } else {
                 reply_entry(&mut claimed, &e);
             }
+            if propagating {
+                if let Some(nack) = g.pel().get(&id) {
+                    props.push(xclaim_argv(key, gname, g, id.to_string().as_bytes(), nack));
+                }
+            }
             n += 1;
             left -= 1;
             changes += 1;
@@ -1788,6 +1998,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
         }
         Some((created, changes))
     });
+    for argv in &props {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        ctx.also_propagate(&refs);
+    }
     match r {
         Err(()) => {}
         Ok(Some(Some((created, changes)))) => {
@@ -2067,5 +2281,114 @@ mod tests {
             b">",
         ]);
         assert_eq!(xreadgroup_keys(&g.as_args()), vec![5]);
+    }
+}
+
+/// What stream commands reach the AOF as.
+#[cfg(test)]
+mod propagation_tests {
+    use crate::commands::strings::tests::Harness;
+    use crate::persistence::aof;
+
+    fn one(h: &mut Harness, line: &str) -> Vec<String> {
+        aof::capture(&mut h.srv);
+        h.cmd(line);
+        aof::take_captured()
+            .into_iter()
+            .map(|c| c.join(" "))
+            .filter(|c| !c.starts_with("SELECT"))
+            .collect()
+    }
+
+    #[test]
+    fn xadd_propagates_its_id_and_exact_trims() {
+        let mut h = Harness::new();
+        assert_eq!(one(&mut h, "XADD s 5-1 a 1"), ["XADD s 5-1 a 1"]);
+        assert_eq!(one(&mut h, "XADD s 5-* a 2"), ["XADD s 5-2 a 2"]);
+        let got = one(&mut h, "XADD s * a 3");
+        let id = got[0].split(' ').nth(2).unwrap().to_string();
+        assert!(id.ends_with("-0") && id != "5-2", "{id}");
+        assert_eq!(got, [format!("XADD s {id} a 3")]);
+        // Approximate trimming propagates as the exact result.
+        assert_eq!(
+            one(&mut h, "XADD s MAXLEN ~ 1 LIMIT 100 9999999999999-1 a 4"),
+            ["XADD s MAXLEN = 4 LIMIT 100 9999999999999-1 a 4"]
+        );
+        assert_eq!(one(&mut h, "XTRIM s MAXLEN 2"), ["XTRIM s MAXLEN 2"]);
+        assert_eq!(one(&mut h, "XTRIM s MINID ~ 0"), Vec::<String>::new());
+        // The one node holds both entries: `~ 1` removes nothing, `~ 0`
+        // the whole node.
+        assert_eq!(one(&mut h, "XTRIM s MAXLEN ~ 1"), Vec::<String>::new());
+        assert_eq!(one(&mut h, "XTRIM s MAXLEN ~ 0"), ["XTRIM s MAXLEN = 0"]);
+    }
+
+    #[test]
+    fn xreadgroup_propagates_claims_and_the_group_position() {
+        let mut h = Harness::new();
+        h.cmd("XADD s 1-1 f v");
+        h.cmd("XADD s 2-1 f v");
+        h.cmd("XGROUP CREATE s g 0");
+        let got = one(&mut h, "XREADGROUP GROUP g alice COUNT 5 STREAMS s >");
+        let t = h.srv.now.ms;
+        assert_eq!(
+            got,
+            [
+                "MULTI".to_string(),
+                format!("XCLAIM s g alice 0 1-1 TIME {t} RETRYCOUNT 1 FORCE JUSTID LASTID 1-1"),
+                format!("XCLAIM s g alice 0 2-1 TIME {t} RETRYCOUNT 1 FORCE JUSTID LASTID 2-1"),
+                "XGROUP SETID s g 2-1 ENTRIESREAD 2".to_string(),
+                "EXEC".to_string(),
+            ]
+        );
+        // Nothing new: nothing to propagate.
+        assert_eq!(
+            one(&mut h, "XREADGROUP GROUP g alice STREAMS s >"),
+            Vec::<String>::new()
+        );
+        // NOACK: the consumer's creation and the group's position.
+        h.cmd("XADD s 3-1 f v");
+        assert_eq!(
+            one(&mut h, "XREADGROUP GROUP g bob NOACK STREAMS s >"),
+            [
+                "MULTI",
+                "XGROUP CREATECONSUMER s g bob",
+                "XGROUP SETID s g 3-1 ENTRIESREAD 3",
+                "EXEC"
+            ]
+        );
+    }
+
+    #[test]
+    fn claims_propagate_as_idempotent_xclaims() {
+        let mut h = Harness::new();
+        h.cmd("XADD s 1-1 f v");
+        h.cmd("XADD s 2-1 f v");
+        h.cmd("XGROUP CREATE s g 0");
+        h.cmd("XREADGROUP GROUP g alice STREAMS s >");
+        let got = one(&mut h, "XCLAIM s g bob 0 1-1 RETRYCOUNT 7");
+        let t = h.srv.now.ms;
+        assert_eq!(
+            got,
+            [format!(
+                "XCLAIM s g bob 0 1-1 TIME {t} RETRYCOUNT 7 FORCE JUSTID LASTID 2-1"
+            )]
+        );
+        h.cmd("XDEL s 2-1");
+        let got = one(&mut h, "XAUTOCLAIM s g carol 0 0 JUSTID");
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(
+            got[1].starts_with("XCLAIM s g carol 0 1-1 TIME "),
+            "{got:?}"
+        );
+        // The deleted entry: claimed away under its old owner.
+        assert!(
+            got[2].starts_with("XCLAIM s g alice 0 2-1 TIME "),
+            "{got:?}"
+        );
+        // LASTID alone: XGROUP SETID.
+        assert_eq!(
+            one(&mut h, "XCLAIM s g bob 0 9-9 LASTID 5-0"),
+            ["XGROUP SETID s g 5-0 ENTRIESREAD 2"]
+        );
     }
 }

@@ -388,12 +388,15 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], val: &[u8], o: &ExtOpts<'_>, repli
         }
         return;
     }
-    // A time already in the past (EXAT/PXAT) deletes the key instead.
-    if expire_at.is_some_and(|at| at <= now.ms) {
+    // A time already in the past (EXAT/PXAT) deletes the key instead
+    // (not while the AOF is replayed: Valkey's `checkAlreadyExpired`).
+    if expire_at.is_some_and(|at| now.already_expired(at)) {
         if found {
             ctx.db().remove(key);
             ctx.modified(key);
             notify(ctx, GENERIC, "del", key);
+            // Propagated as the deletion it is.
+            propagate_expired_delete(ctx, key);
         }
         if !o.get {
             ctx.out.ok();
@@ -414,6 +417,22 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], val: &[u8], o: &ExtOpts<'_>, repli
     notify(ctx, STRING, "set", key);
     if expire_at.is_some() {
         notify(ctx, GENERIC, "expire", key);
+    }
+    match (expire_at, o.expire) {
+        // A relative or second-based expire reaches the AOF as the
+        // absolute millisecond time it became (Valkey's SET ... PXAT).
+        (Some(at), Some((unit, _))) if unit != ExpireUnit::PxAt => {
+            ctx.propagate_as(&[b"SET", key, val, b"PXAT", at.to_string().as_bytes()]);
+        }
+        // GET changes nothing: propagated without it.
+        (None, _) if o.get => {
+            let argv: Vec<&[u8]> = (0..ctx.argc())
+                .filter(|&j| j < 3 || !ctx.arg(j).eq_ignore_ascii_case(b"GET"))
+                .map(|j| ctx.arg(j))
+                .collect();
+            ctx.propagate_as(&argv);
+        }
+        _ => {}
     }
     if !o.get {
         match replies {
@@ -473,6 +492,19 @@ fn getset(ctx: &mut Ctx<'_>) {
     }
     ctx.modified(key);
     notify(ctx, STRING, "set", key);
+    ctx.propagate_as(&[b"SET", key, val]);
+}
+
+/// Propagates the deletion of a key whose new expire time was already
+/// past: DEL, or UNLINK with `lazyfree-lazy-expire` (Valkey's
+/// `deleteExpiredKeyFromOverwriteAndPropagate`).
+fn propagate_expired_delete(ctx: &mut Ctx<'_>, key: &[u8]) {
+    let del: &[u8] = if ctx.srv.config.lazyfree_lazy_expire {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    };
+    ctx.propagate_as(&[del, key]);
 }
 
 fn getdel(ctx: &mut Ctx<'_>) {
@@ -482,6 +514,7 @@ fn getdel(ctx: &mut Ctx<'_>) {
             ctx.db().remove(key);
             ctx.modified(key);
             notify(ctx, GENERIC, "del", key);
+            ctx.propagate_as(&[b"DEL", key]);
         }
         Ok(None) => ctx.out.null(),
         Err(()) => {}
@@ -517,16 +550,20 @@ fn getex(ctx: &mut Ctx<'_>) {
         }
     }
     let absolute = matches!(o.expire, Some((ExpireUnit::ExAt | ExpireUnit::PxAt, _)));
+    // GETEX never propagates as itself: as the deletion, PEXPIREAT or
+    // PERSIST it amounts to.
     match expire_at {
-        Some(at) if absolute && at <= now.ms => {
+        Some(at) if absolute && now.already_expired(at) => {
             ctx.db().remove(key);
             ctx.modified(key);
             notify(ctx, GENERIC, "del", key);
+            propagate_expired_delete(ctx, key);
         }
         Some(at) => {
             ctx.db().set_expire(key, Some(at));
             ctx.modified(key);
             notify(ctx, GENERIC, "expire", key);
+            ctx.propagate_as(&[b"PEXPIREAT", key, at.to_string().as_bytes()]);
         }
         None if o.persist => {
             let had = ctx.lookup_write(key).is_some_and(|r| r.has_expire());
@@ -534,6 +571,7 @@ fn getex(ctx: &mut Ctx<'_>) {
                 ctx.db().set_expire(key, None);
                 ctx.modified(key);
                 notify(ctx, GENERIC, "persist", key);
+                ctx.propagate_as(&[b"PERSIST", key]);
             }
         }
         None => {}
@@ -1085,6 +1123,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
     ctx.modified(key);
     notify(ctx, STRING, "incrbyfloat", key);
     ctx.out.bulk(&text);
+    // The result, not the increment: float arithmetic replayed elsewhere
+    // may round differently (Valkey's SET ... KEEPTTL).
+    ctx.propagate_as(&[b"SET", key, &text, b"KEEPTTL"]);
 }
 
 #[cfg(test)]
@@ -1513,5 +1554,78 @@ pub(crate) mod tests {
         assert_eq!(h.cmd("GETEX nope"), "_\r\n");
         assert_eq!(h.cmd("MGET nope"), "*1\r\n_\r\n");
         assert_eq!(h.cmd("GETRANGE nope 0 -1"), "$0\r\n\r\n");
+    }
+}
+
+/// What string commands reach the AOF as.
+#[cfg(test)]
+mod propagation_tests {
+    use super::tests::Harness;
+    use crate::persistence::aof;
+
+    fn one(h: &mut Harness, line: &str) -> Vec<String> {
+        aof::capture(&mut h.srv);
+        h.cmd(line);
+        let mut got: Vec<String> = aof::take_captured()
+            .into_iter()
+            .map(|c| c.join(" "))
+            .collect();
+        // Drop the leading SELECT.
+        if got.first().is_some_and(|c| c.starts_with("SELECT")) {
+            got.remove(0);
+        }
+        got
+    }
+
+    #[test]
+    fn relative_expires_become_absolute() {
+        let mut h = Harness::new();
+        let got = one(&mut h, "SET k v EX 100");
+        assert_eq!(got, [format!("SET k v PXAT {}", h.srv.now.ms + 100_000)]);
+        let got = one(&mut h, "SET k v PX 100 GET");
+        assert_eq!(got, [format!("SET k v PXAT {}", h.srv.now.ms + 100)]);
+        let got = one(&mut h, "SETEX k 5 v");
+        assert_eq!(got, [format!("SET k v PXAT {}", h.srv.now.ms + 5000)]);
+        let got = one(&mut h, "PSETEX k 5 v");
+        assert_eq!(got, [format!("SET k v PXAT {}", h.srv.now.ms + 5)]);
+        let got = one(&mut h, "SET k v EXAT 99999999999");
+        assert_eq!(got, ["SET k v PXAT 99999999999000"]);
+        // PXAT is already absolute: as called, GET included.
+        assert_eq!(
+            one(&mut h, "SET k v PXAT 99999999999999 GET"),
+            ["SET k v PXAT 99999999999999 GET"]
+        );
+    }
+
+    #[test]
+    fn get_is_dropped_and_past_times_delete() {
+        let mut h = Harness::new();
+        assert_eq!(one(&mut h, "SET k v GET"), ["SET k v"]);
+        assert_eq!(one(&mut h, "SET k v2 get NX GET"), Vec::<String>::new());
+        assert_eq!(one(&mut h, "SET k v3 XX GET get"), ["SET k v3 XX"]);
+        // A time already past: the key is deleted, propagated as such
+        // (UNLINK with lazyfree-lazy-expire, the default).
+        assert_eq!(one(&mut h, "SET k v PXAT 1"), ["UNLINK k"]);
+        assert_eq!(one(&mut h, "SET k v PXAT 1"), Vec::<String>::new());
+        h.srv.config.lazyfree_lazy_expire = false;
+        h.cmd("SET k v");
+        assert_eq!(one(&mut h, "SET k v EXAT 1"), ["DEL k"]);
+    }
+
+    #[test]
+    fn getex_getdel_getset_incrbyfloat() {
+        let mut h = Harness::new();
+        h.cmd("SET k 1.5");
+        let got = one(&mut h, "GETEX k EX 10");
+        assert_eq!(got, [format!("PEXPIREAT k {}", h.srv.now.ms + 10_000)]);
+        assert_eq!(one(&mut h, "GETEX k PERSIST"), ["PERSIST k"]);
+        assert_eq!(one(&mut h, "GETEX k PERSIST"), Vec::<String>::new());
+        assert_eq!(one(&mut h, "GETEX k"), Vec::<String>::new());
+        assert_eq!(one(&mut h, "INCRBYFLOAT k 1"), ["SET k 2.5 KEEPTTL"]);
+        assert_eq!(one(&mut h, "GETSET k 7"), ["SET k 7"]);
+        assert_eq!(one(&mut h, "GETEX k PXAT 1"), ["UNLINK k"]);
+        h.cmd("SET k 1");
+        assert_eq!(one(&mut h, "GETDEL k"), ["DEL k"]);
+        assert_eq!(one(&mut h, "GETDEL k"), Vec::<String>::new());
     }
 }

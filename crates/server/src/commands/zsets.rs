@@ -901,6 +901,14 @@ fn zpop_generic(
                 ctx.notify(notify::GENERIC, "del", key);
             }
             ctx.modified_n(key, n);
+            // The blocking and multi-key forms propagate as the plain pop
+            // they amounted to, with the count actually popped.
+            let pop: &[u8] = if min { b"ZPOPMIN" } else { b"ZPOPMAX" };
+            match ctx.cmd.name {
+                "zmpop" | "bzmpop" => ctx.propagate_as(&[pop, key, n.to_string().as_bytes()]),
+                "bzpopmin" | "bzpopmax" => ctx.propagate_as(&[pop, key]),
+                _ => {}
+            }
         }
     }
 }
@@ -1616,5 +1624,39 @@ mod tests {
         assert_eq!(keys_after_numkeys_2(&args.as_args()), vec![3, 4]);
         let args = crate::resp::OwnedArgs::from_slices(&[b"zmpop", b"x", b"a"]);
         assert!(keys_after_numkeys_1(&args.as_args()).is_empty());
+    }
+}
+
+/// What blocking and multi-key sorted-set pops reach the AOF as.
+#[cfg(test)]
+mod propagation_tests {
+    use crate::commands::strings::tests::Harness;
+    use crate::persistence::aof;
+
+    fn one(h: &mut Harness, line: &str) -> Vec<String> {
+        aof::capture(&mut h.srv);
+        h.cmd(line);
+        let mut got: Vec<String> = aof::take_captured()
+            .into_iter()
+            .map(|c| c.join(" "))
+            .collect();
+        if got.first().is_some_and(|c| c.starts_with("SELECT")) {
+            got.remove(0);
+        }
+        got
+    }
+
+    #[test]
+    fn pops_propagate_as_zpop() {
+        let mut h = Harness::new();
+        h.cmd("ZADD z 1 a 2 b 3 c 4 d");
+        assert_eq!(one(&mut h, "BZPOPMIN nokey z 0"), ["ZPOPMIN z"]);
+        assert_eq!(one(&mut h, "BZPOPMAX z 0"), ["ZPOPMAX z"]);
+        assert_eq!(one(&mut h, "ZMPOP 1 z MAX COUNT 5"), ["ZPOPMAX z 2"]);
+        h.cmd("ZADD z 1 a");
+        assert_eq!(one(&mut h, "BZMPOP 0 1 z MIN"), ["ZPOPMIN z 1"]);
+        h.cmd("ZADD z 1 a");
+        assert_eq!(one(&mut h, "ZPOPMIN z 3"), ["ZPOPMIN z 3"]);
+        assert_eq!(one(&mut h, "ZMPOP 1 z MIN"), Vec::<String>::new());
     }
 }

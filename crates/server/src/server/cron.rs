@@ -27,6 +27,11 @@ pub fn run(srv: &mut Server) {
             }
             db.active_expire(now, deadline, usize::MAX);
         }
+        // Hash fields past their TTL, in hashes nobody reads (notified and
+        // propagated as HDELs there).
+        crate::commands::hashes::active_expire_fields(srv, expire_budget(srv) / 4);
+        // Each deleted key reaches the AOF as its own DEL / UNLINK.
+        super::exec::propagate_expired(srv);
         srv.collect_expired();
         let ms = start.elapsed().as_millis() as u64;
         srv.latency_add_sample_if_needed("expire-cycle", ms);
@@ -34,6 +39,12 @@ pub fn run(srv: &mut Server) {
     for db in &mut srv.keyspace.dbs {
         db.rehash_for(Duration::from_millis(1));
     }
+    // A finished AOF rewrite is handled here (new base, manifest, history
+    // deleted) before the generic child handling sees the child.
+    crate::persistence::aof::reap_child(srv);
+    crate::persistence::cron(srv);
+    // Scheduled and automatic rewrites, everysec fsync, write retries.
+    crate::persistence::aof::cron(srv);
     if srv.config.maxmemory > 0 && !paused {
         super::evict::free_memory_if_needed(srv);
     }

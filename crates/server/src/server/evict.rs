@@ -122,6 +122,9 @@ pub fn free_memory_if_needed(srv: &mut Server) -> bool {
             drop(old);
         }
         srv.stats.evicted_keys += 1;
+        // The deletion reaches the AOF as its own DEL / UNLINK.
+        let lazy = srv.config.lazyfree_lazy_eviction;
+        super::exec::propagate_deletion(srv, dbi, &key, lazy);
         srv.key_modified(dbi, &key);
         srv.notify(crate::config::notify::EVICTED, "evicted", &key, dbi);
         evicted_any = true;

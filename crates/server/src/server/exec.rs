@@ -8,7 +8,19 @@ use crate::commands::{self, err, flags, Command, Ctx};
 use crate::keyspace::Record;
 use crate::resp::{Args, Reply};
 use ferrokey_table::RefMut;
+use std::cell::Cell;
 use std::time::Instant;
+
+thread_local! {
+    /// EXEC is running its queued commands (Valkey's `server.in_exec`):
+    /// a fork (BGREWRITEAOF, turning the AOF on) must wait for the cron.
+    static IN_EXEC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether EXEC is running its queued commands.
+pub fn in_exec() -> bool {
+    IN_EXEC.with(Cell::get)
+}
 
 /// Commands that run at once inside MULTI instead of being queued.
 fn runs_inside_multi(cmd: &Command) -> bool {
@@ -228,6 +240,28 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
         );
         return;
     }
+    // While the AOF cannot be written, writes (and PING, to tell) are
+    // refused (Valkey's `writeCommandsDeniedByDiskError`).
+    if cmd.has(flags::WRITE)
+        || cmd.name == "ping"
+        || (cmd.name == "exec"
+            && client
+                .multi
+                .as_ref()
+                .is_some_and(|m| m.queue.iter().any(|(c, _)| c.has(flags::WRITE))))
+    {
+        if let Some(msg) = crate::persistence::aof::write_error_reply() {
+            if cmd.name == "exec" && client.multi.take().is_some() {
+                unwatch_all(srv, client);
+                let mut full = b"EXECABORT Transaction discarded because of: ".to_vec();
+                full.extend_from_slice(&msg);
+                reject(srv, client, out, Some(cmd), &full);
+            } else {
+                reject(srv, client, out, Some(cmd), &msg);
+            }
+            return;
+        }
+    }
     if let Some(multi) = &mut client.multi {
         if !runs_inside_multi(cmd) {
             multi.queue.push((cmd, args.to_owned()));
@@ -271,7 +305,8 @@ fn reject(
     count_error(srv, error_code(msg));
 }
 
-/// Calls a command whose checks have passed, and accounts for it.
+/// Calls a command whose checks have passed, accounts for it, and
+/// propagates what it changed.
 pub fn call(
     srv: &mut Server,
     client: &mut ClientState,
@@ -279,8 +314,25 @@ pub fn call(
     cmd: &'static Command,
     args: Args<'_>,
 ) {
+    call_with(srv, client, out, cmd, args, false);
+}
+
+/// [`call`]; `nested` for the commands EXEC runs, whose propagation joins
+/// EXEC's (one transaction) instead of going out on its own.
+fn call_with(
+    srv: &mut Server,
+    client: &mut ClientState,
+    out: &mut Reply,
+    cmd: &'static Command,
+    args: Args<'_>,
+    nested: bool,
+) {
     let start = Instant::now();
     let reply_start = out.len();
+    // Each command starts with no propagation overrides; EXEC's own are
+    // kept aside while one of its commands runs.
+    let outer = std::mem::take(&mut srv.propagation);
+    let dirty_before = srv.dirty;
     {
         let mut ctx = Ctx {
             args,
@@ -305,8 +357,19 @@ pub fn call(
         }
     }
     let usec = start.elapsed().as_micros() as u64;
+    let prop = std::mem::replace(&mut srv.propagation, outer);
+    if crate::persistence::aof::is_on() {
+        let failed = out.buf().get(reply_start) == Some(&b'-');
+        propagate_call(srv, client, cmd, &args, dirty_before, prop, failed, nested);
+    }
     if client.blocked.is_some() {
         // Counted once, when it is finally served or times out.
+        srv.collect_expired();
+        return;
+    }
+    if client.id == crate::persistence::aof::load::AOF_CLIENT_ID {
+        // Replaying the AOF: no statistics, slow log or MONITOR feed, as
+        // in Valkey's AOF loading context.
         srv.collect_expired();
         return;
     }
@@ -524,6 +587,153 @@ pub fn unwatch_all(srv: &mut Server, client: &mut ClientState) {
     srv.sync_expired_logging();
 }
 
+// ---- propagation ------------------------------------------------------------
+//
+// What a command changed reaches the AOF (and, later, replicas) as commands:
+// its own arguments when it changed the dataset (`srv.dirty` grew), or what
+// it asked for instead (`Ctx::propagate_as`: relative expires made absolute,
+// SPOP as SREM, BLPOP as LPOP...), then the extra commands it asked for
+// (`Ctx::also_propagate`). Keys that expired lazily while it ran go first,
+// as DEL or UNLINK (per `lazyfree-lazy-expire`). When one execution unit
+// (a command, or a whole EXEC) produces more than one command they are
+// wrapped in MULTI ... EXEC so a replay applies all or nothing (Valkey's
+// `propagatePendingCommands`).
+
+/// One propagated command: the database it applies to and its arguments.
+pub type Op = (usize, Vec<Vec<u8>>);
+
+/// The command that deletes `key` where expiry or eviction removed it.
+fn deletion(lazy: bool, key: &[u8]) -> Vec<Vec<u8>> {
+    let name: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+    vec![name.to_vec(), key.to_vec()]
+}
+
+/// The DELs of keys that expired since the last call, oldest first.
+fn take_expired_ops(srv: &mut Server) -> Vec<Op> {
+    let lazy = srv.config.lazyfree_lazy_expire;
+    let mut ops = Vec::new();
+    for (i, db) in srv.keyspace.dbs.iter_mut().enumerate() {
+        if db.has_expired_to_propagate() {
+            for k in db.take_expired_to_propagate() {
+                ops.push((i, deletion(lazy, &k)));
+            }
+        }
+    }
+    ops
+}
+
+/// Sends one execution unit's commands to the AOF, wrapped in MULTI/EXEC
+/// when asked. The one place the propagated stream is produced.
+pub fn propagate(srv: &Server, ops: &[Op], wrap: bool) {
+    if ops.is_empty() || !crate::persistence::aof::is_on() {
+        return;
+    }
+    use crate::persistence::aof::feed;
+    if wrap {
+        feed(srv, None, &[b"MULTI"]);
+    }
+    for (db, argv) in ops {
+        feed(srv, Some(*db), argv);
+    }
+    if wrap {
+        feed(srv, None, &[b"EXEC"]);
+    }
+}
+
+/// Propagates the deletion of keys expired outside any command (the active
+/// expiry cycle): each one on its own, never in a transaction.
+pub fn propagate_expired(srv: &mut Server) {
+    if !crate::persistence::aof::is_on() {
+        return;
+    }
+    for op in take_expired_ops(srv) {
+        propagate(srv, std::slice::from_ref(&op), false);
+    }
+}
+
+/// Propagates the deletion of a key by eviction (or any server-side
+/// removal outside a command): DEL, or UNLINK when `lazy`.
+pub fn propagate_deletion(srv: &Server, db: usize, key: &[u8], lazy: bool) {
+    if crate::persistence::aof::is_on() {
+        propagate(srv, &[(db, deletion(lazy, key))], false);
+    }
+}
+
+/// After a command: works out what it propagates and sends it, or hands it
+/// to the enclosing EXEC when `nested`.
+#[allow(clippy::too_many_arguments)]
+fn propagate_call(
+    srv: &mut Server,
+    client: &ClientState,
+    cmd: &'static Command,
+    args: &Args<'_>,
+    dirty_before: u64,
+    prop: super::Propagation,
+    failed: bool,
+    nested: bool,
+) {
+    // FLUSHDB / FLUSHALL propagate even when there was nothing to delete
+    // (Valkey's `forceCommandPropagation`); EXEC is represented by the
+    // commands it ran.
+    let forced = !failed && matches!(cmd.name, "flushdb" | "flushall");
+    let own = cmd.name != "exec" && (srv.dirty > dirty_before || forced);
+    let expired_pending = srv
+        .keyspace
+        .dbs
+        .iter()
+        .any(|d| d.has_expired_to_propagate());
+    let db = client.db;
+    // The common case, a write and nothing else: straight from the
+    // arguments, no copies.
+    if !nested && own && !prop.replaced && prop.also.is_empty() && !expired_pending {
+        crate::persistence::aof::feed_args(srv, Some(db), args);
+        return;
+    }
+    let mut ops = take_expired_ops(srv);
+    if own {
+        if prop.replaced {
+            if !prop.rewritten.is_empty() {
+                ops.push((db, prop.rewritten));
+            }
+        } else {
+            ops.push((db, args.iter().map(|a| a.to_vec()).collect()));
+        }
+    }
+    ops.extend(prop.also);
+    if nested {
+        srv.propagation.also.extend(ops);
+    } else {
+        // A command that may touch keys at random (SCAN, RANDOMKEY...)
+        // deletes expired keys as it goes: those are not a transaction.
+        let wrap = ops.len() > 1 && !cmd.has(flags::TOUCHES_ARBITRARY_KEYS);
+        propagate(srv, &ops, wrap);
+    }
+}
+
+/// Runs one command read from the AOF with the AOF's client (Valkey's
+/// loader): inside MULTI it is queued, otherwise it runs with no checks
+/// beyond the arity (a command that does not fit is skipped, as its error
+/// reply would be) and no statistics.
+pub fn run_loaded(
+    srv: &mut Server,
+    client: &mut ClientState,
+    out: &mut Reply,
+    cmd: &'static Command,
+    args: &crate::resp::OwnedArgs,
+) {
+    let args = args.as_args();
+    if !cmd.is_arity_ok(args.len()) {
+        return;
+    }
+    if let Some(multi) = &mut client.multi {
+        if cmd.name != "exec" {
+            multi.queue.push((cmd, args.to_owned()));
+            return;
+        }
+    }
+    call(srv, client, out, cmd, args);
+}
+
 // ---- key lookups -----------------------------------------------------------
 
 impl<'a> Ctx<'a> {
@@ -621,9 +831,11 @@ pub fn exec(ctx: &mut Ctx<'_>) {
     unwatch_all(ctx.srv, ctx.client);
     ctx.out.array(multi.queue.len());
     let was_denying = std::mem::replace(&mut ctx.client.deny_blocking, true);
+    let was_in_exec = IN_EXEC.with(|e| e.replace(true));
     for (cmd, args) in &multi.queue {
-        call(ctx.srv, ctx.client, ctx.out, cmd, args.as_args());
+        call_with(ctx.srv, ctx.client, ctx.out, cmd, args.as_args(), true);
     }
+    IN_EXEC.with(|e| e.set(was_in_exec));
     ctx.client.deny_blocking = was_denying;
 }
 
@@ -646,6 +858,12 @@ pub fn watch(ctx: &mut Ctx<'_>) {
             crate::lazyfree::drop_value(Some(old));
             ctx.srv.stats.expired_keys += 1;
             ctx.srv.key_modified(db, &key.1);
+            let del: &[u8] = if ctx.srv.config.lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            ctx.also_propagate(&[del, &key.1]);
         }
         ctx.srv
             .watchers
@@ -666,7 +884,126 @@ pub fn unwatch(ctx: &mut Ctx<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::strings::tests::Harness;
+    use crate::persistence::aof;
     use crate::resp::OwnedArgs;
+
+    fn captured(h: &mut Harness, lines: &[&str]) -> Vec<String> {
+        aof::capture(&mut h.srv);
+        for l in lines {
+            h.cmd(l);
+        }
+        aof::take_captured()
+            .into_iter()
+            .map(|c| c.join(" "))
+            .collect()
+    }
+
+    #[test]
+    fn writes_propagate_reads_do_not() {
+        let mut h = Harness::new();
+        let got = captured(
+            &mut h,
+            &[
+                "SET a 1",
+                "GET a",
+                "INCR a",
+                "SETNX a 5",
+                "SELECT 3",
+                "SET b 2",
+                "DEL nokey",
+            ],
+        );
+        assert_eq!(
+            got,
+            ["SELECT 0", "SET a 1", "INCR a", "SELECT 3", "SET b 2"]
+        );
+    }
+
+    #[test]
+    fn transactions_are_wrapped_when_they_write_more_than_once() {
+        let mut h = Harness::new();
+        let got = captured(
+            &mut h,
+            &[
+                "MULTI", "SET a 1", "GET a", "SET b 2", "EXEC", // two writes
+                "MULTI", "GET a", "SET c 3", "EXEC", // one write
+                "MULTI", "GET a", "EXEC", // none
+            ],
+        );
+        assert_eq!(
+            got,
+            ["MULTI", "SELECT 0", "SET a 1", "SET b 2", "EXEC", "SET c 3"]
+        );
+    }
+
+    #[test]
+    fn lazily_expired_keys_are_deleted_first() {
+        let mut h = Harness::new();
+        h.cmd("SET k v PX 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        // A read that expires the key: only the UNLINK (lazyfree-lazy-expire
+        // is on by default); a write over it: UNLINK then the write, as one
+        // transaction.
+        h.cmd("SET k2 v PX 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let got = captured(&mut h, &["GET k", "SET k2 new"]);
+        assert_eq!(
+            got,
+            [
+                "SELECT 0",
+                "UNLINK k",
+                "MULTI",
+                "UNLINK k2",
+                "SET k2 new",
+                "EXEC"
+            ]
+        );
+        h.srv.config.lazyfree_lazy_expire = false;
+        h.cmd("SET k3 v PX 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let got = captured(&mut h, &["EXISTS k3"]);
+        assert_eq!(got, ["SELECT 0", "DEL k3"]);
+    }
+
+    #[test]
+    fn flushes_propagate_even_when_empty() {
+        let mut h = Harness::new();
+        let got = captured(&mut h, &["FLUSHDB", "FLUSHALL ASYNC", "FLUSHALL BAD"]);
+        assert_eq!(got, ["SELECT 0", "FLUSHDB", "FLUSHALL ASYNC"]);
+    }
+
+    #[test]
+    fn nothing_is_built_while_the_aof_is_off() {
+        let mut h = Harness::new();
+        h.cmd("SET a 1");
+        assert!(aof::take_captured().is_empty());
+        assert!(!h.srv.keyspace.dbs[0].propagate_expired);
+    }
+
+    #[test]
+    fn commands_read_from_the_aof_run_without_statistics() {
+        let mut h = Harness::new();
+        let mut c = ClientState::new(
+            aof::load::AOF_CLIENT_ID,
+            String::new(),
+            String::new(),
+            -1,
+            true,
+        );
+        let mut out = Reply::new(crate::resp::Protocol::Resp2);
+        let set = OwnedArgs::from_slices(&[b"SET", b"k", b"v"]);
+        let multi = OwnedArgs::from_slices(&[b"MULTI"]);
+        let incr = OwnedArgs::from_slices(&[b"INCR", b"n"]);
+        let exec = OwnedArgs::from_slices(&[b"EXEC"]);
+        let bad = OwnedArgs::from_slices(&[b"GET"]);
+        for a in [&set, &multi, &incr, &bad, &exec] {
+            let cmd = commands::lookup(a.as_args().get(0)).unwrap();
+            run_loaded(&mut h.srv, &mut c, &mut out, cmd, a);
+        }
+        assert_eq!(h.cmd("MGET k n"), "*2\r\n$1\r\nv\r\n$1\r\n1\r\n");
+        assert_eq!(h.srv.stats.total_commands_processed, 1);
+    }
 
     #[test]
     fn error_codes_like_valkey() {

@@ -414,7 +414,24 @@ pub struct Server {
     pub pending_push: Vec<u8>,
     /// CLIENT TRACKING state.
     pub tracking: tracking::Tracking,
+    /// How the running command is to be propagated (see
+    /// `Ctx::propagate_as`), consumed by the executor after each command.
+    pub propagation: Propagation,
+    /// RDB/AOF bookkeeping (INFO persistence, save points).
+    pub persist: crate::persistence::State,
+    /// The background child (BGSAVE, BGREWRITEAOF), if one runs.
+    pub child: Option<crate::persistence::child::Child>,
     rng_state: u64,
+}
+
+/// Propagation overrides collected while one command runs.
+#[derive(Default, Debug)]
+pub struct Propagation {
+    /// The command propagates as `rewritten` rather than as called.
+    pub replaced: bool,
+    pub rewritten: Vec<Vec<u8>>,
+    /// Extra commands to propagate after it: (db, argv).
+    pub also: Vec<(usize, Vec<Vec<u8>>)>,
 }
 
 /// 40 random hex characters (run ids, replication ids), from the kernel's
@@ -486,6 +503,9 @@ impl Server {
             current: None,
             pending_push: Vec::new(),
             tracking: tracking::Tracking::default(),
+            propagation: Propagation::default(),
+            persist: crate::persistence::State::default(),
+            child: None,
             rng_state: (unix ^ 0x9e37_79b9_7f4a_7c15) | 1,
         };
         srv.refresh_now();

@@ -152,6 +152,9 @@ impl EventLoop {
                 .register(l, Token(LISTENER_BASE + i), Interest::READABLE)?;
         }
         let mut srv = Server::new(config);
+        crate::persistence::load_at_startup(&mut srv)
+            .map_err(|e| io::Error::new(ErrorKind::InvalidData, e))?;
+        crate::persistence::aof::open_at_startup(&mut srv)?;
         srv.listeners = listeners;
         srv.registry = poll.registry().try_clone().ok();
         Ok(EventLoop {
@@ -227,12 +230,20 @@ impl EventLoop {
             }
             if let Some(sig) = signals::take() {
                 log::warning(&format!("Received {sig} scheduling shutdown..."));
-                self.srv.shutdown = true;
+                let mode = crate::persistence::ShutdownSave::Default;
+                if crate::persistence::prepare_for_shutdown(&mut self.srv, mode, false) {
+                    self.srv.shutdown = true;
+                } else {
+                    log::warning(&format!(
+                        "{sig} received but errors trying to shut down the server, check the logs for more information"
+                    ));
+                }
             }
             self.srv.track_metrics();
             self.srv.stats.eventloop_cycles += 1;
             self.srv.stats.eventloop_duration_sum += busy.elapsed().as_micros() as u64;
             if self.srv.shutdown {
+                crate::persistence::aof::flush_and_sync_at_exit(&mut self.srv);
                 self.flush_all();
                 return Ok(());
             }
@@ -260,6 +271,9 @@ impl EventLoop {
                 self.serve_blocked();
                 progressed = true;
             }
+            // Valkey's beforeSleep: the AOF is written (and fsynced with
+            // `appendfsync always`) before the replies held for it go out.
+            crate::persistence::aof::before_sleep(&mut self.srv);
             if !self.srv.pending_writes.is_empty() {
                 self.flush_pending_writes();
                 progressed = true;
@@ -668,6 +682,16 @@ impl EventLoop {
 
     /// Writes pending replies; false if the connection broke.
     fn flush(&mut self, c: &mut Client, slot: usize) -> bool {
+        if c.pending_output() > 0 && crate::persistence::aof::has_pending() {
+            // A reply must not leave before its command is in the AOF: it
+            // waits for the one AOF write of this round (after_commands),
+            // unless it is big enough to send now, after an early write.
+            if c.pending_output() < REPLY_CHUNK {
+                self.srv.pending_writes.push(slot);
+                return true;
+            }
+            crate::persistence::aof::before_sleep(&mut self.srv);
+        }
         while c.pending_output() > 0 {
             match c.sock.write(&c.out.buf()[c.wpos..]) {
                 Ok(0) => return false,
