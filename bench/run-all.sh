@@ -7,7 +7,7 @@
 # both are installed by the scripts if missing. Ferrokey: $FERROKEY_BIN, default
 # target/release/ferrokey-server (built with `cargo build --release` if missing).
 # Set REFERENCE_BINS='name=/path,...' to compare against other servers.
-# Results: bench/results/<timestamp>/{env.txt,memory.*,throughput.*,growth_stall.*}
+# Results: bench/results/<timestamp>/{env.txt,memory.*,throughput.*,growth_stall.*,persistence.*}
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -71,6 +71,7 @@ run() {
 run memory
 run throughput
 run growth_stall
+run persistence
 # Server versions as the scripts saw them.
 grep -h "server " "$RESULTS"/memory.log 2>/dev/null | sed 's/^\[[0-9:]*\] //' >> "$RESULTS/env.txt"
 echo "results in $RESULTS" >&2
