@@ -1041,45 +1041,31 @@ mod tests {
 #[cfg(test)]
 mod propagation_tests {
     use crate::commands::strings::tests::Harness;
-    use crate::persistence::aof;
-
-    fn one(h: &mut Harness, line: &str) -> Vec<String> {
-        aof::capture(&mut h.srv);
-        h.cmd(line);
-        let mut got: Vec<String> = aof::take_captured()
-            .into_iter()
-            .map(|c| c.join(" "))
-            .collect();
-        if got.first().is_some_and(|c| c.starts_with("SELECT")) {
-            got.remove(0);
-        }
-        got
-    }
 
     #[test]
     fn expires_become_pexpireat_and_past_times_delete() {
         let mut h = Harness::new();
         h.cmd("SET k v");
-        let got = one(&mut h, "EXPIRE k 100");
+        let got = h.propagated("EXPIRE k 100");
         assert_eq!(got, [format!("PEXPIREAT k {}", h.srv.now.ms + 100_000)]);
-        let got = one(&mut h, "PEXPIRE k 100 GT");
+        let got = h.propagated("PEXPIRE k 100 GT");
         assert_eq!(got, Vec::<String>::new());
-        let got = one(&mut h, "PEXPIRE k 200000 GT");
+        let got = h.propagated("PEXPIRE k 200000 GT");
         assert_eq!(got, [format!("PEXPIREAT k {} GT", h.srv.now.ms + 200_000)]);
         assert_eq!(
-            one(&mut h, "EXPIREAT k 99999999999"),
+            h.propagated("EXPIREAT k 99999999999"),
             ["PEXPIREAT k 99999999999000"]
         );
         assert_eq!(
-            one(&mut h, "PEXPIREAT k 99999999999999"),
+            h.propagated("PEXPIREAT k 99999999999999"),
             ["PEXPIREAT k 99999999999999"]
         );
-        assert_eq!(one(&mut h, "PERSIST k"), ["PERSIST k"]);
-        assert_eq!(one(&mut h, "EXPIRE k -1"), ["UNLINK k"]);
-        assert_eq!(one(&mut h, "EXPIRE k 10"), Vec::<String>::new());
+        assert_eq!(h.propagated("PERSIST k"), ["PERSIST k"]);
+        assert_eq!(h.propagated("EXPIRE k -1"), ["UNLINK k"]);
+        assert_eq!(h.propagated("EXPIRE k 10"), Vec::<String>::new());
         h.cmd("SET k v");
         h.srv.config.lazyfree_lazy_expire = false;
-        assert_eq!(one(&mut h, "PEXPIREAT k 1"), ["DEL k"]);
+        assert_eq!(h.propagated("PEXPIREAT k 1"), ["DEL k"]);
     }
 
     #[test]
@@ -1088,7 +1074,21 @@ mod propagation_tests {
         h.cmd("SET k v PX 1");
         h.cmd("SET live v");
         std::thread::sleep(std::time::Duration::from_millis(5));
-        let got = one(&mut h, "DEL k live");
-        assert_eq!(got, ["MULTI", "SELECT 0", "DEL k live", "UNLINK k", "EXEC"]);
+        let got = h.propagated("DEL k live");
+        assert_eq!(got, ["MULTI", "DEL k live", "UNLINK k", "EXEC"]);
+    }
+
+    #[test]
+    fn a_write_over_an_expired_key_follows_its_deletion() {
+        let mut h = Harness::new();
+        h.cmd("SET k v PX 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let got = h.propagated("SET k v2 NX");
+        assert_eq!(got, ["MULTI", "UNLINK k", "SET k v2 NX", "EXEC"]);
+        h.cmd("RPUSH l a");
+        h.cmd("PEXPIRE l 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let got = h.propagated("LPUSH l b");
+        assert_eq!(got, ["MULTI", "UNLINK l", "LPUSH l b", "EXEC"]);
     }
 }

@@ -879,37 +879,23 @@ mod tests {
 #[cfg(test)]
 mod propagation_tests {
     use crate::commands::strings::tests::Harness;
-    use crate::persistence::aof;
-
-    fn one(h: &mut Harness, line: &str) -> Vec<String> {
-        aof::capture(&mut h.srv);
-        h.cmd(line);
-        let mut got: Vec<String> = aof::take_captured()
-            .into_iter()
-            .map(|c| c.join(" "))
-            .collect();
-        if got.first().is_some_and(|c| c.starts_with("SELECT")) {
-            got.remove(0);
-        }
-        got
-    }
 
     #[test]
     fn pops_propagate_as_plain_pops() {
         let mut h = Harness::new();
         h.cmd("RPUSH l a b c d e");
-        assert_eq!(one(&mut h, "BLPOP nokey l 0"), ["LPOP l"]);
-        assert_eq!(one(&mut h, "BRPOP l 0"), ["RPOP l"]);
-        assert_eq!(one(&mut h, "LMPOP 2 nokey l RIGHT COUNT 10"), ["RPOP l 3"]);
+        assert_eq!(h.propagated("BLPOP nokey l 0"), ["LPOP l"]);
+        assert_eq!(h.propagated("BRPOP l 0"), ["RPOP l"]);
+        assert_eq!(h.propagated("LMPOP 2 nokey l RIGHT COUNT 10"), ["RPOP l 3"]);
         h.cmd("RPUSH l a b c");
-        assert_eq!(one(&mut h, "BLMPOP 0 1 l LEFT"), ["LPOP l 1"]);
+        assert_eq!(h.propagated("BLMPOP 0 1 l LEFT"), ["LPOP l 1"]);
         assert_eq!(
-            one(&mut h, "BLMOVE l m RIGHT LEFT 0"),
+            h.propagated("BLMOVE l m RIGHT LEFT 0"),
             ["LMOVE l m RIGHT LEFT"]
         );
-        assert_eq!(one(&mut h, "BRPOPLPUSH l m 0"), ["RPOPLPUSH l m"]);
-        assert_eq!(one(&mut h, "LMOVE m l LEFT LEFT"), ["LMOVE m l LEFT LEFT"]);
-        assert_eq!(one(&mut h, "LPOP l"), ["LPOP l"]);
-        assert_eq!(one(&mut h, "LMPOP 1 l LEFT"), Vec::<String>::new());
+        assert_eq!(h.propagated("BRPOPLPUSH l m 0"), ["RPOPLPUSH l m"]);
+        assert_eq!(h.propagated("LMOVE m l LEFT LEFT"), ["LMOVE m l LEFT LEFT"]);
+        assert_eq!(h.propagated("LPOP l"), ["LPOP l"]);
+        assert_eq!(h.propagated("LMPOP 1 l LEFT"), Vec::<String>::new());
     }
 }

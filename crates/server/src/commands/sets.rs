@@ -1043,40 +1043,30 @@ mod tests {
 #[cfg(test)]
 mod propagation_tests {
     use crate::commands::strings::tests::Harness;
-    use crate::persistence::aof;
-
-    fn one(h: &mut Harness, line: &str) -> Vec<Vec<String>> {
-        aof::capture(&mut h.srv);
-        h.cmd(line);
-        aof::take_captured()
-            .into_iter()
-            .filter(|c| c[0] != "SELECT")
-            .collect()
-    }
 
     #[test]
     fn spop_propagates_the_members_that_went() {
         let mut h = Harness::new();
         h.cmd("SADD s a b c d e f");
-        let got = one(&mut h, "SPOP s");
+        let got = h.propagated_argv("SPOP s");
         assert_eq!(got.len(), 1);
         assert_eq!(got[0][..2], ["SREM", "s"]);
         assert_eq!(got[0].len(), 3);
-        let got = one(&mut h, "SPOP s 3");
+        let got = h.propagated_argv("SPOP s 3");
         assert_eq!(got.len(), 1);
         assert_eq!(got[0][..2], ["SREM", "s"]);
         assert_eq!(got[0].len(), 5);
         let left = h.cmd("SCARD s");
         assert_eq!(left, ":2\r\n");
         // Everything: the set's deletion (lazyfree-lazy-server-del: UNLINK).
-        assert_eq!(one(&mut h, "SPOP s 5"), [vec!["UNLINK", "s"]]);
-        assert!(one(&mut h, "SPOP s").is_empty());
+        assert_eq!(h.propagated_argv("SPOP s 5"), [vec!["UNLINK", "s"]]);
+        assert!(h.propagated_argv("SPOP s").is_empty());
         // Big pops are split in SREMs of 1024 members.
         let mut args: Vec<Vec<u8>> = vec![b"SADD".to_vec(), b"big".to_vec()];
         args.extend((0..3000).map(|i| format!("m{i}").into_bytes()));
         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         h.run(&refs);
-        let got = one(&mut h, "SPOP big 2500");
+        let got = h.propagated_argv("SPOP big 2500");
         // Three commands from one SPOP: one transaction, as in Valkey.
         assert_eq!(got.first().map(|c| c[0].as_str()), Some("MULTI"));
         assert_eq!(got.last().map(|c| c[0].as_str()), Some("EXEC"));

@@ -2288,38 +2288,27 @@ mod tests {
 #[cfg(test)]
 mod propagation_tests {
     use crate::commands::strings::tests::Harness;
-    use crate::persistence::aof;
-
-    fn one(h: &mut Harness, line: &str) -> Vec<String> {
-        aof::capture(&mut h.srv);
-        h.cmd(line);
-        aof::take_captured()
-            .into_iter()
-            .map(|c| c.join(" "))
-            .filter(|c| !c.starts_with("SELECT"))
-            .collect()
-    }
 
     #[test]
     fn xadd_propagates_its_id_and_exact_trims() {
         let mut h = Harness::new();
-        assert_eq!(one(&mut h, "XADD s 5-1 a 1"), ["XADD s 5-1 a 1"]);
-        assert_eq!(one(&mut h, "XADD s 5-* a 2"), ["XADD s 5-2 a 2"]);
-        let got = one(&mut h, "XADD s * a 3");
+        assert_eq!(h.propagated("XADD s 5-1 a 1"), ["XADD s 5-1 a 1"]);
+        assert_eq!(h.propagated("XADD s 5-* a 2"), ["XADD s 5-2 a 2"]);
+        let got = h.propagated("XADD s * a 3");
         let id = got[0].split(' ').nth(2).unwrap().to_string();
         assert!(id.ends_with("-0") && id != "5-2", "{id}");
         assert_eq!(got, [format!("XADD s {id} a 3")]);
         // Approximate trimming propagates as the exact result.
         assert_eq!(
-            one(&mut h, "XADD s MAXLEN ~ 1 LIMIT 100 9999999999999-1 a 4"),
+            h.propagated("XADD s MAXLEN ~ 1 LIMIT 100 9999999999999-1 a 4"),
             ["XADD s MAXLEN = 4 LIMIT 100 9999999999999-1 a 4"]
         );
-        assert_eq!(one(&mut h, "XTRIM s MAXLEN 2"), ["XTRIM s MAXLEN 2"]);
-        assert_eq!(one(&mut h, "XTRIM s MINID ~ 0"), Vec::<String>::new());
+        assert_eq!(h.propagated("XTRIM s MAXLEN 2"), ["XTRIM s MAXLEN 2"]);
+        assert_eq!(h.propagated("XTRIM s MINID ~ 0"), Vec::<String>::new());
         // The one node holds both entries: `~ 1` removes nothing, `~ 0`
         // the whole node.
-        assert_eq!(one(&mut h, "XTRIM s MAXLEN ~ 1"), Vec::<String>::new());
-        assert_eq!(one(&mut h, "XTRIM s MAXLEN ~ 0"), ["XTRIM s MAXLEN = 0"]);
+        assert_eq!(h.propagated("XTRIM s MAXLEN ~ 1"), Vec::<String>::new());
+        assert_eq!(h.propagated("XTRIM s MAXLEN ~ 0"), ["XTRIM s MAXLEN = 0"]);
     }
 
     #[test]
@@ -2328,7 +2317,7 @@ mod propagation_tests {
         h.cmd("XADD s 1-1 f v");
         h.cmd("XADD s 2-1 f v");
         h.cmd("XGROUP CREATE s g 0");
-        let got = one(&mut h, "XREADGROUP GROUP g alice COUNT 5 STREAMS s >");
+        let got = h.propagated("XREADGROUP GROUP g alice COUNT 5 STREAMS s >");
         let t = h.srv.now.ms;
         assert_eq!(
             got,
@@ -2342,13 +2331,13 @@ mod propagation_tests {
         );
         // Nothing new: nothing to propagate.
         assert_eq!(
-            one(&mut h, "XREADGROUP GROUP g alice STREAMS s >"),
+            h.propagated("XREADGROUP GROUP g alice STREAMS s >"),
             Vec::<String>::new()
         );
         // NOACK: the consumer's creation and the group's position.
         h.cmd("XADD s 3-1 f v");
         assert_eq!(
-            one(&mut h, "XREADGROUP GROUP g bob NOACK STREAMS s >"),
+            h.propagated("XREADGROUP GROUP g bob NOACK STREAMS s >"),
             [
                 "MULTI",
                 "XGROUP CREATECONSUMER s g bob",
@@ -2365,7 +2354,7 @@ mod propagation_tests {
         h.cmd("XADD s 2-1 f v");
         h.cmd("XGROUP CREATE s g 0");
         h.cmd("XREADGROUP GROUP g alice STREAMS s >");
-        let got = one(&mut h, "XCLAIM s g bob 0 1-1 RETRYCOUNT 7");
+        let got = h.propagated("XCLAIM s g bob 0 1-1 RETRYCOUNT 7");
         let t = h.srv.now.ms;
         assert_eq!(
             got,
@@ -2374,7 +2363,7 @@ mod propagation_tests {
             )]
         );
         h.cmd("XDEL s 2-1");
-        let got = one(&mut h, "XAUTOCLAIM s g carol 0 0 JUSTID");
+        let got = h.propagated("XAUTOCLAIM s g carol 0 0 JUSTID");
         assert_eq!(got.len(), 4, "{got:?}");
         assert!(
             got[1].starts_with("XCLAIM s g carol 0 1-1 TIME "),
@@ -2387,7 +2376,7 @@ mod propagation_tests {
         );
         // LASTID alone: XGROUP SETID.
         assert_eq!(
-            one(&mut h, "XCLAIM s g bob 0 9-9 LASTID 5-0"),
+            h.propagated("XCLAIM s g bob 0 9-9 LASTID 5-0"),
             ["XGROUP SETID s g 5-0 ENTRIESREAD 2"]
         );
     }

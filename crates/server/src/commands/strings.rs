@@ -1171,6 +1171,25 @@ pub(crate) mod tests {
             String::from_utf8_lossy(&self.run(&words)).into_owned()
         }
 
+        /// Runs a command and returns what it propagated (to the AOF), one
+        /// argv per command, SELECTs left out.
+        pub fn propagated_argv(&mut self, line: &str) -> Vec<Vec<String>> {
+            crate::persistence::aof::capture(&mut self.srv);
+            self.cmd(line);
+            crate::persistence::aof::take_captured()
+                .into_iter()
+                .filter(|c| c[0] != "SELECT")
+                .collect()
+        }
+
+        /// [`Harness::propagated_argv`], each command as one line.
+        pub fn propagated(&mut self, line: &str) -> Vec<String> {
+            self.propagated_argv(line)
+                .into_iter()
+                .map(|c| c.join(" "))
+                .collect()
+        }
+
         pub fn hits_misses(&self) -> (u64, u64) {
             (self.srv.stats.keyspace_hits, self.srv.stats.keyspace_misses)
         }
@@ -1561,38 +1580,23 @@ pub(crate) mod tests {
 #[cfg(test)]
 mod propagation_tests {
     use super::tests::Harness;
-    use crate::persistence::aof;
-
-    fn one(h: &mut Harness, line: &str) -> Vec<String> {
-        aof::capture(&mut h.srv);
-        h.cmd(line);
-        let mut got: Vec<String> = aof::take_captured()
-            .into_iter()
-            .map(|c| c.join(" "))
-            .collect();
-        // Drop the leading SELECT.
-        if got.first().is_some_and(|c| c.starts_with("SELECT")) {
-            got.remove(0);
-        }
-        got
-    }
 
     #[test]
     fn relative_expires_become_absolute() {
         let mut h = Harness::new();
-        let got = one(&mut h, "SET k v EX 100");
+        let got = h.propagated("SET k v EX 100");
         assert_eq!(got, [format!("SET k v PXAT {}", h.srv.now.ms + 100_000)]);
-        let got = one(&mut h, "SET k v PX 100 GET");
+        let got = h.propagated("SET k v PX 100 GET");
         assert_eq!(got, [format!("SET k v PXAT {}", h.srv.now.ms + 100)]);
-        let got = one(&mut h, "SETEX k 5 v");
+        let got = h.propagated("SETEX k 5 v");
         assert_eq!(got, [format!("SET k v PXAT {}", h.srv.now.ms + 5000)]);
-        let got = one(&mut h, "PSETEX k 5 v");
+        let got = h.propagated("PSETEX k 5 v");
         assert_eq!(got, [format!("SET k v PXAT {}", h.srv.now.ms + 5)]);
-        let got = one(&mut h, "SET k v EXAT 99999999999");
+        let got = h.propagated("SET k v EXAT 99999999999");
         assert_eq!(got, ["SET k v PXAT 99999999999000"]);
         // PXAT is already absolute: as called, GET included.
         assert_eq!(
-            one(&mut h, "SET k v PXAT 99999999999999 GET"),
+            h.propagated("SET k v PXAT 99999999999999 GET"),
             ["SET k v PXAT 99999999999999 GET"]
         );
     }
@@ -1600,32 +1604,32 @@ mod propagation_tests {
     #[test]
     fn get_is_dropped_and_past_times_delete() {
         let mut h = Harness::new();
-        assert_eq!(one(&mut h, "SET k v GET"), ["SET k v"]);
-        assert_eq!(one(&mut h, "SET k v2 get NX GET"), Vec::<String>::new());
-        assert_eq!(one(&mut h, "SET k v3 XX GET get"), ["SET k v3 XX"]);
+        assert_eq!(h.propagated("SET k v GET"), ["SET k v"]);
+        assert_eq!(h.propagated("SET k v2 get NX GET"), Vec::<String>::new());
+        assert_eq!(h.propagated("SET k v3 XX GET get"), ["SET k v3 XX"]);
         // A time already past: the key is deleted, propagated as such
         // (UNLINK with lazyfree-lazy-expire, the default).
-        assert_eq!(one(&mut h, "SET k v PXAT 1"), ["UNLINK k"]);
-        assert_eq!(one(&mut h, "SET k v PXAT 1"), Vec::<String>::new());
+        assert_eq!(h.propagated("SET k v PXAT 1"), ["UNLINK k"]);
+        assert_eq!(h.propagated("SET k v PXAT 1"), Vec::<String>::new());
         h.srv.config.lazyfree_lazy_expire = false;
         h.cmd("SET k v");
-        assert_eq!(one(&mut h, "SET k v EXAT 1"), ["DEL k"]);
+        assert_eq!(h.propagated("SET k v EXAT 1"), ["DEL k"]);
     }
 
     #[test]
     fn getex_getdel_getset_incrbyfloat() {
         let mut h = Harness::new();
         h.cmd("SET k 1.5");
-        let got = one(&mut h, "GETEX k EX 10");
+        let got = h.propagated("GETEX k EX 10");
         assert_eq!(got, [format!("PEXPIREAT k {}", h.srv.now.ms + 10_000)]);
-        assert_eq!(one(&mut h, "GETEX k PERSIST"), ["PERSIST k"]);
-        assert_eq!(one(&mut h, "GETEX k PERSIST"), Vec::<String>::new());
-        assert_eq!(one(&mut h, "GETEX k"), Vec::<String>::new());
-        assert_eq!(one(&mut h, "INCRBYFLOAT k 1"), ["SET k 2.5 KEEPTTL"]);
-        assert_eq!(one(&mut h, "GETSET k 7"), ["SET k 7"]);
-        assert_eq!(one(&mut h, "GETEX k PXAT 1"), ["UNLINK k"]);
+        assert_eq!(h.propagated("GETEX k PERSIST"), ["PERSIST k"]);
+        assert_eq!(h.propagated("GETEX k PERSIST"), Vec::<String>::new());
+        assert_eq!(h.propagated("GETEX k"), Vec::<String>::new());
+        assert_eq!(h.propagated("INCRBYFLOAT k 1"), ["SET k 2.5 KEEPTTL"]);
+        assert_eq!(h.propagated("GETSET k 7"), ["SET k 7"]);
+        assert_eq!(h.propagated("GETEX k PXAT 1"), ["UNLINK k"]);
         h.cmd("SET k 1");
-        assert_eq!(one(&mut h, "GETDEL k"), ["DEL k"]);
-        assert_eq!(one(&mut h, "GETDEL k"), Vec::<String>::new());
+        assert_eq!(h.propagated("GETDEL k"), ["DEL k"]);
+        assert_eq!(h.propagated("GETDEL k"), Vec::<String>::new());
     }
 }

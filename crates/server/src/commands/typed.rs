@@ -68,7 +68,9 @@ pub fn check<T: Typed>(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, ()> {
 #[inline]
 fn hash_fields_due(ctx: &Ctx<'_>, key: &[u8]) -> bool {
     let db = &ctx.srv.keyspace.dbs[ctx.client.db];
-    db.has_field_ttls()
+    // Nothing expires while an AOF is replayed: its own HDELs do that.
+    !ctx.srv.now.loading
+        && db.has_field_ttls()
         && db
             .peek(key)
             .is_some_and(|r| hashes::fields_due(&r, ctx.srv.now.ms))

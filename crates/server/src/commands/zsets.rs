@@ -1631,32 +1631,18 @@ mod tests {
 #[cfg(test)]
 mod propagation_tests {
     use crate::commands::strings::tests::Harness;
-    use crate::persistence::aof;
-
-    fn one(h: &mut Harness, line: &str) -> Vec<String> {
-        aof::capture(&mut h.srv);
-        h.cmd(line);
-        let mut got: Vec<String> = aof::take_captured()
-            .into_iter()
-            .map(|c| c.join(" "))
-            .collect();
-        if got.first().is_some_and(|c| c.starts_with("SELECT")) {
-            got.remove(0);
-        }
-        got
-    }
 
     #[test]
     fn pops_propagate_as_zpop() {
         let mut h = Harness::new();
         h.cmd("ZADD z 1 a 2 b 3 c 4 d");
-        assert_eq!(one(&mut h, "BZPOPMIN nokey z 0"), ["ZPOPMIN z"]);
-        assert_eq!(one(&mut h, "BZPOPMAX z 0"), ["ZPOPMAX z"]);
-        assert_eq!(one(&mut h, "ZMPOP 1 z MAX COUNT 5"), ["ZPOPMAX z 2"]);
+        assert_eq!(h.propagated("BZPOPMIN nokey z 0"), ["ZPOPMIN z"]);
+        assert_eq!(h.propagated("BZPOPMAX z 0"), ["ZPOPMAX z"]);
+        assert_eq!(h.propagated("ZMPOP 1 z MAX COUNT 5"), ["ZPOPMAX z 2"]);
         h.cmd("ZADD z 1 a");
-        assert_eq!(one(&mut h, "BZMPOP 0 1 z MIN"), ["ZPOPMIN z 1"]);
+        assert_eq!(h.propagated("BZMPOP 0 1 z MIN"), ["ZPOPMIN z 1"]);
         h.cmd("ZADD z 1 a");
-        assert_eq!(one(&mut h, "ZPOPMIN z 3"), ["ZPOPMIN z 3"]);
-        assert_eq!(one(&mut h, "ZMPOP 1 z MIN"), Vec::<String>::new());
+        assert_eq!(h.propagated("ZPOPMIN z 3"), ["ZPOPMIN z 3"]);
+        assert_eq!(h.propagated("ZMPOP 1 z MIN"), Vec::<String>::new());
     }
 }
