@@ -759,3 +759,49 @@ fn which(name: &str) -> Result<PathBuf, ()> {
         })
         .ok_or(())
 }
+
+#[test]
+fn a_failed_bgsave_stops_writes_until_a_save_succeeds() {
+    let s = TestServer::start_with(&["--save", "3600 1", "--enable-protected-configs", "yes"]);
+    let mut c = s.conn();
+    let gone = new_temp_dir();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("dir")
+        .arg(gone.to_str().unwrap())
+        .query::<()>(&mut c)
+        .unwrap();
+    std::fs::remove_dir_all(&gone).unwrap();
+    redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query::<()>(&mut c)
+        .unwrap();
+    let r: String = redis::cmd("BGSAVE").query(&mut c).unwrap();
+    assert_eq!(r, "Background saving started");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_field(&mut c, "persistence", "rdb_last_bgsave_status") != "err" {
+        assert!(Instant::now() < deadline, "BGSAVE did not fail");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let e = redis::cmd("SET")
+        .arg("k")
+        .arg("v2")
+        .query::<()>(&mut c)
+        .unwrap_err();
+    assert_eq!(e.code(), Some("MISCONF"), "{e}");
+    assert!(e.to_string().contains("stop-writes-on-bgsave-error"), "{e}");
+    // Reads go on.
+    assert_eq!(
+        redis::cmd("GET").arg("k").query::<String>(&mut c).unwrap(),
+        "v"
+    );
+    std::fs::create_dir_all(&gone).unwrap();
+    assert_eq!(redis::cmd("SAVE").query::<String>(&mut c).unwrap(), "OK");
+    redis::cmd("SET")
+        .arg("k")
+        .arg("v2")
+        .query::<()>(&mut c)
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&gone);
+}

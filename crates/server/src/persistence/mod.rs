@@ -67,6 +67,26 @@ impl Default for State {
     }
 }
 
+/// The MISCONF error that writes get while the dataset cannot be
+/// persisted: the last RDB save failed and `stop-writes-on-bgsave-error`
+/// is on (with save points), or the AOF cannot be written.
+pub fn disk_error_reply(srv: &Server) -> Option<Vec<u8>> {
+    if srv.config.stop_writes_on_bgsave_error
+        && !srv.config.save.is_empty()
+        && !srv.persist.last_bgsave_ok
+    {
+        return Some(
+            b"MISCONF Valkey is configured to save RDB snapshots, but it's currently unable to \
+              persist to disk. Commands that may modify the data set are disabled, because this \
+              instance is configured to report errors during writes if RDB snapshotting fails \
+              (stop-writes-on-bgsave-error option). Please check the Valkey logs for details \
+              about the RDB error."
+                .to_vec(),
+        );
+    }
+    aof::write_error_reply()
+}
+
 /// Where the RDB file lives: `dir`/`dbfilename`.
 pub fn rdb_path(srv: &Server) -> PathBuf {
     srv.config.dir.join(&srv.config.dbfilename)

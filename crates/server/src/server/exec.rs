@@ -240,8 +240,9 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
         );
         return;
     }
-    // While the AOF cannot be written, writes (and PING, to tell) are
-    // refused (Valkey's `writeCommandsDeniedByDiskError`).
+    // While the last BGSAVE failed (with stop-writes-on-bgsave-error) or the
+    // AOF cannot be written, writes (and PING, to tell) are refused
+    // (Valkey's `writeCommandsDeniedByDiskError`).
     if cmd.has(flags::WRITE)
         || cmd.name == "ping"
         || (cmd.name == "exec"
@@ -250,7 +251,7 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
                 .as_ref()
                 .is_some_and(|m| m.queue.iter().any(|(c, _)| c.has(flags::WRITE))))
     {
-        if let Some(msg) = crate::persistence::aof::write_error_reply() {
+        if let Some(msg) = crate::persistence::disk_error_reply(srv) {
             if cmd.name == "exec" && client.multi.take().is_some() {
                 unwatch_all(srv, client);
                 let mut full = b"EXECABORT Transaction discarded because of: ".to_vec();
