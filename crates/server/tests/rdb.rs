@@ -498,6 +498,11 @@ fn bgsave_writes_a_loadable_snapshot_while_serving() {
         info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
         "ok"
     );
+    // The child's own buffers at least were copied on write.
+    let cow: u64 = info_field(&mut c, "persistence", "rdb_last_cow_size")
+        .parse()
+        .unwrap();
+    assert!(cow > 0, "rdb_last_cow_size {cow}");
     // The write made during the save is still a change since the save.
     assert_eq!(
         info_field(&mut c, "persistence", "rdb_changes_since_last_save"),

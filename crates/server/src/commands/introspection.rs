@@ -930,7 +930,7 @@ fn info_persistence(ctx: &Ctx<'_>) -> String {
         "rdb_last_bgsave_time_sec" => srv.persist.last_bgsave_secs,
         "rdb_current_bgsave_time_sec" => crate::persistence::current_bgsave_secs(srv),
         "rdb_saves" => srv.persist.rdb_saves,
-        "rdb_last_cow_size" => 0,
+        "rdb_last_cow_size" => srv.persist.rdb_last_cow_size,
         "rdb_last_load_keys_expired" => srv.persist.last_load_keys_expired,
         "rdb_last_load_keys_loaded" => srv.persist.last_load_keys_loaded,
         "aof_enabled" => aof.enabled as u8,
@@ -942,7 +942,7 @@ fn info_persistence(ctx: &Ctx<'_>) -> String {
         "aof_rewrites" => aof.rewrites,
         "aof_rewrites_consecutive_failures" => aof.rewrites_consecutive_failures,
         "aof_last_write_status" => if aof.last_write_ok { "ok" } else { "err" },
-        "aof_last_cow_size" => 0,
+        "aof_last_cow_size" => srv.persist.aof_last_cow_size,
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );

@@ -29,6 +29,47 @@ pub struct Child {
     pub pid: i32,
     pub kind: ChildKind,
     pub started: Instant,
+    /// Read end of the pipe on which the child reports, as it exits, how
+    /// many bytes copy-on-write made private to it (INFO `*_last_cow_size`).
+    cow_pipe: Option<std::fs::File>,
+}
+
+/// A finished child: its kind, whether it succeeded, and its copy-on-write
+/// bytes (0 when it could not tell).
+#[derive(Debug, Clone, Copy)]
+pub struct Reaped {
+    pub kind: ChildKind,
+    pub ok: bool,
+    pub cow_bytes: u64,
+}
+
+/// The child's own Private_Dirty bytes: the pages copy-on-write gave it.
+fn private_dirty_bytes() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else {
+        return 0;
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix("Private_Dirty:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A non-blocking pipe whose ends close on exec: (read, write).
+fn cow_pipe() -> Option<(std::fs::File, std::fs::File)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 writes two new descriptors into the array we own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+        return None;
+    }
+    // SAFETY: both descriptors were just created and are owned by nobody
+    // else; each File closes its own.
+    Some(unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    })
 }
 
 /// Forks a child that runs `job` on its copy of the dataset and exits with
@@ -45,6 +86,7 @@ pub fn spawn(
         use std::os::fd::AsRawFd;
         srv.listeners.iter().map(|l| l.as_raw_fd()).collect()
     };
+    let pipe = cow_pipe();
     // SAFETY: fork has no memory-safety preconditions; the child below only
     // runs `job` (plain file writing on its private copy of memory) and
     // leaves through `_exit`, never returning into the event loop.
@@ -60,6 +102,10 @@ pub fn spawn(
         }
         let ok =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(srv))).unwrap_or(false);
+        if let Some((_, mut w)) = pipe {
+            use std::io::Write;
+            let _ = w.write_all(&private_dirty_bytes().to_le_bytes());
+        }
         // SAFETY: ends the child without running the parent's atexit
         // handlers or destructors (which would flush the parent's buffers).
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
@@ -69,12 +115,13 @@ pub fn spawn(
         pid,
         kind,
         started: Instant::now(),
+        cow_pipe: pipe.map(|(r, _)| r),
     });
     Ok(pid)
 }
 
-/// Whether a child has finished: Some(success) once it has been reaped.
-pub fn try_reap(srv: &mut Server) -> Option<(ChildKind, bool)> {
+/// Whether a child has finished: Some once it has been reaped.
+pub fn try_reap(srv: &mut Server) -> Option<Reaped> {
     let child = srv.child.as_ref()?;
     let mut status = 0;
     // SAFETY: waitpid on our own child's pid with a valid status pointer.
@@ -90,9 +137,22 @@ pub fn try_reap(srv: &mut Server) -> Option<(ChildKind, bool)> {
         ));
     }
     let kind = child.kind;
-    srv.child = None;
+    let cow_bytes = srv
+        .child
+        .take()
+        .and_then(|c| c.cow_pipe)
+        .and_then(|mut r| {
+            use std::io::Read;
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b).ok().map(|_| u64::from_le_bytes(b))
+        })
+        .unwrap_or(0);
     RESIZE_POLICY.with(|p| p.set(ResizePolicy::Allow));
-    Some((kind, ok))
+    Some(Reaped {
+        kind,
+        ok,
+        cow_bytes,
+    })
 }
 
 /// Kills the running child (SHUTDOWN, FLUSHALL, a new SAVE) and reaps it.

@@ -48,6 +48,9 @@ pub struct State {
     pub rdb_saves: u64,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
+    /// Bytes copy-on-write gave the last BGSAVE / BGREWRITEAOF child.
+    pub rdb_last_cow_size: u64,
+    pub aof_last_cow_size: u64,
 }
 
 impl Default for State {
@@ -63,6 +66,8 @@ impl Default for State {
             rdb_saves: 0,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
+            rdb_last_cow_size: 0,
+            aof_last_cow_size: 0,
         }
     }
 }
@@ -179,10 +184,16 @@ fn rdb_child_done(srv: &mut Server, ok: bool, started: Instant) {
 /// or one a save point asks for.
 pub fn cron(srv: &mut Server) {
     if let Some(started) = srv.child.as_ref().map(|c| c.started) {
-        if let Some((kind, ok)) = child::try_reap(srv) {
-            match kind {
-                ChildKind::Rdb => rdb_child_done(srv, ok, started),
-                ChildKind::Aof => aof::rewrite_done(srv, ok),
+        if let Some(done) = child::try_reap(srv) {
+            match done.kind {
+                ChildKind::Rdb => {
+                    srv.persist.rdb_last_cow_size = done.cow_bytes;
+                    rdb_child_done(srv, done.ok, started);
+                }
+                ChildKind::Aof => {
+                    srv.persist.aof_last_cow_size = done.cow_bytes;
+                    aof::rewrite_done(srv, done.ok);
+                }
             }
         }
     }

@@ -1084,8 +1084,9 @@ pub fn reap_child(srv: &mut Server) {
     if !srv.child.as_ref().is_some_and(|c| c.kind == ChildKind::Aof) {
         return;
     }
-    if let Some((ChildKind::Aof, ok)) = child::try_reap(srv) {
-        rewrite_done(srv, ok);
+    if let Some(done) = child::try_reap(srv) {
+        srv.persist.aof_last_cow_size = done.cow_bytes;
+        rewrite_done(srv, done.ok);
     }
 }
 
