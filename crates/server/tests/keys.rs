@@ -5,7 +5,9 @@
 //! OBJECT, WAIT, FLUSH*, active and lazy expiry.
 
 mod common;
-use common::{as_int, bulk, encode, err, int, ok, unix_ms, wait_until, Client, TestServer, V};
+use common::{
+    as_int, bulk, encode, err, info_field, int, ok, unix_ms, wait_until, Client, TestServer, V,
+};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -992,4 +994,22 @@ fn command_table_key_positions() {
     ] {
         assert_eq!(strs(&c.call(args)), keys, "{args:?}");
     }
+}
+
+/// During CLIENT PAUSE an expired key reads as absent but stays until the
+/// pause ends (no expiry reaches the dataset, the AOF or replicas).
+#[test]
+fn expiry_is_deferred_while_clients_are_paused() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    let expired = |c: &mut Client| info_field(&c.info(&["stats"]), "expired_keys");
+    assert_eq!(c.call(&["SET", "k", "v", "PX", "20"]), ok());
+    assert_eq!(c.call(&["CLIENT", "PAUSE", "5000", "WRITE"]), ok());
+    std::thread::sleep(Duration::from_millis(60));
+    assert_eq!(c.call(&["GET", "k"]), V::Nil);
+    assert_eq!(c.call(&["EXISTS", "k"]), int(0));
+    assert_eq!(expired(&mut c).as_deref(), Some("0"));
+    assert_eq!(c.call(&["CLIENT", "UNPAUSE"]), ok());
+    assert_eq!(c.call(&["GET", "k"]), V::Nil);
+    assert_eq!(expired(&mut c).as_deref(), Some("1"));
 }

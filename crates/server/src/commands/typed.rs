@@ -68,8 +68,10 @@ pub fn check<T: Typed>(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, ()> {
 #[inline]
 fn hash_fields_due(ctx: &Ctx<'_>, key: &[u8]) -> bool {
     let db = &ctx.srv.keyspace.dbs[ctx.client.db];
-    // Nothing expires while an AOF is replayed: its own HDELs do that.
+    // Nothing expires while an AOF is replayed (its own HDELs do that) or
+    // while clients are paused.
     !ctx.srv.now.loading
+        && !ctx.srv.now.expire_paused
         && db.has_field_ttls()
         && db
             .peek(key)

@@ -45,6 +45,10 @@ pub struct Now {
     /// Valkey while loading (the AOF's own DELs remove them), so replayed
     /// commands see the dataset as it was when they ran.
     pub loading: bool,
+    /// Set during CLIENT PAUSE: an expired key reads as absent but is not
+    /// deleted (Valkey pauses expiry with writes, so the dataset and what
+    /// replicas/AOF see do not change while paused).
+    pub expire_paused: bool,
 }
 
 impl Now {
@@ -54,6 +58,7 @@ impl Now {
             clock: access::initial_clock(access, ms),
             access,
             loading: false,
+            expire_paused: false,
         }
     }
 
@@ -186,6 +191,9 @@ impl Db {
         match self.keys.entry(slot, key) {
             KvEntry::Vacant(_) => None,
             KvEntry::Occupied(o) if o.get().expire().is_some_and(|at| now.is_expired(at)) => {
+                if now.expire_paused {
+                    return None;
+                }
                 let rec = o.remove();
                 if !self.blocking.is_empty() {
                     self.blocking.signal(key);
@@ -300,7 +308,7 @@ impl Db {
     /// the caller can count the expiry and invalidate WATCHes, as Valkey's
     /// `expireIfNeeded` does. None if the key is absent or still alive.
     pub fn remove_if_stale(&mut self, key: &[u8], now: Now) -> Option<Record> {
-        if self.is_expired(key, now) {
+        if self.is_expired(key, now) && !now.expire_paused {
             self.remove(key)
         } else {
             None

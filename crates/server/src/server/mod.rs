@@ -532,6 +532,7 @@ impl Server {
     pub fn refresh_now(&mut self) {
         crate::keyspace::record::MAXMEMORY.with(|m| m.set(self.config.maxmemory));
         self.now = Now::from_system_with(self.access_mode());
+        self.now.expire_paused = self.pause.is_some_and(|p| p.end_ms > self.now.ms);
     }
 
     /// Moves the databases' expiry counts into the stats, and signals keys
