@@ -35,6 +35,9 @@ pub static COMMANDS: &[Command] = &[
         sort_ro,
     )
     .keys(1, 1, 1)
+    // Valkey gives SORT_RO a key function (`sortROGetKeys`), so COMMAND
+    // INFO lists it as movablekeys though its only key is the first.
+    .keys_fn(|_| vec![1])
     .doc(
         "generic",
         "7.0.0",
