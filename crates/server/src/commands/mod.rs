@@ -17,6 +17,7 @@ pub mod hll;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
+pub mod migrate;
 pub mod object;
 pub mod pubsub;
 pub mod server;
@@ -290,6 +291,7 @@ pub static TABLE: &[&[Command]] = &[
     bitops::COMMANDS,
     keys::COMMANDS,
     dump::COMMANDS,
+    migrate::COMMANDS,
     lists::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,

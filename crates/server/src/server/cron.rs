@@ -45,6 +45,8 @@ pub fn run(srv: &mut Server) {
     crate::persistence::cron(srv);
     // Scheduled and automatic rewrites, everysec fsync, write retries.
     crate::persistence::aof::cron(srv);
+    // MIGRATE connections idle for more than 10 s are closed.
+    crate::commands::migrate::cron(srv);
     if srv.config.maxmemory > 0 && !paused {
         super::evict::free_memory_if_needed(srv);
     }

@@ -427,6 +427,11 @@ pub fn redacted_args(cmd: &Command, args: &Args<'_>) -> Vec<bool> {
     let mut red = vec![false; args.len()];
     match cmd.name {
         "auth" => red.iter_mut().skip(1).for_each(|r| *r = true),
+        "migrate" => {
+            for i in crate::commands::migrate::secret_positions(args) {
+                red[i] = true;
+            }
+        }
         "hello" => {
             let mut j = 2;
             while j < args.len() {

@@ -421,6 +421,8 @@ pub struct Server {
     pub persist: crate::persistence::State,
     /// The background child (BGSAVE, BGREWRITEAOF), if one runs.
     pub child: Option<crate::persistence::child::Child>,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate_sockets: crate::commands::migrate::SocketCache,
     rng_state: u64,
 }
 
@@ -506,6 +508,7 @@ impl Server {
             propagation: Propagation::default(),
             persist: crate::persistence::State::default(),
             child: None,
+            migrate_sockets: Default::default(),
             rng_state: (unix ^ 0x9e37_79b9_7f4a_7c15) | 1,
         };
         srv.refresh_now();
