@@ -503,6 +503,7 @@ fn bgsave_writes_a_loadable_snapshot_while_serving() {
         .parse()
         .unwrap();
     assert!(cow > 0, "rdb_last_cow_size {cow}");
+    assert_eq!(info_field(&mut c, "stats", "total_forks"), "1");
     // The write made during the save is still a change since the save.
     assert_eq!(
         info_field(&mut c, "persistence", "rdb_changes_since_last_save"),

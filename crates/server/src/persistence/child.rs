@@ -87,6 +87,7 @@ pub fn spawn(
         srv.listeners.iter().map(|l| l.as_raw_fd()).collect()
     };
     let pipe = cow_pipe();
+    let fork_start = Instant::now();
     // SAFETY: fork has no memory-safety preconditions; the child below only
     // runs `job` (plain file writing on its private copy of memory) and
     // leaves through `_exit`, never returning into the event loop.
@@ -110,6 +111,8 @@ pub fn spawn(
         // handlers or destructors (which would flush the parent's buffers).
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
+    srv.persist.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
+    srv.persist.total_forks += 1;
     RESIZE_POLICY.with(|p| p.set(ResizePolicy::Avoid));
     srv.child = Some(Child {
         pid,

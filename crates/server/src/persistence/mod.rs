@@ -51,6 +51,9 @@ pub struct State {
     /// Bytes copy-on-write gave the last BGSAVE / BGREWRITEAOF child.
     pub rdb_last_cow_size: u64,
     pub aof_last_cow_size: u64,
+    /// How long the last fork took (µs), and forks so far (INFO stats).
+    pub latest_fork_usec: u64,
+    pub total_forks: u64,
 }
 
 impl Default for State {
@@ -68,6 +71,8 @@ impl Default for State {
             last_load_keys_expired: 0,
             rdb_last_cow_size: 0,
             aof_last_cow_size: 0,
+            latest_fork_usec: 0,
+            total_forks: 0,
         }
     }
 }
