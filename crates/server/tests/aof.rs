@@ -7,7 +7,7 @@
 //! runtime.
 
 mod common;
-use common::{info_field as field, ok, Client, TestServer, V};
+use common::{info_field as field, ok, Client, RedisServer, TestServer, V};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -632,20 +632,8 @@ fn automatic_rewrite_on_growth_and_timestamp_annotations() {
 /// A real Redis 7 (same multi-part layout as Valkey 8) writes the
 /// directory, Ferrokey loads it to the same DEBUG DIGEST, and the other
 /// way round with a command-log base (Redis 7.0 reads RDB 10 at most).
-/// Skipped when no `redis-server` is installed.
 #[test]
 fn cross_loads_with_a_real_redis_server() {
-    let Ok(out) = std::process::Command::new("redis-server")
-        .arg("--version")
-        .output()
-    else {
-        eprintln!("redis-server not installed: skipped");
-        return;
-    };
-    if !String::from_utf8_lossy(&out.stdout).contains("v=7.") {
-        eprintln!("redis-server is not 7.x: skipped");
-        return;
-    }
     let workload: &[&[&str]] = &[
         &["SET", "s", "hello"],
         &["SET", "t", "v", "EX", "10000"],
@@ -692,10 +680,6 @@ fn cross_loads_with_a_real_redis_server() {
             "--aof-use-rdb-preamble",
             extra,
         ];
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
         let run = |cmds: &[&[&str]], con: &mut redis::Connection| {
             for c in cmds {
                 let mut cmd = redis::cmd(c[0]);
@@ -710,37 +694,14 @@ fn cross_loads_with_a_real_redis_server() {
         };
         let want;
         if writer_is_redis {
-            let mut child = std::process::Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                ])
-                .arg("--dir")
-                .arg(&dir)
-                .args(args)
-                .stdout(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            let url = format!("redis://127.0.0.1:{port}/");
-            let mut con = None;
-            for _ in 0..200 {
-                if let Ok(c) = redis::Client::open(url.as_str()).unwrap().get_connection() {
-                    con = Some(c);
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let mut con = con.expect("redis-server started");
+            let redis = RedisServer::start(&dir, &args);
+            let mut con = redis.conn();
             run(workload, &mut con);
             std::thread::sleep(Duration::from_millis(500));
             run(after, &mut con);
             want = digest(&mut con);
-            let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("NOSAVE").query(&mut con);
-            let _ = child.wait();
+            drop(con);
+            redis.stop();
             let s = TestServer::start_in(&dir, &args);
             let mut c = s.conn();
             assert_eq!(digest(&mut c), want, "Redis wrote, Ferrokey read");
@@ -753,39 +714,10 @@ fn cross_loads_with_a_real_redis_server() {
             run(after, &mut con);
             want = digest(&mut con);
             drop(s);
-            let mut child = std::process::Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                ])
-                .arg("--dir")
-                .arg(&dir)
-                .args(args)
-                .stdout(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            let url = format!("redis://127.0.0.1:{port}/");
-            let mut got = None;
-            for _ in 0..200 {
-                if let Ok(mut c) = redis::Client::open(url.as_str()).unwrap().get_connection() {
-                    got = Some(digest(&mut c));
-                    let _: redis::RedisResult<()> =
-                        redis::cmd("SHUTDOWN").arg("NOSAVE").query(&mut c);
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            assert_eq!(
-                got.as_deref(),
-                Some(want.as_str()),
-                "Ferrokey wrote, Redis read"
-            );
+            let redis = RedisServer::start(&dir, &args);
+            let got = digest(&mut redis.conn());
+            redis.stop();
+            assert_eq!(got, want, "Ferrokey wrote, Redis read");
         }
         let _ = std::fs::remove_dir_all(&dir);
     }

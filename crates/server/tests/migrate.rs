@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{err, int, ok, Client, TestServer, V};
+use common::{err, int, ok, Client, RedisServer, TestServer, V};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn simple(s: &str) -> V {
@@ -277,54 +276,6 @@ fn destination_db_follows_each_call_on_the_cached_connection() {
 
 // ---- with the real redis-server 7.0 ------------------------------------------
 
-/// Debian's redis-server, on a free port, stopped on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        if !std::path::Path::new("/usr/bin/redis-server").exists() {
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .ok()?;
-        let child = Command::new("/usr/bin/redis-server")
-            .args(["--save", "", "--appendonly", "no", "--port"])
-            .arg(port.to_string())
-            .args(["--bind", "127.0.0.1", "--dir", "/tmp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let r = Redis { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(r);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    fn conn(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .and_then(|c| c.get_connection())
-            .expect("redis-server connection")
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn rcmd(c: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<redis::Value> {
     let mut cmd = redis::cmd(args[0]);
     for a in &args[1..] {
@@ -340,10 +291,7 @@ fn rcmd(c: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<redis::V
 /// works for every type.
 #[test]
 fn with_redis_server_7_0() {
-    let Some(redis) = Redis::start() else {
-        eprintln!("no /usr/bin/redis-server: skipped");
-        return;
-    };
+    let redis = RedisServer::start(&std::env::temp_dir(), &[]);
     let fk = TestServer::start();
     let mut f = Client::new(&fk);
     let mut r = redis.conn();

@@ -695,9 +695,6 @@ fn info_persistence_reports_saves() {
 /// Streams are proven against Valkey's own files (the fixtures) instead.
 #[test]
 fn redis_server_loads_our_dump() {
-    let Ok(redis_server) = which("redis-server") else {
-        panic!("redis-server is not installed (apt-get install -y redis-server)");
-    };
     let s = TestServer::start_with(&["--set-max-listpack-entries", "0"]);
     let mut c = s.conn();
     populate_with(&mut c, false);
@@ -711,36 +708,10 @@ fn redis_server_loads_our_dump() {
     dump[n - 8..].copy_from_slice(&crc.to_le_bytes());
     let dir = new_temp_dir();
     std::fs::write(dir.join("dump.rdb"), &dump).unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = std::process::Command::new(redis_server)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut rc = loop {
-        if let Ok(c) = client.get_connection() {
-            break c;
-        }
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let redis = RedisServer::start(&dir, &[]);
+    let mut rc = redis.conn();
     let theirs = snapshot(&mut rc);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(redis);
     let _ = std::fs::remove_dir_all(&dir);
     // Encodings may differ by design (7.0 has no listpack lists); the
     // values, types and TTLs must not.
@@ -754,16 +725,6 @@ fn redis_server_loads_our_dump() {
             .collect()
     };
     assert_eq!(strip(theirs), strip(before));
-}
-
-fn which(name: &str) -> Result<PathBuf, ()> {
-    std::env::var_os("PATH")
-        .and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        })
-        .ok_or(())
 }
 
 #[test]

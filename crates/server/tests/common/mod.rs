@@ -610,3 +610,71 @@ pub fn wait_blocked(c: &mut Client, n: usize) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Debian's real `redis-server` (7.0) on a free loopback port, for the
+/// interoperability tests; killed on drop. `.ci/run` installs it; a
+/// machine without it fails these tests rather than skipping them.
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// Starts it on `dir` (where it reads and writes its files) with extra
+    /// `--name value` arguments, and waits until it answers.
+    pub fn start(dir: &std::path::Path, extra: &[&str]) -> RedisServer {
+        let path = "/usr/bin/redis-server";
+        assert!(
+            std::path::Path::new(path).exists(),
+            "redis-server is not installed (apt-get install -y redis-server)"
+        );
+        let port = free_port();
+        let child = Command::new(path)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let r = RedisServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            // Answers PING only once a file it loads is loaded.
+            if let Ok(mut c) = redis::Client::open(r.url()).and_then(|c| c.get_connection()) {
+                if redis::cmd("PING").query::<String>(&mut c).is_ok() {
+                    return r;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn conn(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .and_then(|c| c.get_connection())
+            .expect("redis-server connection")
+    }
+
+    /// SHUTDOWN NOSAVE, then waits for the process.
+    pub fn stop(mut self) {
+        let _ = redis::cmd("SHUTDOWN")
+            .arg("NOSAVE")
+            .query::<()>(&mut self.conn());
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
