@@ -1775,6 +1775,41 @@ fn parse_claim(ctx: &Ctx<'_>, now: i64) -> Result<ClaimArgs, Vec<u8>> {
     Ok(a)
 }
 
+/// The end of XCLAIM and XAUTOCLAIM: what they propagate (XCLAIMs and
+/// XGROUP SETID), the consumer they may have created, dirty, or NOGROUP.
+fn finish_claim(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    gname: &[u8],
+    props: &[Vec<Vec<u8>>],
+    r: Result<Option<Option<(bool, u64)>>, ()>,
+) {
+    for argv in props {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        ctx.also_propagate(&refs);
+    }
+    match r {
+        Err(()) => {}
+        Ok(Some(Some((created, changes)))) => {
+            if created {
+                dirty(ctx, 1);
+                ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
+            }
+            dirty(ctx, changes);
+        }
+        Ok(_) => nogroup(
+            ctx.out,
+            &[
+                b"NOGROUP No such key '",
+                key,
+                b"' or consumer group '",
+                gname,
+                b"'",
+            ],
+        ),
+    }
+}
+
 fn xclaim(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let gname = ctx.arg(2);
@@ -1856,30 +1891,7 @@ fn xclaim(ctx: &mut Ctx<'_>) {
         out.finish_array(d, n);
         Some((created, changes))
     });
-    for argv in &props {
-        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        ctx.also_propagate(&refs);
-    }
-    match r {
-        Err(()) => {}
-        Ok(Some(Some((created, changes)))) => {
-            if created {
-                dirty(ctx, 1);
-                ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
-            }
-            dirty(ctx, changes);
-        }
-        Ok(_) => nogroup(
-            ctx.out,
-            &[
-                b"NOGROUP No such key '",
-                key,
-                b"' or consumer group '",
-                gname,
-                b"'",
-            ],
-        ),
-    }
+    finish_claim(ctx, key, gname, &props, r);
 }
 
 fn xautoclaim(ctx: &mut Ctx<'_>) {
@@ -1998,30 +2010,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>) {
         }
         Some((created, changes))
     });
-    for argv in &props {
-        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        ctx.also_propagate(&refs);
-    }
-    match r {
-        Err(()) => {}
-        Ok(Some(Some((created, changes)))) => {
-            if created {
-                dirty(ctx, 1);
-                ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
-            }
-            dirty(ctx, changes);
-        }
-        Ok(_) => nogroup(
-            ctx.out,
-            &[
-                b"NOGROUP No such key '",
-                key,
-                b"' or consumer group '",
-                gname,
-                b"'",
-            ],
-        ),
-    }
+    finish_claim(ctx, key, gname, &props, r);
 }
 
 // ---- XINFO -------------------------------------------------------------------------
