@@ -170,3 +170,56 @@ pub fn kill(srv: &mut Server) -> Option<ChildKind> {
     RESIZE_POLICY.with(|p| p.set(ResizePolicy::Allow));
     Some(child.kind)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::time::Duration;
+
+    fn wait_reaped(srv: &mut Server) -> Reaped {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(done) = try_reap(srv) {
+                return done;
+            }
+            assert!(Instant::now() < deadline, "child never finished");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_child_reports_success_failure_and_its_copied_pages() {
+        let mut srv = Server::new(Config::default());
+        let pid = spawn(&mut srv, ChildKind::Rdb, |srv| srv.keyspace.dbs.len() == 16).unwrap();
+        assert!(pid > 0);
+        // One child at a time.
+        assert!(spawn(&mut srv, ChildKind::Aof, |_| true).is_err());
+        assert_eq!(RESIZE_POLICY.with(|p| p.get()), ResizePolicy::Avoid);
+        let done = wait_reaped(&mut srv);
+        assert_eq!(done.kind, ChildKind::Rdb);
+        assert!(done.ok);
+        assert!(srv.child.is_none());
+        assert_eq!(RESIZE_POLICY.with(|p| p.get()), ResizePolicy::Allow);
+        assert_eq!(srv.persist.total_forks, 1);
+
+        spawn(&mut srv, ChildKind::Aof, |_| false).unwrap();
+        let done = wait_reaped(&mut srv);
+        assert_eq!((done.kind, done.ok), (ChildKind::Aof, false));
+    }
+
+    #[test]
+    fn kill_stops_a_running_child() {
+        let mut srv = Server::new(Config::default());
+        spawn(&mut srv, ChildKind::Rdb, |_| {
+            std::thread::sleep(Duration::from_secs(30));
+            true
+        })
+        .unwrap();
+        let started = Instant::now();
+        assert_eq!(kill(&mut srv), Some(ChildKind::Rdb));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(srv.child.is_none());
+        assert_eq!(RESIZE_POLICY.with(|p| p.get()), ResizePolicy::Allow);
+    }
+}
