@@ -42,6 +42,11 @@ pub fn run(srv: &mut Server) {
     // A finished AOF rewrite is handled here (new base, manifest, history
     // deleted) before the generic child handling sees the child.
     crate::persistence::aof::reap_child(srv);
+    // Also done before every command; here too so that a CONFIG SET of
+    // tracking-table-max-keys takes effect on an idle server.
+    if !srv.tracking.clients.is_empty() {
+        super::tracking::limit_table(srv);
+    }
     crate::persistence::cron(srv);
     // Scheduled and automatic rewrites, everysec fsync, write retries.
     crate::persistence::aof::cron(srv);

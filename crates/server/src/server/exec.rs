@@ -263,20 +263,28 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
             return;
         }
     }
+    // Valkey's processCommand evicts before any command runs or is queued,
+    // then refuses on OOM what may grow memory: DENYOOM commands, and
+    // anything queued in MULTI.
+    if srv.config.maxmemory > 0 && crate::alloc::used_memory() as u64 > srv.config.maxmemory {
+        let out_of_memory = !super::evict::free_memory_if_needed(srv);
+        // Invalidations of keys evicted now precede this command's reply.
+        if !srv.pending_push.is_empty() {
+            out.raw(&srv.pending_push);
+            srv.pending_push.clear();
+        }
+        let queued = client.multi.is_some() && !runs_inside_multi(cmd);
+        if out_of_memory && (cmd.has(flags::DENYOOM) || queued) {
+            reject(srv, client, out, Some(cmd), err::OOM);
+            return;
+        }
+    }
     if let Some(multi) = &mut client.multi {
         if !runs_inside_multi(cmd) {
             multi.queue.push((cmd, args.to_owned()));
             out.simple(b"QUEUED");
             return;
         }
-    }
-    if srv.config.maxmemory > 0
-        && cmd.has(flags::DENYOOM)
-        && crate::alloc::used_memory() as u64 > srv.config.maxmemory
-        && !super::evict::free_memory_if_needed(srv)
-    {
-        reject(srv, client, out, Some(cmd), err::OOM);
-        return;
     }
     call(srv, client, out, cmd, args);
 }
