@@ -163,3 +163,37 @@ fn noeviction_replies_oom_to_writes_but_serves_reads() {
     let n: i64 = redis::cmd("DEL").arg("a").query(&mut con).unwrap();
     assert_eq!(n, 1, "DEL is not DENYOOM");
 }
+
+/// Valkey evicts before every command, reads included, and a tracking
+/// client gets the invalidation of a key evicted then before the reply of
+/// the command that triggered it.
+#[test]
+fn eviction_before_a_read_and_its_invalidation_precede_the_reply() {
+    let s = TestServer::start();
+    let mut c = common::Client::new(&s);
+    c.cmd_raw("HELLO 3");
+    assert_eq!(c.cmd_raw("CLIENT TRACKING on"), b"+OK\r\n");
+    let mut con = s.conn();
+    limit_to(&mut con, 100 * 1024);
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("volatile-random")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(c.cmd_raw("SETEX volatile-key 10000 x"), b"+OK\r\n");
+    assert_eq!(c.cmd_raw("GET volatile-key"), b"$1\r\nx\r\n");
+    // About 200 KB: the next command finds the server over its limit.
+    assert_eq!(c.cmd_raw("SETBIT big-key 1600000 0"), b":0\r\n");
+    assert_eq!(
+        c.cmd_raw("GETBIT big-key 0"),
+        b">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n"
+    );
+    assert_eq!(c.read_raw(), b":0\r\n");
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(0)
+        .query(&mut con)
+        .unwrap();
+}
