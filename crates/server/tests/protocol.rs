@@ -18,6 +18,47 @@ fn pipeline_of_10k_commands_in_one_write() {
     raw.expect(b":10000\r\n");
 }
 
+/// The server stops reading a socket after a short read (no second read
+/// for the EAGAIN); a FIN sent later must still be seen and the client
+/// closed, and one sent with the last command too.
+#[test]
+fn a_client_that_half_closes_is_answered_and_closed() {
+    use std::io::Read;
+    use std::net::Shutdown;
+    let s = TestServer::start();
+    let mut c = s.conn();
+    let clients = |c: &mut redis::Connection| -> usize {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(c).unwrap();
+        list.lines().count()
+    };
+    // FIN well after the last command was read.
+    let mut late = s.raw();
+    late.send(&encode(&[b"PING"]));
+    late.expect(b"+PONG\r\n");
+    assert_eq!(clients(&mut c), 2);
+    late.0.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    late.0.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{rest:?}");
+    // FIN right behind pipelined commands: all are answered first.
+    let mut eager = s.raw();
+    let mut batch = encode(&[b"SET", b"k", b"v"]);
+    batch.extend_from_slice(&encode(&[b"GET", b"k"]));
+    eager.send(&batch);
+    eager.0.shutdown(Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    eager.0.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"+OK\r\n$1\r\nv\r\n");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while clients(&mut c) != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "half-closed clients stay listed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn command_split_byte_by_byte() {
     let s = TestServer::start();

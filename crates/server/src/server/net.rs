@@ -206,7 +206,7 @@ impl EventLoop {
                     continue;
                 }
                 if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    self.on_readable(t);
+                    self.on_readable(t, ev.is_read_closed() || ev.is_error());
                 }
                 if ev.is_writable() {
                     self.on_writable(t);
@@ -214,7 +214,7 @@ impl EventLoop {
             }
             // Clients cut off at the end of their turn (fairness, below).
             for slot in std::mem::take(&mut self.ready) {
-                self.on_readable(slot);
+                self.on_readable(slot, true);
             }
             if !self.srv.block_deadlines.is_empty() {
                 self.srv.refresh_now();
@@ -350,11 +350,13 @@ impl EventLoop {
         srv.client_slots.insert(id, slot);
     }
 
-    fn on_readable(&mut self, slot: usize) {
+    /// `drain`: read until the socket says EAGAIN or EOF (the peer closed,
+    /// or the client was cut off mid-stream and has no event pending).
+    fn on_readable(&mut self, slot: usize, drain: bool) {
         let Some(mut c) = self.srv.clients.get_mut(slot).and_then(Option::take) else {
             return;
         };
-        let open = self.read_and_run(&mut c, slot);
+        let open = self.read_and_run(&mut c, slot, drain);
         self.finish(slot, c, open);
     }
 
@@ -366,7 +368,7 @@ impl EventLoop {
         // Reading stopped while replies were stuck (back-pressure): with
         // edge-triggered events, unread input would wait forever.
         if open && !c.wants_write && !c.state.close_after_reply {
-            open = self.read_and_run(&mut c, slot);
+            open = self.read_and_run(&mut c, slot, true);
         }
         self.finish(slot, c, open);
     }
@@ -394,7 +396,15 @@ impl EventLoop {
     /// goes on the ready list so others' requests are served in between
     /// (a client streaming a huge pipeline would otherwise hold the loop for
     /// as long as it keeps sending).
-    fn read_and_run(&mut self, c: &mut Client, slot: usize) -> bool {
+    ///
+    /// A short read means the socket was empty when read: without `drain`
+    /// the loop stops there instead of paying a second `read` for the
+    /// EAGAIN (a third of all syscalls under pipelined load). Events are
+    /// edge-triggered, and data or a FIN arriving after that read raises
+    /// a new edge, so nothing is left unread; a FIN that had already
+    /// arrived is reported with the event (`drain`), and then the loop
+    /// reads on to the EOF.
+    fn read_and_run(&mut self, c: &mut Client, slot: usize, drain: bool) -> bool {
         let mut reads = 0;
         while !c.wants_write {
             if reads == READS_PER_TURN {
@@ -409,6 +419,7 @@ impl EventLoop {
                 c.qbuf.resize(want, 0);
             }
             let len = c.qend;
+            let offered = c.qbuf.len() - len;
             let n = match c.sock.read(&mut c.qbuf[len..]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -417,9 +428,13 @@ impl EventLoop {
             };
             c.qend += n;
             if n == 0 {
-                // EOF: run what arrived whole, then close.
+                // EOF: run what arrived whole, answer it, then close.
+                // Valkey writes its replies before it sees the EOF, so a
+                // client that half-closes (`printf 'PING\r\n' | nc`) is
+                // answered; the close follows once the output is out.
                 self.run_commands(c);
-                return false;
+                c.state.close_after_reply = true;
+                return self.flush(c, slot);
             }
             self.srv.stats.total_net_input_bytes += n as u64;
             self.srv.stats.total_reads_processed += 1;
@@ -437,7 +452,7 @@ impl EventLoop {
             if c.pending_output() >= REPLY_CHUNK && !self.flush(c, slot) {
                 return false;
             }
-            if c.state.close_after_reply || self.srv.shutdown {
+            if c.state.close_after_reply || self.srv.shutdown || (n < offered && !drain) {
                 break;
             }
         }
@@ -489,6 +504,7 @@ impl EventLoop {
             max_multibulk_len: i32::MAX as usize,
             authenticated: c.state.authenticated,
         };
+        prefetch_batch(&self.srv, c);
         let mut pending_bulk = None;
         while !c.state.close_after_reply && !c.state.killed {
             let buf = &c.qbuf[c.qpos..c.qend];
@@ -793,6 +809,23 @@ impl EventLoop {
                 let _ = c.sock.write_all(&c.out.buf()[c.wpos..]);
                 self.close(&mut c);
             }
+        }
+    }
+}
+
+/// Prefetches the keys of a batch of pipelined commands (two or more in
+/// the buffer) before any of them runs; see `Db::prefetch`.
+fn prefetch_batch(srv: &Server, c: &Client) {
+    let buf = &c.qbuf[c.qpos..c.qend];
+    // A lone command gains nothing: its own lookup takes the same misses.
+    if buf.len() < 32 || c.parser.in_progress() {
+        return;
+    }
+    let mut keys: [&[u8]; 16] = [&[]; 16];
+    let n = crate::resp::parser::peek_keys(buf, &mut keys);
+    if n >= 2 {
+        if let Some(db) = srv.keyspace.dbs.get(c.state.db) {
+            db.prefetch(&keys[..n]);
         }
     }
 }
