@@ -61,6 +61,7 @@ mod fenwick;
 mod hash;
 mod iter;
 mod kvstore;
+mod prefetch;
 mod sample;
 mod scan;
 mod table;

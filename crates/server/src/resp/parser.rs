@@ -400,6 +400,68 @@ impl OwnedArgs {
     }
 }
 
+/// The second argument (the key, for most commands) of each complete
+/// multibulk command at the start of `buf`, up to `out.len()` of them;
+/// returns how many were found. A quick look ahead for prefetching, not a
+/// parser: it stops at the first thing it does not expect (an inline
+/// command, a malformed or incomplete one) and the real parser decides
+/// what that is.
+pub fn peek_keys<'a>(buf: &'a [u8], out: &mut [&'a [u8]]) -> usize {
+    /// `<digits>\r\n` at `pos` after the type byte `kind`: (number, next pos).
+    fn header(buf: &[u8], pos: usize, kind: u8) -> Option<(usize, usize)> {
+        if *buf.get(pos)? != kind {
+            return None;
+        }
+        let mut n = 0usize;
+        let mut i = pos + 1;
+        // Request lengths are short: more than 18 digits is not one.
+        while i < buf.len() && i - pos <= 19 {
+            match buf[i] {
+                d @ b'0'..=b'9' => n = n * 10 + usize::from(d - b'0'),
+                b'\r' if i > pos + 1 => {
+                    return (buf.get(i + 1) == Some(&b'\n')).then_some((n, i + 2));
+                }
+                _ => return None,
+            }
+            i += 1;
+        }
+        None
+    }
+    let mut found = 0;
+    let mut pos = 0;
+    while found < out.len() {
+        let Some((argc, mut p)) = header(buf, pos, b'*') else {
+            break;
+        };
+        let mut key: &[u8] = &[];
+        let mut complete = true;
+        for arg in 0..argc {
+            let Some((len, start)) = header(buf, p, b'$') else {
+                complete = false;
+                break;
+            };
+            let end = start.saturating_add(len);
+            if end.saturating_add(2) > buf.len() {
+                complete = false;
+                break;
+            }
+            if arg == 1 {
+                key = &buf[start..end];
+            }
+            p = end + 2;
+        }
+        if !complete {
+            break;
+        }
+        if argc >= 2 {
+            out[found] = key;
+            found += 1;
+        }
+        pos = p;
+    }
+    found
+}
+
 /// Where the parser is inside the current command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum State {
@@ -666,6 +728,40 @@ mod tests {
 
     fn lim() -> ParseLimits {
         ParseLimits::default()
+    }
+
+    #[test]
+    fn peek_keys_finds_the_second_argument_of_complete_commands() {
+        let buf = b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n\
+                    *2\r\n$3\r\nGET\r\n$0\r\n\r\n*2\r\n$3\r\nGET\r\n$2\r\nk3";
+        let mut out: [&[u8]; 4] = [&[]; 4];
+        // PING has no key; the last GET is incomplete.
+        assert_eq!(peek_keys(buf, &mut out), 2);
+        assert_eq!(out[0], b"k1");
+        assert_eq!(out[1], b"");
+        // Room for one only.
+        assert_eq!(peek_keys(buf, &mut out[..1]), 1);
+        // Stops at what it does not know, without reading past the buffer.
+        for bad in [
+            &b"GET k\r\n"[..],
+            b"*2\r\n$3\r\nGET\r\n$99999999999999999999\r\n",
+            b"*2\r\n$3\r\nGET\r\n$-1\r\n",
+            b"*x\r\n",
+            b"*2\r$3\r\n",
+            b"*2\r\n$3\r\nGET\r\n$3\r\nab",
+            b"*18446744073709551615\r\n$1\r\na\r\n$1\r\nb\r\n",
+            b"",
+        ] {
+            assert_eq!(
+                peek_keys(bad, &mut out),
+                0,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // A huge declared length does not overflow the position arithmetic.
+        let huge = b"*2\r\n$1\r\na\r\n$999999999999999999\r\nb\r\n";
+        assert_eq!(peek_keys(huge, &mut out), 0);
     }
 
     /// Parses one command from `buf` in a single call.
