@@ -10,6 +10,7 @@ fn main() {
         Ok(c) => c,
         Err(exit) => exit_cli(exit),
     };
+    ferrokey_server::util::clock::init();
     let mut ev = match EventLoop::new(config) {
         Ok(ev) => ev,
         Err(e) => {

@@ -1029,9 +1029,15 @@ fn integer_value(rec: &Record) -> Result<i64, &'static [u8]> {
 fn incr_by(ctx: &mut Ctx<'_>, delta: i64) {
     let key = ctx.arg(1);
     let now = ctx.now();
-    let current = ctx
-        .lookup_write(key)
-        .map(|rec| (integer_value(&rec), rec.expire(), rec.clock()));
+    // An integer-encoded value is updated where it is (one lookup).
+    let mut updated = false;
+    let current = ctx.lookup_write(key).map(|mut rec| {
+        let v = integer_value(&rec);
+        if let Some(new) = v.ok().and_then(|old| old.checked_add(delta)) {
+            updated = rec.set_int(new);
+        }
+        (v, rec.expire(), rec.clock())
+    });
     let created = current.is_none();
     let (old, exp, clock) = match current {
         None => (0, None, now.clock),
@@ -1041,10 +1047,12 @@ fn incr_by(ctx: &mut Ctx<'_>, delta: i64) {
     let Some(new) = old.checked_add(delta) else {
         return ctx.out.error(err::OVERFLOW);
     };
-    // The result is always int-encoded, even if the old value was a raw
-    // string (`SET k 1; APPEND k 2; INCR k`), and keeps the TTL.
-    ctx.db()
-        .insert(Record::build(key, Payload::Int(new), exp, clock));
+    if !updated {
+        // The result is always int-encoded, even if the old value was a
+        // raw string (`SET k 1; APPEND k 2; INCR k`), and keeps the TTL.
+        ctx.db()
+            .insert(Record::build(key, Payload::Int(new), exp, clock));
+    }
     if created {
         notify_new(ctx, key);
     }

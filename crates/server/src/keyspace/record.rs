@@ -381,6 +381,24 @@ impl Record {
         }
     }
 
+    /// Overwrites an integer value in place (INCR and friends: no new
+    /// record, no second lookup). False, and nothing changed, when the
+    /// value is not stored as an integer.
+    pub fn set_int(&mut self, v: i64) -> bool {
+        if self.layout_kind() != Storage::Int {
+            return false;
+        }
+        // SAFETY: an Int payload is 8 bytes inside the record, and &mut
+        // self makes this the only access.
+        unsafe {
+            ptr::write_unaligned(
+                self.0.as_ptr().add(self.payload_off()).cast::<i64>(),
+                v.to_le(),
+            )
+        };
+        true
+    }
+
     /// The heap value for in-place changes (collections, grown strings).
     pub fn heap_mut(&mut self) -> Option<&mut Value> {
         if self.layout_kind() == Storage::Heap {

@@ -9,7 +9,6 @@ use crate::keyspace::Record;
 use crate::resp::{Args, Reply};
 use ferrokey_table::RefMut;
 use std::cell::Cell;
-use std::time::Instant;
 
 thread_local! {
     /// EXEC is running its queued commands (Valkey's `server.in_exec`):
@@ -336,7 +335,7 @@ fn call_with(
     args: Args<'_>,
     nested: bool,
 ) {
-    let start = Instant::now();
+    let start = crate::util::clock::Stopwatch::start();
     let reply_start = out.len();
     // Each command starts with no propagation overrides; EXEC's own are
     // kept aside while one of its commands runs.
@@ -365,7 +364,7 @@ fn call_with(
             ctx.out.error(msg.as_bytes());
         }
     }
-    let usec = start.elapsed().as_micros() as u64;
+    let usec = start.elapsed_us();
     let prop = std::mem::replace(&mut srv.propagation, outer);
     if crate::persistence::aof::is_on() {
         let failed = out.buf().get(reply_start) == Some(&b'-');

@@ -2,6 +2,7 @@
 //! behaviour exactly: glob matching, number parsing/formatting, and
 //! `sdssplitargs`-style argument splitting.
 
+pub mod clock;
 pub mod glob;
 pub mod num;
 pub mod slot;
