@@ -93,7 +93,18 @@ pub fn execute(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args
         resp3: out.protocol() == crate::resp::Protocol::Resp3,
         pubsub: client.is_pubsub(),
     });
-    dispatch(srv, client, out, args);
+    let reply_mark = out.len();
+    // The handlers run under their own guard (`call_with`); this one
+    // covers the checks before them, so a bug there costs one error reply,
+    // not the server.
+    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch(srv, client, out, args)
+    }));
+    if checked.is_err() {
+        out.truncate(reply_mark);
+        super::net::log::warning("internal error while dispatching a command");
+        out.error(b"ERR internal error while dispatching the command, see the server log");
+    }
     srv.current = None;
     if tracking {
         // CLIENT CACHING applies to the next command (or transaction) only.
@@ -139,7 +150,9 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
         reject(srv, client, out, Some(cmd), &arity_error(cmd.name));
         return;
     }
-    if !cmd.subcommands.is_empty() {
+    // A container sent alone (only COMMAND's arity allows it) runs
+    // itself, as Valkey's lookupCommandLogic has it.
+    if !cmd.subcommands.is_empty() && args.len() >= 2 {
         let Some(sub) = cmd.subcommand(args.get(1)) else {
             client.last_cmd = "NULL";
             // No command to charge: Valkey's lookup found none.
