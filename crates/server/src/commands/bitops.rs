@@ -19,29 +19,36 @@ use crate::keyspace::Record;
 use crate::resp::Reply;
 use crate::util::num::parse_i64;
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("setbit", 4, WRITE | DENYOOM, acl::BITMAP, setbit)
-        .keys(1, 1, 1)
-        .doc("bitmap", "2.2.0", "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", "O(1)"),
-    Command::new("getbit", 3, READONLY | FAST, acl::BITMAP, getbit)
-        .keys(1, 1, 1)
-        .doc("bitmap", "2.2.0", "Returns a bit value by offset.", "O(1)"),
-    Command::new("bitcount", -2, READONLY, acl::BITMAP, bitcount)
-        .keys(1, 1, 1)
-        .doc("bitmap", "2.6.0", "Counts the number of set bits (population counting) in a string.", "O(N)"),
-    Command::new("bitpos", -3, READONLY, acl::BITMAP, bitpos)
-        .keys(1, 1, 1)
-        .doc("bitmap", "2.8.7", "Finds the first set (1) or clear (0) bit in a string.", "O(N)"),
-    Command::new("bitop", -4, WRITE | DENYOOM, acl::BITMAP, bitop)
-        .keys(2, -1, 1)
-        .doc("bitmap", "2.6.0", "Performs bitwise operations on multiple strings, and stores the result.", "O(N)"),
-    Command::new("bitfield", -2, WRITE | DENYOOM, acl::BITMAP, bitfield)
-        .keys(1, 1, 1)
-        .doc("bitmap", "3.2.0", "Performs arbitrary bitfield integer operations on strings.", "O(1) for each subcommand specified"),
-    Command::new("bitfield_ro", -2, READONLY | FAST, acl::BITMAP, bitfield_ro)
-        .keys(1, 1, 1)
-        .doc("bitmap", "6.0.0", "Performs arbitrary read-only bitfield integer operations on strings.", "O(1) for each subcommand specified"),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("setbit", 4, WRITE | DENYOOM, acl::BITMAP, setbit)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("bitmap", "2.2.0", "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", "O(1)"),
+        Command::new("getbit", 3, READONLY | FAST, acl::BITMAP, getbit)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("bitmap", "2.2.0", "Returns a bit value by offset.", "O(1)"),
+        Command::new("bitcount", -2, READONLY, acl::BITMAP, bitcount)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("bitmap", "2.6.0", "Counts the number of set bits (population counting) in a string.", "O(N)"),
+        Command::new("bitpos", -3, READONLY, acl::BITMAP, bitpos)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("bitmap", "2.8.7", "Finds the first set (1) or clear (0) bit in a string.", "O(N)"),
+        Command::new("bitop", -4, WRITE | DENYOOM, acl::BITMAP, bitop)
+            .key_specs(&[KeySpec::at(2, OW | UPDATE), KeySpec::at(3, RO | ACCESS).range(-1, 1, 0)])
+            .doc("bitmap", "2.6.0", "Performs bitwise operations on multiple strings, and stores the result.", "O(N)"),
+        Command::new("bitfield", -2, WRITE | DENYOOM, acl::BITMAP, bitfield)
+            .key_specs(&[
+                KeySpec::at(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS)
+                    .notes("This command allows both access and modification of the key"),
+            ])
+            .key_refs_fn(super::introspection::bitfield_keys)
+            .doc("bitmap", "3.2.0", "Performs arbitrary bitfield integer operations on strings.", "O(1) for each subcommand specified"),
+        Command::new("bitfield_ro", -2, READONLY | FAST, acl::BITMAP, bitfield_ro)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("bitmap", "6.0.0", "Performs arbitrary read-only bitfield integer operations on strings.", "O(1) for each subcommand specified"),
+    ]
+};
 
 const ERR_BIT_OFFSET: &[u8] = b"ERR bit offset is not an integer or out of range";
 const ERR_BIT_VALUE: &[u8] = b"ERR bit is not an integer or out of range";

@@ -5,124 +5,127 @@ use super::{acl, err, flags::*, Command, Ctx};
 use crate::resp::Protocol;
 use crate::server::exec;
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, FAST, acl::CONNECTION, ping).doc(
-        "connection",
-        "1.0.0",
-        "Returns the server's liveliness response.",
-        "O(1)",
-    ),
-    Command::new("echo", 2, LOADING | STALE | FAST, acl::CONNECTION, echo).doc(
-        "connection",
-        "1.0.0",
-        "Returns the given string.",
-        "O(1)",
-    ),
-    Command::new(
-        "quit",
-        -1,
-        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
-        acl::CONNECTION,
-        quit,
-    )
-    .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
-    Command::new("select", 2, LOADING | STALE | FAST, acl::CONNECTION, select).doc(
-        "connection",
-        "1.0.0",
-        "Changes the selected database.",
-        "O(1)",
-    ),
-    Command::new(
-        "auth",
-        -2,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        acl::CONNECTION,
-        auth,
-    )
-    .doc(
-        "connection",
-        "1.0.0",
-        "Authenticates the connection.",
-        "O(N) where N is the number of passwords defined for the user",
-    ),
-    Command::new(
-        "hello",
-        -1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        acl::CONNECTION,
-        hello,
-    )
-    .doc("connection", "6.0.0", "Handshakes with the server.", "O(1)"),
-    Command::new(
-        "reset",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        acl::CONNECTION,
-        reset,
-    )
-    .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
-    Command::new(
-        "multi",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_MULTI | ALLOW_BUSY,
-        acl::TRANSACTION,
-        exec::multi,
-    )
-    .doc("transactions", "1.2.0", "Starts a transaction.", "O(1)"),
-    Command::new(
-        "exec",
-        1,
-        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
-        acl::TRANSACTION,
-        exec::exec,
-    )
-    .doc(
-        "transactions",
-        "1.2.0",
-        "Executes all commands in a transaction.",
-        "Depends on commands in the transaction",
-    ),
-    Command::new(
-        "discard",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        acl::TRANSACTION,
-        exec::discard,
-    )
-    .doc(
-        "transactions",
-        "2.0.0",
-        "Discards a transaction.",
-        "O(N), when N is the number of queued commands",
-    ),
-    Command::new(
-        "watch",
-        -2,
-        NOSCRIPT | LOADING | STALE | FAST | NO_MULTI | ALLOW_BUSY,
-        acl::TRANSACTION,
-        exec::watch,
-    )
-    .keys(1, -1, 1)
-    .doc(
-        "transactions",
-        "2.2.0",
-        "Monitors changes to keys to determine the execution of a transaction.",
-        "O(1) for every key.",
-    ),
-    Command::new(
-        "unwatch",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        acl::TRANSACTION,
-        exec::unwatch,
-    )
-    .doc(
-        "transactions",
-        "2.2.0",
-        "Forgets about watched keys of a transaction.",
-        "O(1)",
-    ),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("ping", -1, FAST, acl::CONNECTION, ping).doc(
+            "connection",
+            "1.0.0",
+            "Returns the server's liveliness response.",
+            "O(1)",
+        ),
+        Command::new("echo", 2, LOADING | STALE | FAST, acl::CONNECTION, echo).doc(
+            "connection",
+            "1.0.0",
+            "Returns the given string.",
+            "O(1)",
+        ),
+        Command::new(
+            "quit",
+            -1,
+            ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+            acl::CONNECTION,
+            quit,
+        )
+        .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
+        Command::new("select", 2, LOADING | STALE | FAST, acl::CONNECTION, select).doc(
+            "connection",
+            "1.0.0",
+            "Changes the selected database.",
+            "O(1)",
+        ),
+        Command::new(
+            "auth",
+            -2,
+            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+            acl::CONNECTION,
+            auth,
+        )
+        .doc(
+            "connection",
+            "1.0.0",
+            "Authenticates the connection.",
+            "O(N) where N is the number of passwords defined for the user",
+        ),
+        Command::new(
+            "hello",
+            -1,
+            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+            acl::CONNECTION,
+            hello,
+        )
+        .doc("connection", "6.0.0", "Handshakes with the server.", "O(1)"),
+        Command::new(
+            "reset",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+            acl::CONNECTION,
+            reset,
+        )
+        .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
+        Command::new(
+            "multi",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST | NO_MULTI | ALLOW_BUSY,
+            acl::TRANSACTION,
+            exec::multi,
+        )
+        .doc("transactions", "1.2.0", "Starts a transaction.", "O(1)"),
+        Command::new(
+            "exec",
+            1,
+            NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+            acl::TRANSACTION,
+            exec::exec,
+        )
+        .doc(
+            "transactions",
+            "1.2.0",
+            "Executes all commands in a transaction.",
+            "Depends on commands in the transaction",
+        ),
+        Command::new(
+            "discard",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+            acl::TRANSACTION,
+            exec::discard,
+        )
+        .doc(
+            "transactions",
+            "2.0.0",
+            "Discards a transaction.",
+            "O(N), when N is the number of queued commands",
+        ),
+        Command::new(
+            "watch",
+            -2,
+            NOSCRIPT | LOADING | STALE | FAST | NO_MULTI | ALLOW_BUSY,
+            acl::TRANSACTION,
+            exec::watch,
+        )
+        .key_specs(&[KeySpec::at(1, RO).range(-1, 1, 0)])
+        .doc(
+            "transactions",
+            "2.2.0",
+            "Monitors changes to keys to determine the execution of a transaction.",
+            "O(1) for every key.",
+        ),
+        Command::new(
+            "unwatch",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+            acl::TRANSACTION,
+            exec::unwatch,
+        )
+        .doc(
+            "transactions",
+            "2.2.0",
+            "Forgets about watched keys of a transaction.",
+            "O(1)",
+        ),
+    ]
+};
 
 fn ping(ctx: &mut Ctx<'_>) {
     if ctx.argc() > 2 {

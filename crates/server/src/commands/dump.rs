@@ -21,38 +21,41 @@ use crate::persistence::rdb::{Reader, RDB_MAX_READ_VERSION, RDB_VERSION};
 
 const RESTORE_COMPLEXITY: &str = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).";
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("dump", 2, READONLY, acl::KEYSPACE, dump)
-        .keys(1, 1, 1)
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("dump", 2, READONLY, acl::KEYSPACE, dump)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc(
+                "generic",
+                "2.6.0",
+                "Returns a serialized representation of the value stored at a key.",
+                "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+            ),
+        Command::new("restore", -4, WRITE | DENYOOM, acl::KEYSPACE | acl::DANGEROUS, restore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE)])
+            .doc(
+                "generic",
+                "2.6.0",
+                "Creates a key from the serialized representation of a value.",
+                RESTORE_COMPLEXITY,
+            ),
+        Command::new(
+            "restore-asking",
+            -4,
+            WRITE | DENYOOM,
+            acl::KEYSPACE | acl::DANGEROUS,
+            restore,
+        )
+        .key_specs(&[KeySpec::at(1, OW | UPDATE)])
         .doc(
-            "generic",
-            "2.6.0",
-            "Returns a serialized representation of the value stored at a key.",
-            "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
-        ),
-    Command::new("restore", -4, WRITE | DENYOOM, acl::KEYSPACE | acl::DANGEROUS, restore)
-        .keys(1, 1, 1)
-        .doc(
-            "generic",
-            "2.6.0",
-            "Creates a key from the serialized representation of a value.",
+            "server",
+            "3.0.0",
+            "An internal command for migrating keys in a cluster.",
             RESTORE_COMPLEXITY,
         ),
-    Command::new(
-        "restore-asking",
-        -4,
-        WRITE | DENYOOM,
-        acl::KEYSPACE | acl::DANGEROUS,
-        restore,
-    )
-    .keys(1, 1, 1)
-    .doc(
-        "server",
-        "3.0.0",
-        "An internal command for migrating keys in a cluster.",
-        RESTORE_COMPLEXITY,
-    ),
-];
+    ]
+};
 
 /// Bytes after the value: the RDB version and the CRC-64.
 const FOOTER: usize = 10;

@@ -23,38 +23,51 @@ use crate::keyspace::zset::{AddFlags, AddOutcome, ScoreRange, ZSet, ZSetConfig};
 use crate::resp::{Args, Reply};
 use crate::util::num::{format_fixed_point, parse_f64, parse_i64};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("geoadd", -5, WRITE | DENYOOM, acl::GEO, geoadd)
-        .keys(1, 1, 1)
-        .doc("geo", "3.2.0", "Adds one or more members to a geospatial index. The key is created if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
-    Command::new("geopos", -2, READONLY, acl::GEO, geopos)
-        .keys(1, 1, 1)
-        .doc("geo", "3.2.0", "Returns the longitude and latitude of members from a geospatial index.", "O(1) for each member requested."),
-    Command::new("geodist", -4, READONLY, acl::GEO, geodist)
-        .keys(1, 1, 1)
-        .doc("geo", "3.2.0", "Returns the distance between two members of a geospatial index.", "O(1)"),
-    Command::new("geohash", -2, READONLY, acl::GEO, geohash)
-        .keys(1, 1, 1)
-        .doc("geo", "3.2.0", "Returns members from a geospatial index as geohash strings.", "O(1) for each member requested."),
-    Command::new("geosearch", -7, READONLY, acl::GEO, geosearch)
-        .keys(1, 1, 1)
-        .doc("geo", "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle.", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape"),
-    Command::new("geosearchstore", -8, WRITE | DENYOOM, acl::GEO, geosearchstore)
-        .keys(1, 2, 1)
-        .doc("geo", "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape"),
-    Command::new("georadius", -6, WRITE | DENYOOM, acl::GEO, georadius)
-        .keys_fn(georadius_keys)
-        .doc("geo", "3.2.0", "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
-    Command::new("georadius_ro", -6, READONLY, acl::GEO, georadius_ro)
-        .keys(1, 1, 1)
-        .doc("geo", "3.2.10", "Returns members from a geospatial index that are within a distance from a coordinate.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
-    Command::new("georadiusbymember", -5, WRITE | DENYOOM, acl::GEO, georadiusbymember)
-        .keys_fn(georadiusbymember_keys)
-        .doc("geo", "3.2.0", "Queries a geospatial index for members within a distance from a member, optionally stores the result.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
-    Command::new("georadiusbymember_ro", -5, READONLY, acl::GEO, georadiusbymember_ro)
-        .keys(1, 1, 1)
-        .doc("geo", "3.2.10", "Returns members from a geospatial index that are within a distance from a member.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("geoadd", -5, WRITE | DENYOOM, acl::GEO, geoadd)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("geo", "3.2.0", "Adds one or more members to a geospatial index. The key is created if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
+        Command::new("geopos", -2, READONLY, acl::GEO, geopos)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("geo", "3.2.0", "Returns the longitude and latitude of members from a geospatial index.", "O(1) for each member requested."),
+        Command::new("geodist", -4, READONLY, acl::GEO, geodist)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("geo", "3.2.0", "Returns the distance between two members of a geospatial index.", "O(1)"),
+        Command::new("geohash", -2, READONLY, acl::GEO, geohash)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("geo", "3.2.0", "Returns members from a geospatial index as geohash strings.", "O(1) for each member requested."),
+        Command::new("geosearch", -7, READONLY, acl::GEO, geosearch)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("geo", "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle.", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape"),
+        Command::new("geosearchstore", -8, WRITE | DENYOOM, acl::GEO, geosearchstore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS)])
+            .doc("geo", "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape"),
+        Command::new("georadius", -6, WRITE | DENYOOM, acl::GEO, georadius)
+            .key_specs(&[
+                KeySpec::at(1, RO | ACCESS),
+                KeySpec::keyword("STORE", 6, OW | UPDATE),
+                KeySpec::keyword("STOREDIST", 6, OW | UPDATE),
+            ])
+            .keys_fn(georadius_keys)
+            .doc("geo", "3.2.0", "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
+        Command::new("georadius_ro", -6, READONLY, acl::GEO, georadius_ro)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("geo", "3.2.10", "Returns members from a geospatial index that are within a distance from a coordinate.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
+        Command::new("georadiusbymember", -5, WRITE | DENYOOM, acl::GEO, georadiusbymember)
+            .key_specs(&[
+                KeySpec::at(1, RO | ACCESS),
+                KeySpec::keyword("STORE", 5, OW | UPDATE),
+                KeySpec::keyword("STOREDIST", 5, OW | UPDATE),
+            ])
+            .keys_fn(georadiusbymember_keys)
+            .doc("geo", "3.2.0", "Queries a geospatial index for members within a distance from a member, optionally stores the result.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
+        Command::new("georadiusbymember_ro", -5, READONLY, acl::GEO, georadiusbymember_ro)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("geo", "3.2.10", "Returns members from a geospatial index that are within a distance from a member.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
+    ]
+};
 
 /// GEORADIUS's keys: the source, plus the key after the first STORE and the
 /// first STOREDIST found from argument `from` on (Valkey's keyword key

@@ -17,85 +17,88 @@ use crate::server::Server;
 use crate::util::num::{parse_i64, parse_ull, LongDouble};
 use std::time::{Duration, Instant};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("hset", -4, WRITE | DENYOOM | FAST, acl::HASH, hset)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Creates or modifies the value of a field in a hash.", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs."),
-    Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, acl::HASH, hsetnx)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Sets the value of a field in a hash only when the field doesn't exist.", "O(1)"),
-    Command::new("hget", 3, READONLY | FAST, acl::HASH, hget)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
-    Command::new("hmget", -3, READONLY | FAST, acl::HASH, hmget)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Returns the values of all fields in a hash.", "O(N) where N is the number of fields being requested."),
-    Command::new("hmset", -4, WRITE | DENYOOM | FAST, acl::HASH, hmset)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Sets the values of multiple fields.", "O(N) where N is the number of fields being set."),
-    Command::new("hgetall", 2, READONLY, acl::HASH, hgetall)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Returns all fields and values in a hash.", "O(N) where N is the size of the hash."),
-    Command::new("hdel", -3, WRITE | FAST, acl::HASH, hdel)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "O(N) where N is the number of fields to be removed."),
-    Command::new("hlen", 2, READONLY | FAST, acl::HASH, hlen)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
-    Command::new("hstrlen", 3, READONLY | FAST, acl::HASH, hstrlen)
-        .keys(1, 1, 1)
-        .doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
-    Command::new("hexists", 3, READONLY | FAST, acl::HASH, hexists)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
-    Command::new("hkeys", 2, READONLY, acl::HASH, hkeys)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Returns all fields in a hash.", "O(N) where N is the size of the hash."),
-    Command::new("hvals", 2, READONLY, acl::HASH, hvals)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Returns all values in a hash.", "O(N) where N is the size of the hash."),
-    Command::new("hincrby", 4, WRITE | DENYOOM | FAST, acl::HASH, hincrby)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
-    Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, acl::HASH, hincrbyfloat)
-        .keys(1, 1, 1)
-        .doc("hash", "2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
-    Command::new("hrandfield", -2, READONLY, acl::HASH, hrandfield)
-        .keys(1, 1, 1)
-        .doc("hash", "6.2.0", "Returns one or more random fields from a hash.", "O(N) where N is the number of fields returned"),
-    Command::new("hscan", -3, READONLY, acl::HASH, hscan)
-        .keys(1, 1, 1)
-        .doc("hash", "2.8.0", "Iterates over fields and values of a hash.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
-    // Hash field expiration (Redis 7.4): arity, flags and docs from its
-    // command table.
-    Command::new("hexpire", -6, WRITE | DENYOOM | FAST, acl::HASH, hexpire)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Set expiry for hash field using relative time to expire (seconds)", "O(N) where N is the number of specified fields"),
-    Command::new("hpexpire", -6, WRITE | DENYOOM | FAST, acl::HASH, hpexpire)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Set expiry for hash field using relative time to expire (milliseconds)", "O(N) where N is the number of specified fields"),
-    Command::new("hexpireat", -6, WRITE | DENYOOM | FAST, acl::HASH, hexpireat)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Set expiry for hash field using an absolute Unix timestamp (seconds)", "O(N) where N is the number of specified fields"),
-    Command::new("hpexpireat", -6, WRITE | DENYOOM | FAST, acl::HASH, hpexpireat)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Set expiry for hash field using an absolute Unix timestamp (milliseconds)", "O(N) where N is the number of specified fields"),
-    Command::new("httl", -5, READONLY | FAST, acl::HASH, httl)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Returns the TTL in seconds of a hash field.", "O(N) where N is the number of specified fields"),
-    Command::new("hpttl", -5, READONLY | FAST, acl::HASH, hpttl)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Returns the TTL in milliseconds of a hash field.", "O(N) where N is the number of specified fields"),
-    Command::new("hexpiretime", -5, READONLY | FAST, acl::HASH, hexpiretime)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Returns the expiration time of a hash field as a Unix timestamp, in seconds.", "O(N) where N is the number of specified fields"),
-    Command::new("hpexpiretime", -5, READONLY | FAST, acl::HASH, hpexpiretime)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Returns the expiration time of a hash field as a Unix timestamp, in msec.", "O(N) where N is the number of specified fields"),
-    Command::new("hpersist", -5, WRITE | FAST, acl::HASH, hpersist)
-        .keys(1, 1, 1)
-        .doc("hash", "7.4.0", "Removes the expiration time for each specified field", "O(N) where N is the number of specified fields"),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("hset", -4, WRITE | DENYOOM | FAST, acl::HASH, hset)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("hash", "2.0.0", "Creates or modifies the value of a field in a hash.", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs."),
+        Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, acl::HASH, hsetnx)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("hash", "2.0.0", "Sets the value of a field in a hash only when the field doesn't exist.", "O(1)"),
+        Command::new("hget", 3, READONLY | FAST, acl::HASH, hget)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
+        Command::new("hmget", -3, READONLY | FAST, acl::HASH, hmget)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "2.0.0", "Returns the values of all fields in a hash.", "O(N) where N is the number of fields being requested."),
+        Command::new("hmset", -4, WRITE | DENYOOM | FAST, acl::HASH, hmset)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("hash", "2.0.0", "Sets the values of multiple fields.", "O(N) where N is the number of fields being set."),
+        Command::new("hgetall", 2, READONLY, acl::HASH, hgetall)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "2.0.0", "Returns all fields and values in a hash.", "O(N) where N is the size of the hash."),
+        Command::new("hdel", -3, WRITE | FAST, acl::HASH, hdel)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("hash", "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "O(N) where N is the number of fields to be removed."),
+        Command::new("hlen", 2, READONLY | FAST, acl::HASH, hlen)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
+        Command::new("hstrlen", 3, READONLY | FAST, acl::HASH, hstrlen)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
+        Command::new("hexists", 3, READONLY | FAST, acl::HASH, hexists)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
+        Command::new("hkeys", 2, READONLY, acl::HASH, hkeys)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "2.0.0", "Returns all fields in a hash.", "O(N) where N is the size of the hash."),
+        Command::new("hvals", 2, READONLY, acl::HASH, hvals)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "2.0.0", "Returns all values in a hash.", "O(N) where N is the size of the hash."),
+        Command::new("hincrby", 4, WRITE | DENYOOM | FAST, acl::HASH, hincrby)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("hash", "2.0.0", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
+        Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, acl::HASH, hincrbyfloat)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("hash", "2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
+        Command::new("hrandfield", -2, READONLY, acl::HASH, hrandfield)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "6.2.0", "Returns one or more random fields from a hash.", "O(N) where N is the number of fields returned"),
+        Command::new("hscan", -3, READONLY, acl::HASH, hscan)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "2.8.0", "Iterates over fields and values of a hash.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
+        // Hash field expiration (Redis 7.4): arity, flags and docs from its
+        // command table.
+        Command::new("hexpire", -6, WRITE | DENYOOM | FAST, acl::HASH, hexpire)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("hash", "7.4.0", "Set expiry for hash field using relative time to expire (seconds)", "O(N) where N is the number of specified fields"),
+        Command::new("hpexpire", -6, WRITE | DENYOOM | FAST, acl::HASH, hpexpire)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("hash", "7.4.0", "Set expiry for hash field using relative time to expire (milliseconds)", "O(N) where N is the number of specified fields"),
+        Command::new("hexpireat", -6, WRITE | DENYOOM | FAST, acl::HASH, hexpireat)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("hash", "7.4.0", "Set expiry for hash field using an absolute Unix timestamp (seconds)", "O(N) where N is the number of specified fields"),
+        Command::new("hpexpireat", -6, WRITE | DENYOOM | FAST, acl::HASH, hpexpireat)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("hash", "7.4.0", "Set expiry for hash field using an absolute Unix timestamp (milliseconds)", "O(N) where N is the number of specified fields"),
+        Command::new("httl", -5, READONLY | FAST, acl::HASH, httl)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "7.4.0", "Returns the TTL in seconds of a hash field.", "O(N) where N is the number of specified fields"),
+        Command::new("hpttl", -5, READONLY | FAST, acl::HASH, hpttl)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "7.4.0", "Returns the TTL in milliseconds of a hash field.", "O(N) where N is the number of specified fields"),
+        Command::new("hexpiretime", -5, READONLY | FAST, acl::HASH, hexpiretime)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "7.4.0", "Returns the expiration time of a hash field as a Unix timestamp, in seconds.", "O(N) where N is the number of specified fields"),
+        Command::new("hpexpiretime", -5, READONLY | FAST, acl::HASH, hpexpiretime)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("hash", "7.4.0", "Returns the expiration time of a hash field as a Unix timestamp, in msec.", "O(N) where N is the number of specified fields"),
+        Command::new("hpersist", -5, WRITE | FAST, acl::HASH, hpersist)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("hash", "7.4.0", "Removes the expiration time for each specified field", "O(N) where N is the number of specified fields"),
+    ]
+};
 
 const ERR_NOT_INTEGER: &[u8] = b"ERR hash value is not an integer";
 const ERR_NOT_FLOAT: &[u8] = b"ERR hash value is not a float";

@@ -33,22 +33,31 @@ use super::strings::{cstr, split, with_raw_mut};
 use super::{acl, err, flags::*, Command, Ctx};
 use crate::keyspace::Record;
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("pfadd", -2, WRITE | DENYOOM | FAST, acl::HYPERLOGLOG, pfadd)
-        .keys(1, 1, 1)
-        .doc("hyperloglog", "2.8.9", "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.", "O(1) to add every element."),
-    Command::new("pfcount", -2, READONLY | MAY_REPLICATE, acl::HYPERLOGLOG, pfcount)
-        .keys(1, -1, 1)
-        .doc("hyperloglog", "2.8.9", "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).", "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys."),
-    Command::new("pfmerge", -2, WRITE | DENYOOM, acl::HYPERLOGLOG, pfmerge)
-        .keys(1, -1, 1)
-        .doc("hyperloglog", "2.8.9", "Merges one or more HyperLogLog values into a single key.", "O(N) to merge N HyperLogLogs, but with high constant times."),
-    Command::new("pfdebug", 3, WRITE | DENYOOM | ADMIN, acl::HYPERLOGLOG, pfdebug)
-        .keys(2, 2, 1)
-        .doc("hyperloglog", "2.8.9", "Internal commands for debugging HyperLogLog values.", "N/A"),
-    Command::new("pfselftest", 1, ADMIN, acl::HYPERLOGLOG, pfselftest)
-        .doc("hyperloglog", "2.8.9", "An internal command for testing HyperLogLog values.", "N/A"),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("pfadd", -2, WRITE | DENYOOM | FAST, acl::HYPERLOGLOG, pfadd)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("hyperloglog", "2.8.9", "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.", "O(1) to add every element."),
+        Command::new("pfcount", -2, READONLY | MAY_REPLICATE, acl::HYPERLOGLOG, pfcount)
+            .key_specs(&[
+                KeySpec::at(1, RW | ACCESS).range(-1, 1, 0)
+                    .notes("RW because it may change the internal representation of the key, and propagate to replicas"),
+            ])
+            .doc("hyperloglog", "2.8.9", "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).", "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys."),
+        Command::new("pfmerge", -2, WRITE | DENYOOM, acl::HYPERLOGLOG, pfmerge)
+            .key_specs(&[
+                KeySpec::at(1, RW | ACCESS | INSERT),
+                KeySpec::at(2, RO | ACCESS).range(-1, 1, 0),
+            ])
+            .doc("hyperloglog", "2.8.9", "Merges one or more HyperLogLog values into a single key.", "O(N) to merge N HyperLogLogs, but with high constant times."),
+        Command::new("pfdebug", 3, WRITE | DENYOOM | ADMIN, acl::HYPERLOGLOG, pfdebug)
+            .key_specs(&[KeySpec::at(2, RW | ACCESS)])
+            .doc("hyperloglog", "2.8.9", "Internal commands for debugging HyperLogLog values.", "N/A"),
+        Command::new("pfselftest", 1, ADMIN, acl::HYPERLOGLOG, pfselftest)
+            .doc("hyperloglog", "2.8.9", "An internal command for testing HyperLogLog values.", "N/A"),
+    ]
+};
 
 // ---------------------------------------------------------------------------
 // Representation

@@ -1,7 +1,8 @@
 //! Server introspection: COMMAND, INFO, CONFIG, TIME.
 
+use super::keyspec::{self, BeginSearch, FindKeys, KeyRef};
 use super::{acl, all, err, flags, flags::*, reply_help, Command, Ctx};
-use crate::resp::Args;
+use crate::resp::{Args, Reply};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("command", -1, LOADING | STALE, acl::CONNECTION, command)
@@ -96,6 +97,19 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         "O(N) where N is the number of arguments to the command",
     ),
     Command::new(
+        "command|getkeysandflags",
+        -3,
+        LOADING | STALE,
+        acl::CONNECTION,
+        command_getkeysandflags,
+    )
+    .doc(
+        "server",
+        "7.0.0",
+        "Extracts the key names and access flags for an arbitrary command.",
+        "O(N) where N is the number of arguments to the command",
+    ),
+    Command::new(
         "command|help",
         2,
         LOADING | STALE,
@@ -166,24 +180,26 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
     ),
 ];
 
-/// Container commands answer only through their subcommands.
 /// One COMMAND INFO entry (Valkey 7+ format, 10 fields).
 fn reply_command_info(ctx: &mut Ctx<'_>, c: &Command) {
     ctx.out.array(10);
     ctx.out.bulk(c.name.as_bytes());
     ctx.out.integer(c.arity as i64);
-    let names: Vec<&str> = flags::NAMES
+    // Valkey hides may_replicate.
+    let mut names: Vec<&str> = flags::NAMES
         .iter()
-        .filter(|(f, _)| c.flags & f != 0)
+        .filter(|(f, _)| c.flags & f != 0 && *f != MAY_REPLICATE)
         .map(|(_, n)| *n)
         .collect();
-    let movable = c.keys_fn.is_some();
-    ctx.out.set(names.len() + usize::from(movable));
+    if c.movable_keys {
+        // Valkey lists it between no_multi and allow_busy (the last of
+        // `flags::NAMES`).
+        let at = names.len() - usize::from(c.has(ALLOW_BUSY));
+        names.insert(at, "movablekeys");
+    }
+    ctx.out.set(names.len());
     for n in &names {
         ctx.out.simple(n.as_bytes());
-    }
-    if movable {
-        ctx.out.simple(b"movablekeys");
     }
     ctx.out.integer(c.first_key as i64);
     ctx.out.integer(c.last_key as i64);
@@ -198,9 +214,14 @@ fn reply_command_info(ctx: &mut Ctx<'_>, c: &Command) {
     for n in cat_names {
         ctx.out.simple(format!("@{n}").as_bytes());
     }
-    ctx.out.array(0); // tips
-    reply_key_specs(ctx, c);
-    ctx.out.array(c.subcommands.len());
+    ctx.out.set(0); // tips
+    reply_key_specs(ctx.out, c);
+    // Valkey's quirk: no subcommands is an empty set, some an array.
+    if c.subcommands.is_empty() {
+        ctx.out.set(0);
+    } else {
+        ctx.out.array(c.subcommands.len());
+    }
     for s in c.subcommands {
         reply_command_info(ctx, s);
     }
@@ -227,17 +248,17 @@ fn command_info(ctx: &mut Ctx<'_>) {
         let name = ctx.arg(i);
         match find_command(name) {
             Some(c) => reply_command_info(ctx, c),
-            None => ctx.out.null_array(),
+            None => ctx.out.null(),
         }
     }
 }
 
-/// A command or "container|sub" subcommand by name.
 /// The key arguments of a command call, from the command table.
 pub fn command_keys(c: &Command, args: &Args<'_>) -> Vec<usize> {
     c.key_positions(args)
 }
 
+/// A command or "container|sub" subcommand by name.
 fn find_command(name: &[u8]) -> Option<&'static Command> {
     let s = std::str::from_utf8(name).ok()?;
     match s.split_once('|') {
@@ -246,52 +267,95 @@ fn find_command(name: &[u8]) -> Option<&'static Command> {
     }
 }
 
-/// Key specs derived from the key range: one `index` + `range` spec
-/// (commands with computed key positions report none). The flags are the
-/// generic ones for the command's kind (Valkey's tables refine them per
-/// command, e.g. `RM delete` for DEL).
-fn reply_key_specs(ctx: &mut Ctx<'_>, c: &Command) {
-    if c.first_key <= 0 || c.keys_fn.is_some() {
-        ctx.out.set(0);
-        return;
+/// The command's key specs, as Valkey's `addReplyCommandKeySpecs` writes
+/// them.
+fn reply_key_specs(out: &mut Reply, c: &Command) {
+    out.set(c.key_specs.len());
+    for spec in c.key_specs {
+        out.map(3 + usize::from(spec.notes.is_some()));
+        if let Some(notes) = spec.notes {
+            out.bulk(b"notes");
+            out.bulk(notes.as_bytes());
+        }
+        out.bulk(b"flags");
+        reply_key_flags(out, spec.flags);
+        out.bulk(b"begin_search");
+        out.map(2);
+        out.bulk(b"type");
+        match spec.begin_search {
+            BeginSearch::Index(index) => {
+                out.bulk(b"index");
+                out.bulk(b"spec");
+                out.map(1);
+                out.bulk(b"index");
+                out.integer(index.into());
+            }
+            BeginSearch::Keyword { keyword, startfrom } => {
+                out.bulk(b"keyword");
+                out.bulk(b"spec");
+                out.map(2);
+                out.bulk(b"keyword");
+                out.bulk(keyword.as_bytes());
+                out.bulk(b"startfrom");
+                out.integer(startfrom.into());
+            }
+            BeginSearch::Unknown => {
+                out.bulk(b"unknown");
+                out.bulk(b"spec");
+                out.map(0);
+            }
+        }
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+        let fields: [(&[u8], i32); 3] = match spec.find_keys {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                out.bulk(b"range");
+                [
+                    (b"lastkey", lastkey),
+                    (b"keystep", keystep),
+                    (b"limit", limit),
+                ]
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                out.bulk(b"keynum");
+                [
+                    (b"keynumidx", keynumidx),
+                    (b"firstkey", firstkey),
+                    (b"keystep", keystep),
+                ]
+            }
+            FindKeys::Unknown => {
+                out.bulk(b"unknown");
+                out.bulk(b"spec");
+                out.map(0);
+                continue;
+            }
+        };
+        out.bulk(b"spec");
+        out.map(fields.len());
+        for (name, value) in fields {
+            out.bulk(name);
+            out.integer(value.into());
+        }
     }
-    let out = &mut *ctx.out;
-    out.set(1);
-    out.map(3);
-    out.bulk(b"flags");
-    let key_flags: &[&[u8]] = if c.has(WRITE) {
-        &[b"RW", b"update"]
-    } else {
-        &[b"RO", b"access"]
-    };
-    out.set(key_flags.len());
-    for f in key_flags {
-        out.simple(f);
+}
+
+/// Key flags by name, in Valkey's order.
+fn reply_key_flags(out: &mut Reply, flags: u32) {
+    let names = keyspec::NAMES.iter().filter(|(f, _)| flags & f != 0);
+    out.set(names.clone().count());
+    for (_, name) in names {
+        out.simple(name.as_bytes());
     }
-    out.bulk(b"begin_search");
-    out.map(2);
-    out.bulk(b"type");
-    out.bulk(b"index");
-    out.bulk(b"spec");
-    out.map(1);
-    out.bulk(b"index");
-    out.integer(c.first_key as i64);
-    out.bulk(b"find_keys");
-    out.map(2);
-    out.bulk(b"type");
-    out.bulk(b"range");
-    out.bulk(b"spec");
-    out.map(3);
-    out.bulk(b"lastkey");
-    out.integer(if c.last_key < 0 {
-        c.last_key as i64
-    } else {
-        (c.last_key - c.first_key) as i64
-    });
-    out.bulk(b"keystep");
-    out.integer(c.key_step as i64);
-    out.bulk(b"limit");
-    out.integer(0);
 }
 
 /// COMMAND DOCS entry: summary, since, group, complexity and the
@@ -401,25 +465,36 @@ fn command_list(ctx: &mut Ctx<'_>) {
 }
 
 fn command_getkeys(ctx: &mut Ctx<'_>) {
-    let sub = ctx.args.skip(2);
-    let mut found = super::lookup(sub.get(0));
-    if let Some(c) = found.filter(|c| !c.subcommands.is_empty() && sub.len() >= 2) {
-        found = c.subcommand(sub.get(1));
+    getkeys(ctx, false);
+}
+
+fn command_getkeysandflags(ctx: &mut Ctx<'_>) {
+    getkeys(ctx, true);
+}
+
+/// COMMAND GETKEYS / GETKEYSANDFLAGS <command> <arg>... (Valkey's
+/// `getKeysSubcommandImpl`): the keys, each with its flags if asked.
+fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) {
+    let call = ctx.args.skip(2);
+    // A container's subcommand is looked up only when one is given.
+    let mut found = super::lookup(call.get(0));
+    if let Some(c) = found.filter(|c| !c.subcommands.is_empty() && call.len() >= 2) {
+        found = c.subcommand(call.get(1));
     }
     let Some(c) = found else {
         ctx.out.error(b"ERR Invalid command specified");
         return;
     };
-    if c.first_key <= 0 && c.keys_fn.is_none() {
+    if !c.has_keys() {
         ctx.out.error(b"ERR The command has no key arguments");
         return;
     }
-    if !c.is_arity_ok(sub.len()) {
+    if !c.is_arity_ok(call.len()) {
         ctx.out
             .error(b"ERR Invalid number of arguments specified for command");
         return;
     }
-    let keys = c.key_positions(&sub);
+    let keys = c.keys_with_flags(&call);
     if keys.is_empty() {
         if c.has(NO_MANDATORY_KEYS) {
             ctx.out.array(0);
@@ -431,8 +506,57 @@ fn command_getkeys(ctx: &mut Ctx<'_>) {
     }
     ctx.out.array(keys.len());
     for k in keys {
-        ctx.out.bulk(sub.get(k));
+        if with_flags {
+            ctx.out.array(2);
+            ctx.out.bulk(call.get(k.pos));
+            reply_key_flags(ctx.out, k.flags);
+        } else {
+            ctx.out.bulk(call.get(k.pos));
+        }
     }
+}
+
+/// SET's key finder (Valkey's `setGetKeys`): with a GET option anywhere
+/// after the value the key is read too.
+pub fn set_keys(args: &Args<'_>) -> Vec<KeyRef> {
+    let get = (3..args.len()).any(|i| super::strings::is_kw(args.get(i), "get"));
+    let flags = if get {
+        keyspec::RW | keyspec::ACCESS | keyspec::UPDATE
+    } else {
+        keyspec::OW | keyspec::UPDATE
+    };
+    vec![KeyRef { pos: 1, flags }]
+}
+
+/// BITFIELD's key finder (Valkey's `bitfieldGetKeys`): read only while
+/// every operation is a complete GET (or OVERFLOW); the first SET, INCRBY or
+/// malformed operation makes it a write.
+pub fn bitfield_keys(args: &Args<'_>) -> Vec<KeyRef> {
+    let mut readonly = true;
+    let mut i = 2;
+    while i < args.len() {
+        let rest = args.len() - i - 1;
+        let a = args.get(i);
+        let is = |kw| super::strings::is_kw(a, kw);
+        if is("get") && rest >= 2 {
+            i += 2;
+        } else if (is("set") || is("incrby")) && rest >= 3 {
+            readonly = false;
+            break;
+        } else if is("overflow") && rest >= 1 {
+            i += 1;
+        } else {
+            readonly = false;
+            break;
+        }
+        i += 1;
+    }
+    let flags = if readonly {
+        keyspec::RO | keyspec::ACCESS
+    } else {
+        keyspec::RW | keyspec::ACCESS | keyspec::UPDATE
+    };
+    vec![KeyRef { pos: 1, flags }]
 }
 
 fn command_help(ctx: &mut Ctx<'_>) {
@@ -456,6 +580,8 @@ fn command_help(ctx: &mut Ctx<'_>) {
             "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full command.",
         ],
     );
 }

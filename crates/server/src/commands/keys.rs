@@ -12,78 +12,81 @@ use crate::server::Server;
 use crate::util::glob::glob_match;
 use crate::util::num::{parse_i64, parse_ull};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("del", -2, WRITE, acl::KEYSPACE, del)
-        .keys(1, -1, 1)
-        .doc("generic", "1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)."),
-    Command::new("unlink", -2, WRITE | FAST, acl::KEYSPACE, del)
-        .keys(1, -1, 1)
-        .doc("generic", "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of."),
-    Command::new("exists", -2, READONLY | FAST, acl::KEYSPACE, exists)
-        .keys(1, -1, 1)
-        .doc("generic", "1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check."),
-    Command::new("type", 2, READONLY | FAST, acl::KEYSPACE, type_)
-        .keys(1, 1, 1)
-        .doc("generic", "1.0.0", "Determines the type of value stored at a key.", "O(1)"),
-    Command::new("expire", -3, WRITE | FAST, acl::KEYSPACE, expire)
-        .keys(1, 1, 1)
-        .doc("generic", "1.0.0", "Sets the expiration time of a key in seconds.", "O(1)"),
-    Command::new("pexpire", -3, WRITE | FAST, acl::KEYSPACE, pexpire)
-        .keys(1, 1, 1)
-        .doc("generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)"),
-    Command::new("expireat", -3, WRITE | FAST, acl::KEYSPACE, expireat)
-        .keys(1, 1, 1)
-        .doc("generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)"),
-    Command::new("pexpireat", -3, WRITE | FAST, acl::KEYSPACE, pexpireat)
-        .keys(1, 1, 1)
-        .doc("generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)"),
-    Command::new("ttl", 2, READONLY | FAST, acl::KEYSPACE, ttl)
-        .keys(1, 1, 1)
-        .doc("generic", "1.0.0", "Returns the expiration time in seconds of a key.", "O(1)"),
-    Command::new("pttl", 2, READONLY | FAST, acl::KEYSPACE, pttl)
-        .keys(1, 1, 1)
-        .doc("generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)"),
-    Command::new("expiretime", 2, READONLY | FAST, acl::KEYSPACE, expiretime)
-        .keys(1, 1, 1)
-        .doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)"),
-    Command::new("pexpiretime", 2, READONLY | FAST, acl::KEYSPACE, pexpiretime)
-        .keys(1, 1, 1)
-        .doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)"),
-    Command::new("persist", 2, WRITE | FAST, acl::KEYSPACE, persist)
-        .keys(1, 1, 1)
-        .doc("generic", "2.2.0", "Removes the expiration time of a key.", "O(1)"),
-    Command::new("keys", 2, READONLY, acl::KEYSPACE | acl::DANGEROUS, keys)
-        .doc("generic", "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."),
-    Command::new("scan", -2, READONLY | TOUCHES_ARBITRARY_KEYS, acl::KEYSPACE, scan)
-        .doc("generic", "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
-    Command::new("randomkey", 1, READONLY | TOUCHES_ARBITRARY_KEYS, acl::KEYSPACE, randomkey)
-        .doc("generic", "1.0.0", "Returns a random key name from the database.", "O(1)"),
-    Command::new("rename", 3, WRITE, acl::KEYSPACE, rename)
-        .keys(1, 2, 1)
-        .doc("generic", "1.0.0", "Renames a key and overwrites the destination.", "O(1)"),
-    Command::new("renamenx", 3, WRITE | FAST, acl::KEYSPACE, renamenx)
-        .keys(1, 2, 1)
-        .doc("generic", "1.0.0", "Renames a key only when the target key name doesn't exist.", "O(1)"),
-    Command::new("copy", -3, WRITE | DENYOOM, acl::KEYSPACE, copy)
-        .keys(1, 2, 1)
-        .doc("generic", "6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
-    Command::new("move", 3, WRITE | FAST, acl::KEYSPACE, move_)
-        .keys(1, 1, 1)
-        .doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
-    Command::new("swapdb", 3, WRITE | FAST, acl::KEYSPACE | acl::DANGEROUS, swapdb)
-        .doc("server", "4.0.0", "Swaps two databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases."),
-    Command::new("touch", -2, READONLY | FAST, acl::KEYSPACE, touch)
-        .keys(1, -1, 1)
-        .doc("generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched."),
-    Command::new("dbsize", 1, READONLY | FAST, acl::KEYSPACE, dbsize)
-        .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
-    Command::new("flushdb", -1, WRITE, acl::KEYSPACE | acl::DANGEROUS, flushdb)
-        .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
-    Command::new("flushall", -1, WRITE, acl::KEYSPACE | acl::DANGEROUS, flushall)
-        .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
-    Command::new("wait", 3, BLOCKING, acl::CONNECTION, wait)
-        .doc("generic", "3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.", "O(1)"),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("del", -2, WRITE, acl::KEYSPACE, del)
+            .key_specs(&[KeySpec::at(1, RM | DELETE).range(-1, 1, 0)])
+            .doc("generic", "1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)."),
+        Command::new("unlink", -2, WRITE | FAST, acl::KEYSPACE, del)
+            .key_specs(&[KeySpec::at(1, RM | DELETE).range(-1, 1, 0)])
+            .doc("generic", "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of."),
+        Command::new("exists", -2, READONLY | FAST, acl::KEYSPACE, exists)
+            .key_specs(&[KeySpec::at(1, RO).range(-1, 1, 0)])
+            .doc("generic", "1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check."),
+        Command::new("type", 2, READONLY | FAST, acl::KEYSPACE, type_)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("generic", "1.0.0", "Determines the type of value stored at a key.", "O(1)"),
+        Command::new("expire", -3, WRITE | FAST, acl::KEYSPACE, expire)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("generic", "1.0.0", "Sets the expiration time of a key in seconds.", "O(1)"),
+        Command::new("pexpire", -3, WRITE | FAST, acl::KEYSPACE, pexpire)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)"),
+        Command::new("expireat", -3, WRITE | FAST, acl::KEYSPACE, expireat)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)"),
+        Command::new("pexpireat", -3, WRITE | FAST, acl::KEYSPACE, pexpireat)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)"),
+        Command::new("ttl", 2, READONLY | FAST, acl::KEYSPACE, ttl)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("generic", "1.0.0", "Returns the expiration time in seconds of a key.", "O(1)"),
+        Command::new("pttl", 2, READONLY | FAST, acl::KEYSPACE, pttl)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)"),
+        Command::new("expiretime", 2, READONLY | FAST, acl::KEYSPACE, expiretime)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)"),
+        Command::new("pexpiretime", 2, READONLY | FAST, acl::KEYSPACE, pexpiretime)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)"),
+        Command::new("persist", 2, WRITE | FAST, acl::KEYSPACE, persist)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("generic", "2.2.0", "Removes the expiration time of a key.", "O(1)"),
+        Command::new("keys", 2, READONLY, acl::KEYSPACE | acl::DANGEROUS, keys)
+            .doc("generic", "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."),
+        Command::new("scan", -2, READONLY | TOUCHES_ARBITRARY_KEYS, acl::KEYSPACE, scan)
+            .doc("generic", "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
+        Command::new("randomkey", 1, READONLY | TOUCHES_ARBITRARY_KEYS, acl::KEYSPACE, randomkey)
+            .doc("generic", "1.0.0", "Returns a random key name from the database.", "O(1)"),
+        Command::new("rename", 3, WRITE, acl::KEYSPACE, rename)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, OW | UPDATE)])
+            .doc("generic", "1.0.0", "Renames a key and overwrites the destination.", "O(1)"),
+        Command::new("renamenx", 3, WRITE | FAST, acl::KEYSPACE, renamenx)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, OW | INSERT)])
+            .doc("generic", "1.0.0", "Renames a key only when the target key name doesn't exist.", "O(1)"),
+        Command::new("copy", -3, WRITE | DENYOOM, acl::KEYSPACE, copy)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS), KeySpec::at(2, OW | UPDATE)])
+            .doc("generic", "6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
+        Command::new("move", 3, WRITE | FAST, acl::KEYSPACE, move_)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
+        Command::new("swapdb", 3, WRITE | FAST, acl::KEYSPACE | acl::DANGEROUS, swapdb)
+            .doc("server", "4.0.0", "Swaps two databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases."),
+        Command::new("touch", -2, READONLY | FAST, acl::KEYSPACE, touch)
+            .key_specs(&[KeySpec::at(1, RO).range(-1, 1, 0)])
+            .doc("generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched."),
+        Command::new("dbsize", 1, READONLY | FAST, acl::KEYSPACE, dbsize)
+            .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
+        Command::new("flushdb", -1, WRITE, acl::KEYSPACE | acl::DANGEROUS, flushdb)
+            .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
+        Command::new("flushall", -1, WRITE, acl::KEYSPACE | acl::DANGEROUS, flushall)
+            .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
+        Command::new("wait", 3, BLOCKING, acl::CONNECTION, wait)
+            .doc("generic", "3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.", "O(1)"),
+    ]
+};
 
 /// Valkey's `shared.sameobjecterr`.
 const SAME_OBJECT: &[u8] = b"ERR source and destination objects are the same";

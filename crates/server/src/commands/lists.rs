@@ -18,74 +18,79 @@ use crate::resp::{Args, Reply};
 use crate::server::blocking::TimeoutReply;
 use crate::util::num::parse_i64;
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("lpush", -3, WRITE | DENYOOM | FAST, acl::LIST, lpush)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist.", PUSH_COMPLEXITY),
-    Command::new("rpush", -3, WRITE | DENYOOM | FAST, acl::LIST, rpush)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist.", PUSH_COMPLEXITY),
-    Command::new("lpushx", -3, WRITE | DENYOOM | FAST, acl::LIST, lpushx)
-        .keys(1, 1, 1)
-        .doc("list", "2.2.0", "Prepends one or more elements to a list only when the list exists.", PUSH_COMPLEXITY),
-    Command::new("rpushx", -3, WRITE | DENYOOM | FAST, acl::LIST, rpushx)
-        .keys(1, 1, 1)
-        .doc("list", "2.2.0", "Appends an element to a list only when the list exists.", PUSH_COMPLEXITY),
-    Command::new("lpop", -2, WRITE | FAST, acl::LIST, lpop)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", "O(N) where N is the number of elements returned"),
-    Command::new("rpop", -2, WRITE | FAST, acl::LIST, rpop)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", "O(N) where N is the number of elements returned"),
-    Command::new("llen", 2, READONLY | FAST, acl::LIST, llen)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
-    Command::new("lrange", 4, READONLY, acl::LIST, lrange)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Returns a range of elements from a list.", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."),
-    Command::new("lindex", 3, READONLY, acl::LIST, lindex)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Returns an element from a list by its index.", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."),
-    Command::new("lset", 4, WRITE | DENYOOM, acl::LIST, lset)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Sets the value of an element in a list by its index.", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."),
-    Command::new("linsert", 5, WRITE | DENYOOM, acl::LIST, linsert)
-        .keys(1, 1, 1)
-        .doc("list", "2.2.0", "Inserts an element before or after another element in a list.", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."),
-    Command::new("lrem", 4, WRITE, acl::LIST, lrem)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Removes elements from a list. Deletes the list if the last element was removed.", "O(N+M) where N is the length of the list and M is the number of elements removed."),
-    Command::new("ltrim", 4, WRITE, acl::LIST, ltrim)
-        .keys(1, 1, 1)
-        .doc("list", "1.0.0", "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "O(N) where N is the number of elements to be removed by the operation."),
-    Command::new("lpos", -3, READONLY, acl::LIST, lpos)
-        .keys(1, 1, 1)
-        .doc("list", "6.0.6", "Returns the index of matching elements in a list.", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."),
-    Command::new("lmove", 5, WRITE | DENYOOM, acl::LIST, lmove)
-        .keys(1, 2, 1)
-        .doc("list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "O(1)"),
-    Command::new("rpoplpush", 3, WRITE | DENYOOM, acl::LIST, rpoplpush)
-        .keys(1, 2, 1)
-        .doc("list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "O(1)"),
-    Command::new("lmpop", -4, WRITE, acl::LIST, lmpop)
-        .keys_fn(lmpop_keys)
-        .doc("list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", MPOP_COMPLEXITY),
-    Command::new("blpop", -3, WRITE | BLOCKING, acl::LIST, blpop)
-        .keys(1, -2, 1)
-        .doc("list", "2.0.0", "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N) where N is the number of provided keys."),
-    Command::new("brpop", -3, WRITE | BLOCKING, acl::LIST, brpop)
-        .keys(1, -2, 1)
-        .doc("list", "2.0.0", "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N) where N is the number of provided keys."),
-    Command::new("blmove", 6, WRITE | DENYOOM | BLOCKING, acl::LIST, blmove)
-        .keys(1, 2, 1)
-        .doc("list", "6.2.0", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", "O(1)"),
-    Command::new("brpoplpush", 4, WRITE | DENYOOM | BLOCKING, acl::LIST, brpoplpush)
-        .keys(1, 2, 1)
-        .doc("list", "2.2.0", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", "O(1)"),
-    Command::new("blmpop", -5, WRITE | BLOCKING, acl::LIST, blmpop)
-        .keys_fn(blmpop_keys)
-        .doc("list", "7.0.0", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", MPOP_COMPLEXITY),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("lpush", -3, WRITE | DENYOOM | FAST, acl::LIST, lpush)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("list", "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist.", PUSH_COMPLEXITY),
+        Command::new("rpush", -3, WRITE | DENYOOM | FAST, acl::LIST, rpush)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("list", "1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist.", PUSH_COMPLEXITY),
+        Command::new("lpushx", -3, WRITE | DENYOOM | FAST, acl::LIST, lpushx)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("list", "2.2.0", "Prepends one or more elements to a list only when the list exists.", PUSH_COMPLEXITY),
+        Command::new("rpushx", -3, WRITE | DENYOOM | FAST, acl::LIST, rpushx)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("list", "2.2.0", "Appends an element to a list only when the list exists.", PUSH_COMPLEXITY),
+        Command::new("lpop", -2, WRITE | FAST, acl::LIST, lpop)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
+            .doc("list", "1.0.0", "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", "O(N) where N is the number of elements returned"),
+        Command::new("rpop", -2, WRITE | FAST, acl::LIST, rpop)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
+            .doc("list", "1.0.0", "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", "O(N) where N is the number of elements returned"),
+        Command::new("llen", 2, READONLY | FAST, acl::LIST, llen)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
+        Command::new("lrange", 4, READONLY, acl::LIST, lrange)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("list", "1.0.0", "Returns a range of elements from a list.", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."),
+        Command::new("lindex", 3, READONLY, acl::LIST, lindex)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("list", "1.0.0", "Returns an element from a list by its index.", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."),
+        Command::new("lset", 4, WRITE | DENYOOM, acl::LIST, lset)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("list", "1.0.0", "Sets the value of an element in a list by its index.", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."),
+        Command::new("linsert", 5, WRITE | DENYOOM, acl::LIST, linsert)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("list", "2.2.0", "Inserts an element before or after another element in a list.", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."),
+        Command::new("lrem", 4, WRITE, acl::LIST, lrem)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("list", "1.0.0", "Removes elements from a list. Deletes the list if the last element was removed.", "O(N+M) where N is the length of the list and M is the number of elements removed."),
+        Command::new("ltrim", 4, WRITE, acl::LIST, ltrim)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("list", "1.0.0", "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "O(N) where N is the number of elements to be removed by the operation."),
+        Command::new("lpos", -3, READONLY, acl::LIST, lpos)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("list", "6.0.6", "Returns the index of matching elements in a list.", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."),
+        Command::new("lmove", 5, WRITE | DENYOOM, acl::LIST, lmove)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, RW | INSERT)])
+            .doc("list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "O(1)"),
+        Command::new("rpoplpush", 3, WRITE | DENYOOM, acl::LIST, rpoplpush)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, RW | INSERT)])
+            .doc("list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "O(1)"),
+        Command::new("lmpop", -4, WRITE, acl::LIST, lmpop)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).keynum(0, 1, 1)])
+            .keys_fn(lmpop_keys)
+            .doc("list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", MPOP_COMPLEXITY),
+        Command::new("blpop", -3, WRITE | BLOCKING, acl::LIST, blpop)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
+            .doc("list", "2.0.0", "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N) where N is the number of provided keys."),
+        Command::new("brpop", -3, WRITE | BLOCKING, acl::LIST, brpop)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
+            .doc("list", "2.0.0", "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N) where N is the number of provided keys."),
+        Command::new("blmove", 6, WRITE | DENYOOM | BLOCKING, acl::LIST, blmove)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, RW | INSERT)])
+            .doc("list", "6.2.0", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", "O(1)"),
+        Command::new("brpoplpush", 4, WRITE | DENYOOM | BLOCKING, acl::LIST, brpoplpush)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, RW | INSERT)])
+            .doc("list", "2.2.0", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", "O(1)"),
+        Command::new("blmpop", -5, WRITE | BLOCKING, acl::LIST, blmpop)
+            .key_specs(&[KeySpec::at(2, RW | ACCESS | DELETE).keynum(0, 1, 1)])
+            .keys_fn(blmpop_keys)
+            .doc("list", "7.0.0", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", MPOP_COMPLEXITY),
+    ]
+};
 
 const PUSH_COMPLEXITY: &str = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
 const MPOP_COMPLEXITY: &str =

@@ -27,23 +27,32 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-pub static COMMANDS: &[Command] = &[Command::new(
-    "migrate",
-    -6,
-    WRITE,
-    acl::KEYSPACE | acl::DANGEROUS,
-    migrate,
-)
-// COMMAND INFO reports the legacy range of the first key spec (the `key`
-// argument); the KEYS form is found by `key_positions` ("movablekeys").
-.keys(3, 3, 1)
-.keys_fn(key_positions)
-.doc(
-    "generic",
-    "2.6.0",
-    "Atomically transfers a key from one instance to another.",
-    "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
-)];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[Command::new(
+        "migrate",
+        -6,
+        WRITE,
+        acl::KEYSPACE | acl::DANGEROUS,
+        migrate,
+    )
+    // The KEYS form needs the key finder: the keyword may also be a key or
+    // a password, which only parsing the options tells apart.
+    .key_specs(&[
+        KeySpec::at(3, RW | ACCESS | DELETE),
+        KeySpec::keyword("KEYS", -2, RW | ACCESS | DELETE | INCOMPLETE).range(-1, 1, 0),
+    ])
+    .key_refs_fn(|args| {
+        let flags = RW | ACCESS | DELETE;
+        with_flags(key_positions(args), flags, flags)
+    })
+    .doc(
+        "generic",
+        "2.6.0",
+        "Atomically transfers a key from one instance to another.",
+        "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
+    )]
+};
 
 /// At most this many cached connections; a new one beyond that replaces
 /// one picked at random (Valkey's `MIGRATE_SOCKET_CACHE_ITEMS`).

@@ -129,11 +129,640 @@ pub mod acl {
     ];
 }
 
+/// Key specs: where a command's keys are among its arguments and how it uses
+/// them, as Valkey's `src/commands/*.json` declare them. COMMAND INFO prints
+/// them, the legacy (first, last, step) range and "movablekeys" are derived
+/// from them, and key extraction follows them (Valkey's
+/// `getKeysUsingKeySpecs`).
+pub mod keyspec {
+    use crate::resp::Args;
+
+    // Key flags. The first four say what happens to the key's value: read
+    // only, read and written, overwritten (not read), removed; the next
+    // four what happens to the user data in it. NOT_KEY marks a shard
+    // channel: routed like a key but not one. INCOMPLETE: the spec may
+    // miss keys. VARIABLE_FLAGS: the flags depend on the arguments.
+    pub const RO: u32 = 1 << 0;
+    pub const RW: u32 = 1 << 1;
+    pub const OW: u32 = 1 << 2;
+    pub const RM: u32 = 1 << 3;
+    pub const ACCESS: u32 = 1 << 4;
+    pub const UPDATE: u32 = 1 << 5;
+    pub const INSERT: u32 = 1 << 6;
+    pub const DELETE: u32 = 1 << 7;
+    pub const NOT_KEY: u32 = 1 << 8;
+    pub const INCOMPLETE: u32 = 1 << 9;
+    pub const VARIABLE_FLAGS: u32 = 1 << 10;
+
+    /// In the order and spelling of Valkey's replies.
+    pub const NAMES: &[(u32, &str)] = &[
+        (RO, "RO"),
+        (RW, "RW"),
+        (OW, "OW"),
+        (RM, "RM"),
+        (ACCESS, "access"),
+        (UPDATE, "update"),
+        (INSERT, "insert"),
+        (DELETE, "delete"),
+        (NOT_KEY, "not_key"),
+        (INCOMPLETE, "incomplete"),
+        (VARIABLE_FLAGS, "variable_flags"),
+    ];
+
+    /// Where the search for the first key starts.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum BeginSearch {
+        /// At this argument index.
+        Index(i32),
+        /// After the first argument equal to `keyword` (case-insensitively),
+        /// searched from index `startfrom` towards the end, or when negative
+        /// from `argc + startfrom` towards the start.
+        Keyword {
+            keyword: &'static str,
+            startfrom: i32,
+        },
+        Unknown,
+    }
+
+    /// Which arguments from the first key on are keys.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum FindKeys {
+        /// Every `keystep`-th up to the first key + `lastkey`; a negative
+        /// `lastkey` counts from the end, or with a `limit` stops at the
+        /// 1/`limit` part of the remaining arguments (XREAD's keys then IDs).
+        Range {
+            lastkey: i32,
+            keystep: i32,
+            limit: i32,
+        },
+        /// The argument at first key + `keynumidx` is the number of keys,
+        /// which start at first key + `firstkey`, every `keystep`-th.
+        Keynum {
+            keynumidx: i32,
+            firstkey: i32,
+            keystep: i32,
+        },
+        Unknown,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct KeySpec {
+        pub flags: u32,
+        pub begin_search: BeginSearch,
+        pub find_keys: FindKeys,
+        pub notes: Option<&'static str>,
+    }
+
+    impl KeySpec {
+        /// One key at argument `index`; widen with [`KeySpec::range`] or
+        /// [`KeySpec::keynum`].
+        pub const fn at(index: i32, flags: u32) -> KeySpec {
+            KeySpec {
+                flags,
+                begin_search: BeginSearch::Index(index),
+                find_keys: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+                notes: None,
+            }
+        }
+
+        /// One key right after `keyword`.
+        pub const fn keyword(keyword: &'static str, startfrom: i32, flags: u32) -> KeySpec {
+            KeySpec {
+                begin_search: BeginSearch::Keyword { keyword, startfrom },
+                ..KeySpec::at(0, flags)
+            }
+        }
+
+        /// Keys that only the command's own key finder can locate.
+        pub const fn unknown(flags: u32) -> KeySpec {
+            KeySpec {
+                flags,
+                begin_search: BeginSearch::Unknown,
+                find_keys: FindKeys::Unknown,
+                notes: None,
+            }
+        }
+
+        pub const fn range(mut self, lastkey: i32, keystep: i32, limit: i32) -> KeySpec {
+            self.find_keys = FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            };
+            self
+        }
+
+        pub const fn keynum(mut self, keynumidx: i32, firstkey: i32, keystep: i32) -> KeySpec {
+            self.find_keys = FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            };
+            self
+        }
+
+        pub const fn notes(mut self, notes: &'static str) -> KeySpec {
+            self.notes = Some(notes);
+            self
+        }
+    }
+
+    /// The (first, last, step) COMMAND INFO prints and whether the command
+    /// has "movablekeys".
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct LegacyRange {
+        pub first: i32,
+        pub last: i32,
+        pub step: i32,
+        pub movable: bool,
+    }
+
+    /// (index, lastkey, keystep) of an index + range spec.
+    const fn index_range(spec: &KeySpec) -> Option<(i32, i32, i32)> {
+        let BeginSearch::Index(index) = spec.begin_search else {
+            return None;
+        };
+        match spec.find_keys {
+            FindKeys::Range {
+                lastkey, keystep, ..
+            } => Some((index, lastkey, keystep)),
+            _ => None,
+        }
+    }
+
+    /// A range's last key as an argument index (negative: from the end).
+    const fn absolute_last(index: i32, lastkey: i32) -> i32 {
+        if lastkey >= 0 {
+            index + lastkey
+        } else {
+            lastkey
+        }
+    }
+
+    /// Valkey's `populateCommandLegacyRangeSpec`: the index + range specs
+    /// with step 1 that follow each other glued into one range; any other
+    /// spec, or an incomplete one, makes the keys "movable".
+    pub const fn legacy_range(specs: &[KeySpec]) -> LegacyRange {
+        let mut r = LegacyRange {
+            first: 0,
+            last: 0,
+            step: 0,
+            movable: false,
+        };
+        if specs.is_empty() {
+            return r;
+        }
+        if let [only] = specs {
+            if let Some((index, lastkey, keystep)) = index_range(only) {
+                r.first = index;
+                r.last = absolute_last(index, lastkey);
+                r.step = keystep;
+                r.movable = only.flags & INCOMPLETE != 0;
+                return r;
+            }
+        }
+        let mut first = i32::MAX;
+        let mut last = 0i32;
+        let mut prev_last = 0i32;
+        let mut i = 0;
+        while i < specs.len() {
+            let spec = &specs[i];
+            i += 1;
+            let Some((index, lastkey, keystep)) = index_range(spec) else {
+                r.movable = true;
+                continue;
+            };
+            if keystep != 1 || (prev_last != 0 && prev_last != index - 1) {
+                r.movable = true;
+                continue;
+            }
+            if spec.flags & INCOMPLETE != 0 {
+                r.movable = true;
+            }
+            if index < first {
+                first = index;
+            }
+            let abs_last = absolute_last(index, lastkey);
+            // Compared unsigned, as Valkey does: a negative (from the end)
+            // last key is beyond any absolute one.
+            if abs_last as u32 > last as u32 {
+                last = abs_last;
+            }
+            prev_last = last;
+        }
+        if first == i32::MAX {
+            r.movable = true;
+            return r;
+        }
+        r.first = first;
+        r.last = last;
+        r.step = 1;
+        r
+    }
+
+    /// A key argument and how the command uses it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct KeyRef {
+        pub pos: usize,
+        pub flags: u32,
+    }
+
+    /// Flags for a key finder's keys: `first` for the first key, `rest` for
+    /// the others (SORT reads its first key and overwrites the STORE one).
+    pub fn with_flags(positions: Vec<usize>, first: u32, rest: u32) -> Vec<KeyRef> {
+        positions
+            .into_iter()
+            .enumerate()
+            .map(|(i, pos)| KeyRef {
+                pos,
+                flags: if i == 0 { first } else { rest },
+            })
+            .collect()
+    }
+
+    /// The keys the specs find in `args` (Valkey's `getKeysUsingKeySpecs`),
+    /// or `None` when a spec cannot be followed: unknown, incomplete, a bad
+    /// key count, or keys beyond the arguments. A keyword that is absent
+    /// just finds no keys. Shard channels (`NOT_KEY`) count only with
+    /// `include_not_keys`.
+    pub fn find_keys(
+        specs: &[KeySpec],
+        args: &Args<'_>,
+        include_not_keys: bool,
+    ) -> Option<Vec<KeyRef>> {
+        // Valkey computes in C ints; arguments never number 2^31.
+        let argc = i32::try_from(args.len()).ok()?;
+        let mut keys = Vec::new();
+        for spec in specs {
+            if spec.flags & NOT_KEY != 0 && !include_not_keys {
+                continue;
+            }
+            let mut first = match spec.begin_search {
+                BeginSearch::Index(index) => index,
+                BeginSearch::Keyword { keyword, startfrom } => {
+                    let (start, end) = if startfrom > 0 {
+                        (startfrom, argc - 1)
+                    } else {
+                        (argc + startfrom, 1)
+                    };
+                    // `end` itself is never looked at: a keyword there
+                    // would have no key after it.
+                    let mut found = 0;
+                    let mut i = start;
+                    while i != end && (1..argc).contains(&i) {
+                        // Compared as C strings, as Valkey does.
+                        if super::strings::is_kw(args.get(i as usize), keyword) {
+                            found = i + 1;
+                            break;
+                        }
+                        i += if start <= end { 1 } else { -1 };
+                    }
+                    if found == 0 {
+                        continue;
+                    }
+                    found
+                }
+                BeginSearch::Unknown => return None,
+            };
+            let (last, step) = match spec.find_keys {
+                FindKeys::Range {
+                    lastkey,
+                    keystep,
+                    limit,
+                } => {
+                    let last = if lastkey >= 0 {
+                        first.checked_add(lastkey)?
+                    } else if limit == 0 {
+                        argc + lastkey
+                    } else {
+                        first + ((argc - first) / limit + lastkey)
+                    };
+                    (last, keystep)
+                }
+                FindKeys::Keynum {
+                    keynumidx,
+                    firstkey,
+                    keystep,
+                } => {
+                    let at = usize::try_from(first.checked_add(keynumidx)?).ok()?;
+                    let numkeys = crate::util::num::parse_i64(args.try_get(at)?)?;
+                    if numkeys < 0 {
+                        return None;
+                    }
+                    first = first.checked_add(firstkey)?;
+                    // Valkey narrows the count to an int the same way.
+                    (first.wrapping_add(numkeys as i32).wrapping_sub(1), keystep)
+                }
+                FindKeys::Unknown => return None,
+            };
+            if last >= argc || last < first || first >= argc || first < 0 {
+                return None;
+            }
+            let mut i = first;
+            while i <= last {
+                keys.push(KeyRef {
+                    pos: i as usize,
+                    flags: spec.flags,
+                });
+                i = i.checked_add(step.max(1))?;
+            }
+            if spec.flags & INCOMPLETE != 0 {
+                return None;
+            }
+        }
+        Some(keys)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::commands::{all, Command, GetKeys};
+        use crate::resp::OwnedArgs;
+
+        fn args(words: &[&str]) -> OwnedArgs {
+            let parts: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+            OwnedArgs::from_slices(&parts)
+        }
+
+        fn positions(specs: &[KeySpec], words: &[&str], not_keys: bool) -> Option<Vec<usize>> {
+            let a = args(words);
+            find_keys(specs, &a.as_args(), not_keys).map(|k| k.iter().map(|k| k.pos).collect())
+        }
+
+        fn range(first: i32, last: i32, step: i32, movable: bool) -> LegacyRange {
+            LegacyRange {
+                first,
+                last,
+                step,
+                movable,
+            }
+        }
+
+        #[test]
+        fn legacy_range_like_valkey() {
+            // One index + range spec is the range itself, step included (MSET).
+            let mset = [KeySpec::at(1, OW | UPDATE).range(-1, 2, 0)];
+            assert_eq!(legacy_range(&mset), range(1, -1, 2, false));
+            // Consecutive specs glue; a range to the end (-1) wins the
+            // unsigned comparison (BITOP: dest, then sources).
+            let bitop = [
+                KeySpec::at(2, OW | UPDATE),
+                KeySpec::at(3, RO | ACCESS).range(-1, 1, 0),
+            ];
+            assert_eq!(legacy_range(&bitop), range(2, -1, 1, false));
+            // Unknown specs only add "movablekeys" (SORT).
+            let sort = [
+                KeySpec::at(1, RO | ACCESS),
+                KeySpec::unknown(RO | ACCESS),
+                KeySpec::unknown(OW | UPDATE),
+            ];
+            assert_eq!(legacy_range(&sort), range(1, 1, 1, true));
+            // Keynum alone: no legacy range at all (LMPOP).
+            let lmpop = [KeySpec::at(1, RW | ACCESS | DELETE).keynum(0, 1, 1)];
+            assert_eq!(legacy_range(&lmpop), range(0, 0, 0, true));
+            // An index spec after a keynum one still counts (ZUNIONSTORE
+            // has its index spec first).
+            let zunionstore = [
+                KeySpec::at(1, OW | UPDATE),
+                KeySpec::at(2, RO | ACCESS).keynum(0, 1, 1),
+            ];
+            assert_eq!(legacy_range(&zunionstore), range(1, 1, 1, true));
+            // Incomplete, single: the range with "movablekeys".
+            let single = [KeySpec::at(1, RW | INCOMPLETE)];
+            assert_eq!(legacy_range(&single), range(1, 1, 1, true));
+            // Not consecutive: the later spec is left out.
+            let gap = [KeySpec::at(1, RO), KeySpec::at(3, RO)];
+            assert_eq!(legacy_range(&gap), range(1, 1, 1, true));
+            // Shard channels are in the legacy range (SPUBLISH).
+            assert_eq!(
+                legacy_range(&[KeySpec::at(1, NOT_KEY)]),
+                range(1, 1, 1, false)
+            );
+            assert_eq!(legacy_range(&[]), range(0, 0, 0, false));
+        }
+
+        #[test]
+        fn keyword_search() {
+            let xread = [KeySpec::keyword("STREAMS", 1, RO | ACCESS).range(-1, 1, 2)];
+            let w = ["xread", "COUNT", "1", "streams", "a", "b", "0", "0"];
+            assert_eq!(positions(&xread, &w, false), Some(vec![4, 5]));
+            // Keys then as many IDs: an odd count rounds the keys down.
+            let w = ["xread", "STREAMS", "a", "b", "0"];
+            assert_eq!(positions(&xread, &w, false), Some(vec![2]));
+            // No keyword: the spec finds nothing, which is not an error.
+            assert_eq!(positions(&xread, &["xread", "a", "b"], false), Some(vec![]));
+            // The last argument is never taken for the keyword.
+            assert_eq!(
+                positions(&xread, &["xread", "x", "STREAMS"], false),
+                Some(vec![])
+            );
+            // A C string comparison: the keyword ends at a NUL byte.
+            let w = ["xread", "STREAMS\0junk", "a", "0"];
+            assert_eq!(positions(&xread, &w, false), Some(vec![2]));
+            // Backwards from the end (MIGRATE ... KEYS): the last KEYS wins.
+            let keys = [KeySpec::keyword("KEYS", -2, RW).range(-1, 1, 0)];
+            let w = ["migrate", "h", "1", "", "0", "5", "KEYS", "KEYS", "b"];
+            assert_eq!(positions(&keys, &w, false), Some(vec![8]));
+            // A keyword found as the last argument leaves no room for keys.
+            let store = [KeySpec::keyword("STORE", 2, OW)];
+            assert_eq!(
+                positions(&store, &["x", "k", "STORE", "d"], false),
+                Some(vec![3])
+            );
+            assert_eq!(
+                positions(&store, &["x", "k", "d", "STORE"], false),
+                Some(vec![])
+            );
+        }
+
+        #[test]
+        fn keynum_and_bounds() {
+            let zunionstore = [
+                KeySpec::at(1, OW | UPDATE),
+                KeySpec::at(2, RO | ACCESS).keynum(0, 1, 1),
+            ];
+            let w = ["zunionstore", "d", "2", "a", "b", "WEIGHTS", "1", "2"];
+            assert_eq!(positions(&zunionstore, &w, false), Some(vec![1, 3, 4]));
+            // Too many keys, none, a negative or unparsable count: invalid.
+            for n in ["3", "0", "-1", "2abc", "01", ""] {
+                let w = ["zunionstore", "d", n, "a", "b"];
+                assert_eq!(positions(&zunionstore, &w, false), None, "{n}");
+            }
+            // An index beyond the arguments is invalid too.
+            assert_eq!(positions(&[KeySpec::at(3, RO)], &["x", "a"], false), None);
+            assert_eq!(positions(&[KeySpec::unknown(RO)], &["x", "a"], false), None);
+            // Incomplete specs find their keys but fail the whole search.
+            assert_eq!(
+                positions(&[KeySpec::at(1, RO | INCOMPLETE)], &["x", "a"], false),
+                None
+            );
+            // Flags follow their spec.
+            let a = args(&["zunionstore", "d", "1", "a"]);
+            let found = find_keys(&zunionstore, &a.as_args(), false).unwrap();
+            assert_eq!(
+                found,
+                [
+                    KeyRef {
+                        pos: 1,
+                        flags: OW | UPDATE
+                    },
+                    KeyRef {
+                        pos: 3,
+                        flags: RO | ACCESS
+                    }
+                ]
+            );
+        }
+
+        #[test]
+        fn shard_channels_only_on_request() {
+            let spublish = [KeySpec::at(1, NOT_KEY)];
+            assert_eq!(
+                positions(&spublish, &["spublish", "c", "m"], false),
+                Some(vec![])
+            );
+            assert_eq!(
+                positions(&spublish, &["spublish", "c", "m"], true),
+                Some(vec![1])
+            );
+        }
+
+        fn every_command() -> Vec<&'static Command> {
+            all()
+                .flat_map(|c| std::iter::once(c).chain(c.subcommands))
+                .collect()
+        }
+
+        /// Valkey panics at start-up when a fixed-arity command's key specs
+        /// point past its arguments; the same check over our table.
+        #[test]
+        fn specs_fit_the_arity() {
+            for c in every_command() {
+                if c.arity <= 0 || c.key_specs.iter().any(|s| s.flags & INCOMPLETE != 0) {
+                    continue;
+                }
+                let words: Vec<String> = (0..c.arity).map(|i| format!("a{i}")).collect();
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                if let Some(found) = positions(c.key_specs, &words, true) {
+                    assert!(
+                        found.iter().all(|&p| p > 0 && p < words.len()),
+                        "{}",
+                        c.name
+                    );
+                } else {
+                    assert!(
+                        c.key_specs.iter().any(|s| !matches!(
+                            (s.begin_search, s.find_keys),
+                            (BeginSearch::Index(_), FindKeys::Range { .. })
+                        )),
+                        "{}: plain specs must fit",
+                        c.name
+                    );
+                }
+            }
+        }
+
+        /// Without a key finder, key positions come from the legacy range
+        /// (as Valkey's tracking and cluster routing get them): the same
+        /// keys the specs find whenever the specs can be followed.
+        #[test]
+        fn legacy_range_agrees_with_the_specs() {
+            let mut compared = 0;
+            for c in every_command() {
+                if c.getkeys.is_some() || c.movable_keys {
+                    continue;
+                }
+                let min = c.arity.unsigned_abs() as usize;
+                let max = if c.arity < 0 { min + 5 } else { min };
+                for argc in min.max(1)..=max {
+                    let words: Vec<String> = (0..argc).map(|i| format!("a{i}")).collect();
+                    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                    if let Some(found) = positions(c.key_specs, &words, true) {
+                        let a = args(&words);
+                        assert_eq!(c.key_positions(&a.as_args()), found, "{} {argc}", c.name);
+                        compared += 1;
+                    }
+                }
+            }
+            assert!(compared > 500, "{compared}");
+            // Where they differ: the legacy range reaches the destination
+            // of a PFMERGE without sources, the specs fail.
+            let pfmerge = crate::commands::lookup(b"pfmerge").unwrap();
+            let a = args(&["pfmerge", "d"]);
+            assert_eq!(pfmerge.key_positions(&a.as_args()), [1]);
+            assert!(pfmerge.keys_with_flags(&a.as_args()).is_empty());
+        }
+
+        /// Every command Valkey gives a key finder has one here, and only
+        /// those (SET, BITFIELD and the numkeys / option-scanning ones).
+        #[test]
+        fn key_finders_where_valkey_has_them() {
+            let mut with: Vec<&str> = every_command()
+                .iter()
+                .filter(|c| c.getkeys.is_some())
+                .map(|c| c.name)
+                .collect();
+            with.sort_unstable();
+            assert_eq!(
+                with,
+                [
+                    "bitfield",
+                    "blmpop",
+                    "bzmpop",
+                    "georadius",
+                    "georadiusbymember",
+                    "lmpop",
+                    "migrate",
+                    "set",
+                    "sintercard",
+                    "sort",
+                    "sort_ro",
+                    "xread",
+                    "xreadgroup",
+                    "zdiff",
+                    "zdiffstore",
+                    "zinter",
+                    "zintercard",
+                    "zinterstore",
+                    "zmpop",
+                    "zunion",
+                    "zunionstore",
+                ]
+            );
+            let flagged = |name: &str| {
+                let c = crate::commands::lookup(name.as_bytes()).unwrap();
+                matches!(c.getkeys, Some(GetKeys::Flagged(_)))
+            };
+            for name in ["set", "bitfield", "sort", "sort_ro", "migrate"] {
+                assert!(flagged(name), "{name}");
+            }
+        }
+    }
+}
+
 pub type Handler = fn(&mut Ctx<'_>);
 
-/// Extracts key positions for commands whose keys are not a fixed range
-/// (e.g. `numkeys` arguments). Returns argument indexes.
+/// A command's own key finder (Valkey's `getkeys_proc`), for commands whose
+/// key specs cannot say exactly where the keys are (SORT ... STORE, MIGRATE
+/// ... KEYS) or how they are used (SET ... GET). Returns argument indexes.
 pub type KeysFn = fn(&Args<'_>) -> Vec<usize>;
+
+/// A key finder that also says how each key is used, for the commands whose
+/// Valkey `getkeys_proc` reports flags (COMMAND GETKEYSANDFLAGS shows them).
+pub type KeyRefsFn = fn(&Args<'_>) -> Vec<keyspec::KeyRef>;
+
+/// A command's key finder; see [`KeysFn`] and [`KeyRefsFn`].
+#[derive(Clone, Copy)]
+pub enum GetKeys {
+    /// Keys without flags, like Valkey's procs for commands whose key specs
+    /// are complete (ZUNIONSTORE, XREAD, GEORADIUS...).
+    Positions(KeysFn),
+    Flagged(KeyRefsFn),
+}
 
 /// One command (or subcommand) of the table.
 pub struct Command {
@@ -144,10 +773,16 @@ pub struct Command {
     pub flags: u32,
     /// Data-type categories; the flag-derived ones are added by [`Command::acl_categories`].
     pub acl: u32,
+    /// Where the keys are and how they are used (Valkey's key specs).
+    pub key_specs: &'static [keyspec::KeySpec],
+    /// The legacy (first, last, step) of COMMAND INFO, derived from
+    /// `key_specs` by [`Command::key_specs`] as Valkey does.
     pub first_key: i32,
     pub last_key: i32,
     pub key_step: i32,
-    pub keys_fn: Option<KeysFn>,
+    /// The "movablekeys" flag: the legacy range does not find every key.
+    pub movable_keys: bool,
+    pub getkeys: Option<GetKeys>,
     pub handler: Handler,
     pub subcommands: &'static [Command],
     pub group: &'static str,
@@ -170,10 +805,12 @@ impl Command {
             arity,
             flags,
             acl,
+            key_specs: &[],
             first_key: 0,
             last_key: 0,
             key_step: 0,
-            keys_fn: None,
+            movable_keys: false,
+            getkeys: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -183,15 +820,25 @@ impl Command {
         }
     }
 
-    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Command {
-        self.first_key = first;
-        self.last_key = last;
-        self.key_step = step;
+    /// Sets the key specs, and the legacy range and "movablekeys" flag
+    /// derived from them.
+    pub const fn key_specs(mut self, specs: &'static [keyspec::KeySpec]) -> Command {
+        let legacy = keyspec::legacy_range(specs);
+        self.key_specs = specs;
+        self.first_key = legacy.first;
+        self.last_key = legacy.last;
+        self.key_step = legacy.step;
+        self.movable_keys = legacy.movable;
         self
     }
 
     pub const fn keys_fn(mut self, f: KeysFn) -> Command {
-        self.keys_fn = Some(f);
+        self.getkeys = Some(GetKeys::Positions(f));
+        self
+    }
+
+    pub const fn key_refs_fn(mut self, f: KeyRefsFn) -> Command {
+        self.getkeys = Some(GetKeys::Flagged(f));
         self
     }
 
@@ -245,25 +892,75 @@ impl Command {
         c
     }
 
-    /// The argument indexes that are keys.
+    /// The argument indexes that are keys (Valkey's `getKeysFromCommand`,
+    /// what client tracking and cluster routing use): the command's own key
+    /// finder if it has one, else the legacy range its key specs make,
+    /// shard channels included. That range may find keys the specs alone
+    /// would not (PFMERGE with only a destination). Nothing when a key
+    /// position is past the arguments (the command will reply an error).
     pub fn key_positions(&self, args: &Args<'_>) -> Vec<usize> {
-        if let Some(f) = self.keys_fn {
-            return f(args);
+        match self.getkeys {
+            Some(GetKeys::Positions(f)) => f(args),
+            Some(GetKeys::Flagged(f)) => f(args).into_iter().map(|k| k.pos).collect(),
+            None => self.legacy_key_positions(args.len()),
         }
+    }
+
+    /// Valkey's `getKeysUsingLegacyRangeSpec`.
+    fn legacy_key_positions(&self, argc: usize) -> Vec<usize> {
         if self.first_key <= 0 {
             return Vec::new();
         }
-        let argc = args.len() as i32;
+        let Ok(argc) = i32::try_from(argc) else {
+            return Vec::new();
+        };
         let last = if self.last_key < 0 {
             argc + self.last_key
         } else {
             self.last_key
         };
-        let step = self.key_step.max(1);
-        (self.first_key..=last.min(argc - 1))
-            .step_by(step as usize)
+        if last >= argc {
+            return Vec::new();
+        }
+        let step = self.key_step.max(1) as usize;
+        (self.first_key..=last)
+            .step_by(step)
             .map(|i| i as usize)
             .collect()
+    }
+
+    /// The keys and how the command uses them, as COMMAND GETKEYS and
+    /// GETKEYSANDFLAGS report them (Valkey's `getKeysFromCommandWithSpecs`):
+    /// from the key specs when they are complete and their flags do not
+    /// depend on the arguments, else from the command's own key finder
+    /// (whose keys carry no flags unless it reports them).
+    pub fn keys_with_flags(&self, args: &Args<'_>) -> Vec<keyspec::KeyRef> {
+        let specs = self.key_specs;
+        let has_keys = specs.iter().any(|s| s.flags & keyspec::NOT_KEY == 0);
+        let variable = specs.iter().any(|s| s.flags & keyspec::VARIABLE_FLAGS != 0);
+        if has_keys && !variable {
+            if let Some(keys) = keyspec::find_keys(specs, args, false) {
+                return keys;
+            }
+        }
+        match self.getkeys {
+            Some(GetKeys::Positions(f)) => f(args)
+                .into_iter()
+                .map(|pos| keyspec::KeyRef { pos, flags: 0 })
+                .collect(),
+            Some(GetKeys::Flagged(f)) => f(args),
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether the command may have key arguments at all (Valkey's
+    /// `doesCommandHaveKeys`): shard channels are not keys.
+    pub fn has_keys(&self) -> bool {
+        self.getkeys.is_some()
+            || self
+                .key_specs
+                .iter()
+                .any(|s| s.flags & keyspec::NOT_KEY == 0)
     }
 
     pub fn is_arity_ok(&self, argc: usize) -> bool {

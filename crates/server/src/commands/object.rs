@@ -16,46 +16,49 @@ pub static COMMANDS: &[Command] = &[Command::new("object", -2, 0, 0, container)
         "Depends on subcommand.",
     )];
 
-static SUBCOMMANDS: &[Command] = &[
-    Command::new("object|encoding", 3, READONLY, acl::KEYSPACE, encoding)
-        .keys(2, 2, 1)
-        .doc(
+static SUBCOMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("object|encoding", 3, READONLY, acl::KEYSPACE, encoding)
+            .key_specs(&[KeySpec::at(2, RO)])
+            .doc(
+                "generic",
+                "2.2.3",
+                "Returns the internal encoding of an object.",
+                "O(1)",
+            ),
+        Command::new("object|freq", 3, READONLY, acl::KEYSPACE, freq)
+            .key_specs(&[KeySpec::at(2, RO)])
+            .doc(
+                "generic",
+                "4.0.0",
+                "Returns the logarithmic access frequency counter of an object.",
+                "O(1)",
+            ),
+        Command::new("object|idletime", 3, READONLY, acl::KEYSPACE, idletime)
+            .key_specs(&[KeySpec::at(2, RO)])
+            .doc(
+                "generic",
+                "2.2.3",
+                "Returns the time since the last access to an object.",
+                "O(1)",
+            ),
+        Command::new("object|refcount", 3, READONLY, acl::KEYSPACE, refcount)
+            .key_specs(&[KeySpec::at(2, RO)])
+            .doc(
+                "generic",
+                "2.2.3",
+                "Returns the reference count of a value of a key.",
+                "O(1)",
+            ),
+        Command::new("object|help", 2, LOADING | STALE, acl::KEYSPACE, help).doc(
             "generic",
-            "2.2.3",
-            "Returns the internal encoding of an object.",
+            "6.2.0",
+            "Returns helpful text about the different subcommands.",
             "O(1)",
         ),
-    Command::new("object|freq", 3, READONLY, acl::KEYSPACE, freq)
-        .keys(2, 2, 1)
-        .doc(
-            "generic",
-            "4.0.0",
-            "Returns the logarithmic access frequency counter of an object.",
-            "O(1)",
-        ),
-    Command::new("object|idletime", 3, READONLY, acl::KEYSPACE, idletime)
-        .keys(2, 2, 1)
-        .doc(
-            "generic",
-            "2.2.3",
-            "Returns the time since the last access to an object.",
-            "O(1)",
-        ),
-    Command::new("object|refcount", 3, READONLY, acl::KEYSPACE, refcount)
-        .keys(2, 2, 1)
-        .doc(
-            "generic",
-            "2.2.3",
-            "Returns the reference count of a value of a key.",
-            "O(1)",
-        ),
-    Command::new("object|help", 2, LOADING | STALE, acl::KEYSPACE, help).doc(
-        "generic",
-        "6.2.0",
-        "Returns helpful text about the different subcommands.",
-        "O(1)",
-    ),
-];
+    ]
+};
 
 /// Valkey's `OBJ_SHARED_INTEGERS`: values 0..10000 are shared objects.
 const SHARED_INTEGERS: i64 = 10_000;

@@ -12,65 +12,68 @@ const SUB_FLAGS: u32 = PUBSUB | NOSCRIPT | LOADING | STALE;
 const PUB_FLAGS: u32 = PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE;
 const INFO_FLAGS: u32 = PUBSUB | LOADING | STALE;
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("subscribe", -2, SUB_FLAGS, 0, subscribe).doc(
-        "pubsub",
-        "2.0.0",
-        "Listens for messages published to channels.",
-        "O(N) where N is the number of channels to subscribe to.",
-    ),
-    Command::new("unsubscribe", -1, SUB_FLAGS, 0, unsubscribe).doc(
-        "pubsub",
-        "2.0.0",
-        "Stops listening to messages posted to channels.",
-        "O(N) where N is the number of channels to unsubscribe.",
-    ),
-    Command::new("psubscribe", -2, SUB_FLAGS, 0, psubscribe).doc(
-        "pubsub",
-        "2.0.0",
-        "Listens for messages published to channels that match one or more patterns.",
-        "O(N) where N is the number of patterns to subscribe to.",
-    ),
-    Command::new("punsubscribe", -1, SUB_FLAGS, 0, punsubscribe).doc(
-        "pubsub",
-        "2.0.0",
-        "Stops listening to messages published to channels that match one or more patterns.",
-        "O(N) where N is the number of patterns to unsubscribe.",
-    ),
-    Command::new("ssubscribe", -2, SUB_FLAGS, 0, ssubscribe)
-        .keys(1, -1, 1)
-        .doc(
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("subscribe", -2, SUB_FLAGS, 0, subscribe).doc(
             "pubsub",
-            "7.0.0",
-            "Listens for messages published to shard channels.",
-            "O(N) where N is the number of shard channels to subscribe to.",
+            "2.0.0",
+            "Listens for messages published to channels.",
+            "O(N) where N is the number of channels to subscribe to.",
         ),
-    Command::new("sunsubscribe", -1, SUB_FLAGS, 0, sunsubscribe)
-        .keys(1, -1, 1)
-        .doc(
+        Command::new("unsubscribe", -1, SUB_FLAGS, 0, unsubscribe).doc(
             "pubsub",
-            "7.0.0",
-            "Stops listening to messages posted to shard channels.",
-            "O(N) where N is the number of shard channels to unsubscribe.",
+            "2.0.0",
+            "Stops listening to messages posted to channels.",
+            "O(N) where N is the number of channels to unsubscribe.",
         ),
-    Command::new("publish", 3, PUB_FLAGS, 0, publish).doc(
-        "pubsub",
-        "2.0.0",
-        "Posts a message to a channel.",
-        "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
-    ),
-    Command::new("spublish", 3, PUB_FLAGS, 0, spublish)
-        .keys(1, 1, 1)
-        .doc(
+        Command::new("psubscribe", -2, SUB_FLAGS, 0, psubscribe).doc(
             "pubsub",
-            "7.0.0",
-            "Post a message to a shard channel",
-            "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+            "2.0.0",
+            "Listens for messages published to channels that match one or more patterns.",
+            "O(N) where N is the number of patterns to subscribe to.",
         ),
-    Command::new("pubsub", -2, 0, 0, super::container)
-        .subcommands(PUBSUB_SUBCOMMANDS)
-        .doc("pubsub", "2.8.0", "A container for Pub/Sub commands.", "Depends on subcommand."),
-];
+        Command::new("punsubscribe", -1, SUB_FLAGS, 0, punsubscribe).doc(
+            "pubsub",
+            "2.0.0",
+            "Stops listening to messages published to channels that match one or more patterns.",
+            "O(N) where N is the number of patterns to unsubscribe.",
+        ),
+        Command::new("ssubscribe", -2, SUB_FLAGS, 0, ssubscribe)
+            .key_specs(&[KeySpec::at(1, NOT_KEY).range(-1, 1, 0)])
+            .doc(
+                "pubsub",
+                "7.0.0",
+                "Listens for messages published to shard channels.",
+                "O(N) where N is the number of shard channels to subscribe to.",
+            ),
+        Command::new("sunsubscribe", -1, SUB_FLAGS, 0, sunsubscribe)
+            .key_specs(&[KeySpec::at(1, NOT_KEY).range(-1, 1, 0)])
+            .doc(
+                "pubsub",
+                "7.0.0",
+                "Stops listening to messages posted to shard channels.",
+                "O(N) where N is the number of shard channels to unsubscribe.",
+            ),
+        Command::new("publish", 3, PUB_FLAGS, 0, publish).doc(
+            "pubsub",
+            "2.0.0",
+            "Posts a message to a channel.",
+            "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+        ),
+        Command::new("spublish", 3, PUB_FLAGS, 0, spublish)
+            .key_specs(&[KeySpec::at(1, NOT_KEY)])
+            .doc(
+                "pubsub",
+                "7.0.0",
+                "Post a message to a shard channel",
+                "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+            ),
+        Command::new("pubsub", -2, 0, 0, super::container)
+            .subcommands(PUBSUB_SUBCOMMANDS)
+            .doc("pubsub", "2.8.0", "A container for Pub/Sub commands.", "Depends on subcommand."),
+    ]
+};
 
 static PUBSUB_SUBCOMMANDS: &[Command] = &[
     Command::new("pubsub|channels", -2, INFO_FLAGS, 0, channels).doc(

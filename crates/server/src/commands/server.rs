@@ -244,46 +244,49 @@ static MODULE_SUBCOMMANDS: &[Command] = &[
     ),
 ];
 
-static MEMORY_SUBCOMMANDS: &[Command] = &[
-    Command::new("memory|doctor", 2, 0, 0, memory_doctor).doc(
-        "server",
-        "4.0.0",
-        "Outputs a memory problems report.",
-        "O(1)",
-    ),
-    Command::new("memory|help", 2, LOADING | STALE, 0, memory_help).doc(
-        "server",
-        "4.0.0",
-        "Returns helpful text about the different subcommands.",
-        "O(1)",
-    ),
-    Command::new("memory|malloc-stats", 2, 0, 0, memory_malloc_stats).doc(
-        "server",
-        "4.0.0",
-        "Returns the allocator statistics.",
-        "Depends on how much memory is allocated, could be slow",
-    ),
-    Command::new("memory|purge", 2, 0, 0, memory_purge).doc(
-        "server",
-        "4.0.0",
-        "Asks the allocator to release memory.",
-        "Depends on how much memory is allocated, could be slow",
-    ),
-    Command::new("memory|stats", 2, 0, 0, memory_stats).doc(
-        "server",
-        "4.0.0",
-        "Returns details about memory usage.",
-        "O(1)",
-    ),
-    Command::new("memory|usage", -3, READONLY, 0, memory_usage)
-        .keys(2, 2, 1)
-        .doc(
+static MEMORY_SUBCOMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("memory|doctor", 2, 0, 0, memory_doctor).doc(
             "server",
             "4.0.0",
-            "Estimates the memory usage of a key.",
-            "O(N) where N is the number of samples.",
+            "Outputs a memory problems report.",
+            "O(1)",
         ),
-];
+        Command::new("memory|help", 2, LOADING | STALE, 0, memory_help).doc(
+            "server",
+            "4.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
+        Command::new("memory|malloc-stats", 2, 0, 0, memory_malloc_stats).doc(
+            "server",
+            "4.0.0",
+            "Returns the allocator statistics.",
+            "Depends on how much memory is allocated, could be slow",
+        ),
+        Command::new("memory|purge", 2, 0, 0, memory_purge).doc(
+            "server",
+            "4.0.0",
+            "Asks the allocator to release memory.",
+            "Depends on how much memory is allocated, could be slow",
+        ),
+        Command::new("memory|stats", 2, 0, 0, memory_stats).doc(
+            "server",
+            "4.0.0",
+            "Returns details about memory usage.",
+            "O(1)",
+        ),
+        Command::new("memory|usage", -3, READONLY, 0, memory_usage)
+            .key_specs(&[KeySpec::at(2, RO)])
+            .doc(
+                "server",
+                "4.0.0",
+                "Estimates the memory usage of a key.",
+                "O(N) where N is the number of samples.",
+            ),
+    ]
+};
 
 static SLOWLOG_SUBCOMMANDS: &[Command] = &[
     Command::new("slowlog|get", -2, ADMIN | LOADING | STALE, 0, slowlog_get).doc(

@@ -16,59 +16,63 @@ use crate::resp::{Args, Reply};
 use crate::util::num::{parse_i64, parse_ull};
 use std::collections::HashSet;
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("sadd", -3, WRITE | DENYOOM | FAST, acl::SET, sadd)
-        .keys(1, 1, 1)
-        .doc("set", "1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
-    Command::new("srem", -3, WRITE | FAST, acl::SET, srem)
-        .keys(1, 1, 1)
-        .doc("set", "1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed.", "O(N) where N is the number of members to be removed."),
-    Command::new("smembers", 2, READONLY, acl::SET, smembers)
-        .keys(1, 1, 1)
-        .doc("set", "1.0.0", "Returns all members of a set.", "O(N) where N is the set cardinality."),
-    Command::new("sismember", 3, READONLY | FAST, acl::SET, sismember)
-        .keys(1, 1, 1)
-        .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
-    Command::new("smismember", -3, READONLY | FAST, acl::SET, smismember)
-        .keys(1, 1, 1)
-        .doc("set", "6.2.0", "Determines whether multiple members belong to a set.", "O(N) where N is the number of elements being checked for membership"),
-    Command::new("scard", 2, READONLY | FAST, acl::SET, scard)
-        .keys(1, 1, 1)
-        .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
-    Command::new("spop", -2, WRITE | FAST, acl::SET, spop)
-        .keys(1, 1, 1)
-        .doc("set", "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."),
-    Command::new("srandmember", -2, READONLY, acl::SET, srandmember)
-        .keys(1, 1, 1)
-        .doc("set", "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."),
-    Command::new("smove", 4, WRITE | FAST, acl::SET, smove)
-        .keys(1, 2, 1)
-        .doc("set", "1.0.0", "Moves a member from one set to another.", "O(1)"),
-    Command::new("sinter", -2, READONLY, acl::SET, sinter)
-        .keys(1, -1, 1)
-        .doc("set", "1.0.0", "Returns the intersect of multiple sets.", INTER_COMPLEXITY),
-    Command::new("sintercard", -3, READONLY, acl::SET, sintercard)
-        .keys_fn(sintercard_keys)
-        .doc("set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", INTER_COMPLEXITY),
-    Command::new("sinterstore", -3, WRITE | DENYOOM, acl::SET, sinterstore)
-        .keys(1, -1, 1)
-        .doc("set", "1.0.0", "Stores the intersect of multiple sets in a key.", INTER_COMPLEXITY),
-    Command::new("sunion", -2, READONLY, acl::SET, sunion)
-        .keys(1, -1, 1)
-        .doc("set", "1.0.0", "Returns the union of multiple sets.", UNION_COMPLEXITY),
-    Command::new("sunionstore", -3, WRITE | DENYOOM, acl::SET, sunionstore)
-        .keys(1, -1, 1)
-        .doc("set", "1.0.0", "Stores the union of multiple sets in a key.", UNION_COMPLEXITY),
-    Command::new("sdiff", -2, READONLY, acl::SET, sdiff)
-        .keys(1, -1, 1)
-        .doc("set", "1.0.0", "Returns the difference of multiple sets.", UNION_COMPLEXITY),
-    Command::new("sdiffstore", -3, WRITE | DENYOOM, acl::SET, sdiffstore)
-        .keys(1, -1, 1)
-        .doc("set", "1.0.0", "Stores the difference of multiple sets in a key.", UNION_COMPLEXITY),
-    Command::new("sscan", -3, READONLY, acl::SET, sscan)
-        .keys(1, 1, 1)
-        .doc("set", "2.8.0", "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("sadd", -3, WRITE | DENYOOM | FAST, acl::SET, sadd)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("set", "1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+        Command::new("srem", -3, WRITE | FAST, acl::SET, srem)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("set", "1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed.", "O(N) where N is the number of members to be removed."),
+        Command::new("smembers", 2, READONLY, acl::SET, smembers)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("set", "1.0.0", "Returns all members of a set.", "O(N) where N is the set cardinality."),
+        Command::new("sismember", 3, READONLY | FAST, acl::SET, sismember)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
+        Command::new("smismember", -3, READONLY | FAST, acl::SET, smismember)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("set", "6.2.0", "Determines whether multiple members belong to a set.", "O(N) where N is the number of elements being checked for membership"),
+        Command::new("scard", 2, READONLY | FAST, acl::SET, scard)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
+        Command::new("spop", -2, WRITE | FAST, acl::SET, spop)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
+            .doc("set", "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."),
+        Command::new("srandmember", -2, READONLY, acl::SET, srandmember)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("set", "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."),
+        Command::new("smove", 4, WRITE | FAST, acl::SET, smove)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, RW | INSERT)])
+            .doc("set", "1.0.0", "Moves a member from one set to another.", "O(1)"),
+        Command::new("sinter", -2, READONLY, acl::SET, sinter)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).range(-1, 1, 0)])
+            .doc("set", "1.0.0", "Returns the intersect of multiple sets.", INTER_COMPLEXITY),
+        Command::new("sintercard", -3, READONLY, acl::SET, sintercard)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
+            .keys_fn(sintercard_keys)
+            .doc("set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", INTER_COMPLEXITY),
+        Command::new("sinterstore", -3, WRITE | DENYOOM, acl::SET, sinterstore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).range(-1, 1, 0)])
+            .doc("set", "1.0.0", "Stores the intersect of multiple sets in a key.", INTER_COMPLEXITY),
+        Command::new("sunion", -2, READONLY, acl::SET, sunion)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).range(-1, 1, 0)])
+            .doc("set", "1.0.0", "Returns the union of multiple sets.", UNION_COMPLEXITY),
+        Command::new("sunionstore", -3, WRITE | DENYOOM, acl::SET, sunionstore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).range(-1, 1, 0)])
+            .doc("set", "1.0.0", "Stores the union of multiple sets in a key.", UNION_COMPLEXITY),
+        Command::new("sdiff", -2, READONLY, acl::SET, sdiff)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).range(-1, 1, 0)])
+            .doc("set", "1.0.0", "Returns the difference of multiple sets.", UNION_COMPLEXITY),
+        Command::new("sdiffstore", -3, WRITE | DENYOOM, acl::SET, sdiffstore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).range(-1, 1, 0)])
+            .doc("set", "1.0.0", "Stores the difference of multiple sets in a key.", UNION_COMPLEXITY),
+        Command::new("sscan", -3, READONLY, acl::SET, sscan)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("set", "2.8.0", "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
+    ]
+};
 
 const INTER_COMPLEXITY: &str =
     "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.";

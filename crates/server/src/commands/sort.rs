@@ -11,40 +11,53 @@ use crate::keyspace::{Value, ValueRef};
 use crate::util::num::strtod;
 use std::cmp::Ordering;
 
-pub static COMMANDS: &[Command] = &[
-    Command::new(
-        "sort",
-        -2,
-        WRITE | DENYOOM,
-        acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS,
-        sort,
-    )
-    .keys(1, 1, 1)
-    .keys_fn(sort_keys)
-    .doc(
-        "generic",
-        "1.0.0",
-        "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
-        "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-    ),
-    Command::new(
-        "sort_ro",
-        -2,
-        READONLY,
-        acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS,
-        sort_ro,
-    )
-    .keys(1, 1, 1)
-    // Valkey gives SORT_RO a key function (`sortROGetKeys`), so COMMAND
-    // INFO lists it as movablekeys though its only key is the first.
-    .keys_fn(|_| vec![1])
-    .doc(
-        "generic",
-        "7.0.0",
-        "Returns the sorted elements of a list, a set, or a sorted set.",
-        "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-    ),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new(
+            "sort",
+            -2,
+            WRITE | DENYOOM,
+            acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS,
+            sort,
+        )
+        .key_specs(&[
+            KeySpec::at(1, RO | ACCESS),
+            KeySpec::unknown(RO | ACCESS)
+                .notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+            KeySpec::unknown(OW | UPDATE)
+                .notes("For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array"),
+        ])
+        .key_refs_fn(|args| with_flags(sort_keys(args), RO | ACCESS, OW | UPDATE))
+        .doc(
+            "generic",
+            "1.0.0",
+            "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+            "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+        ),
+        Command::new(
+            "sort_ro",
+            -2,
+            READONLY,
+            acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS,
+            sort_ro,
+        )
+        .key_specs(&[
+            KeySpec::at(1, RO | ACCESS),
+            KeySpec::unknown(RO | ACCESS)
+                .notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+        ])
+        // Its BY/GET keys come from the sorted values: the key finder names
+        // just the first argument.
+        .key_refs_fn(|_| with_flags(vec![1], RO | ACCESS, 0))
+        .doc(
+            "generic",
+            "7.0.0",
+            "Returns the sorted elements of a list, a set, or a sorted set.",
+            "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+        ),
+    ]
+};
 
 /// The key to sort, and the STORE destination if any (Valkey's
 /// `sortGetKeys`: options are skipped by their argument counts).

@@ -42,136 +42,150 @@ use crate::util::num::{parse_i64, parse_ull};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("xadd", -5, WRITE | DENYOOM | FAST, acl::STREAM, xadd)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Appends a new message to a stream. Creates the key if it doesn't exist.", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted."),
-    Command::new("xrange", -4, READONLY, acl::STREAM, xrange)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Returns the messages from a stream within a range of IDs.", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."),
-    Command::new("xrevrange", -4, READONLY, acl::STREAM, xrevrange)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Returns the messages from a stream within a range of IDs in reverse order.", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."),
-    Command::new("xlen", 2, READONLY | FAST, acl::STREAM, xlen)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Return the number of messages in a stream.", "O(1)"),
-    Command::new("xdel", -3, WRITE | FAST, acl::STREAM, xdel)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Returns the number of messages after removing them from a stream.", "O(1) for each single item to delete in the stream, regardless of the stream size."),
-    Command::new("xtrim", -4, WRITE, acl::STREAM, xtrim)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Deletes messages from the beginning of a stream.", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation."),
-    Command::new("xread", -4, BLOCKING | READONLY, acl::STREAM, xread)
-        .keys_fn(xread_keys)
-        .doc("stream", "5.0.0", "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.", ""),
-    Command::new("xreadgroup", -7, BLOCKING | WRITE, acl::STREAM, xreadgroup)
-        .keys_fn(xreadgroup_keys)
-        .doc("stream", "5.0.0", "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data."),
-    Command::new("xgroup", -2, 0, 0, container)
-        .subcommands(XGROUP_SUBCOMMANDS)
-        .doc("stream", "5.0.0", "A container for consumer groups commands.", "Depends on subcommand."),
-    Command::new("xack", -4, WRITE | FAST, acl::STREAM, xack)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.", "O(1) for each message ID processed."),
-    Command::new("xpending", -3, READONLY, acl::STREAM, xpending)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Returns the information and entries from a stream consumer group's pending entries list.", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer."),
-    Command::new("xclaim", -6, WRITE | FAST, acl::STREAM, xclaim)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.", "O(log N) with N being the number of messages in the PEL of the consumer group."),
-    Command::new("xautoclaim", -6, WRITE | FAST, acl::STREAM, xautoclaim)
-        .keys(1, 1, 1)
-        .doc("stream", "6.2.0", "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.", "O(1) if COUNT is small."),
-    Command::new("xinfo", -2, 0, 0, container)
-        .subcommands(XINFO_SUBCOMMANDS)
-        .doc("stream", "5.0.0", "A container for stream introspection commands.", "Depends on subcommand."),
-    Command::new("xsetid", -3, WRITE | DENYOOM | FAST, acl::STREAM, xsetid)
-        .keys(1, 1, 1)
-        .doc("stream", "5.0.0", "An internal command for replicating stream values.", "O(1)"),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("xadd", -5, WRITE | DENYOOM | FAST, acl::STREAM, xadd)
+            .key_specs(&[
+                KeySpec::at(1, RW | UPDATE)
+                    .notes("UPDATE instead of INSERT because of the optional trimming feature"),
+            ])
+            .doc("stream", "5.0.0", "Appends a new message to a stream. Creates the key if it doesn't exist.", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted."),
+        Command::new("xrange", -4, READONLY, acl::STREAM, xrange)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("stream", "5.0.0", "Returns the messages from a stream within a range of IDs.", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."),
+        Command::new("xrevrange", -4, READONLY, acl::STREAM, xrevrange)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("stream", "5.0.0", "Returns the messages from a stream within a range of IDs in reverse order.", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."),
+        Command::new("xlen", 2, READONLY | FAST, acl::STREAM, xlen)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("stream", "5.0.0", "Return the number of messages in a stream.", "O(1)"),
+        Command::new("xdel", -3, WRITE | FAST, acl::STREAM, xdel)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("stream", "5.0.0", "Returns the number of messages after removing them from a stream.", "O(1) for each single item to delete in the stream, regardless of the stream size."),
+        Command::new("xtrim", -4, WRITE, acl::STREAM, xtrim)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("stream", "5.0.0", "Deletes messages from the beginning of a stream.", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation."),
+        Command::new("xread", -4, BLOCKING | READONLY, acl::STREAM, xread)
+            .key_specs(&[KeySpec::keyword("STREAMS", 1, RO | ACCESS).range(-1, 1, 2)])
+            .keys_fn(xread_keys)
+            .doc("stream", "5.0.0", "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.", ""),
+        Command::new("xreadgroup", -7, BLOCKING | WRITE, acl::STREAM, xreadgroup)
+            .key_specs(&[KeySpec::keyword("STREAMS", 4, RO | ACCESS).range(-1, 1, 2)])
+            .keys_fn(xreadgroup_keys)
+            .doc("stream", "5.0.0", "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data."),
+        Command::new("xgroup", -2, 0, 0, container)
+            .subcommands(XGROUP_SUBCOMMANDS)
+            .doc("stream", "5.0.0", "A container for consumer groups commands.", "Depends on subcommand."),
+        Command::new("xack", -4, WRITE | FAST, acl::STREAM, xack)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("stream", "5.0.0", "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.", "O(1) for each message ID processed."),
+        Command::new("xpending", -3, READONLY, acl::STREAM, xpending)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("stream", "5.0.0", "Returns the information and entries from a stream consumer group's pending entries list.", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer."),
+        Command::new("xclaim", -6, WRITE | FAST, acl::STREAM, xclaim)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("stream", "5.0.0", "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.", "O(log N) with N being the number of messages in the PEL of the consumer group."),
+        Command::new("xautoclaim", -6, WRITE | FAST, acl::STREAM, xautoclaim)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("stream", "6.2.0", "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.", "O(1) if COUNT is small."),
+        Command::new("xinfo", -2, 0, 0, container)
+            .subcommands(XINFO_SUBCOMMANDS)
+            .doc("stream", "5.0.0", "A container for stream introspection commands.", "Depends on subcommand."),
+        Command::new("xsetid", -3, WRITE | DENYOOM | FAST, acl::STREAM, xsetid)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("stream", "5.0.0", "An internal command for replicating stream values.", "O(1)"),
+    ]
+};
 
-static XGROUP_SUBCOMMANDS: &[Command] = &[
-    Command::new("xgroup|create", -5, WRITE | DENYOOM, acl::STREAM, xgroup)
-        .keys(2, 2, 1)
-        .doc("stream", "5.0.0", "Creates a consumer group.", "O(1)"),
-    Command::new(
-        "xgroup|createconsumer",
-        5,
-        WRITE | DENYOOM,
-        acl::STREAM,
-        xgroup,
-    )
-    .keys(2, 2, 1)
-    .doc(
-        "stream",
-        "6.2.0",
-        "Creates a consumer in a consumer group.",
-        "O(1)",
-    ),
-    Command::new("xgroup|delconsumer", 5, WRITE, acl::STREAM, xgroup)
-        .keys(2, 2, 1)
+static XGROUP_SUBCOMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("xgroup|create", -5, WRITE | DENYOOM, acl::STREAM, xgroup)
+            .key_specs(&[KeySpec::at(2, RW | INSERT)])
+            .doc("stream", "5.0.0", "Creates a consumer group.", "O(1)"),
+        Command::new(
+            "xgroup|createconsumer",
+            5,
+            WRITE | DENYOOM,
+            acl::STREAM,
+            xgroup,
+        )
+        .key_specs(&[KeySpec::at(2, RW | INSERT)])
         .doc(
             "stream",
-            "5.0.0",
-            "Deletes a consumer from a consumer group.",
+            "6.2.0",
+            "Creates a consumer in a consumer group.",
             "O(1)",
         ),
-    Command::new("xgroup|destroy", 4, WRITE, acl::STREAM, xgroup)
-        .keys(2, 2, 1)
-        .doc(
+        Command::new("xgroup|delconsumer", 5, WRITE, acl::STREAM, xgroup)
+            .key_specs(&[KeySpec::at(2, RW | DELETE)])
+            .doc(
+                "stream",
+                "5.0.0",
+                "Deletes a consumer from a consumer group.",
+                "O(1)",
+            ),
+        Command::new("xgroup|destroy", 4, WRITE, acl::STREAM, xgroup)
+            .key_specs(&[KeySpec::at(2, RW | DELETE)])
+            .doc(
+                "stream",
+                "5.0.0",
+                "Destroys a consumer group.",
+                "O(N) where N is the number of entries in the group's pending entries list (PEL).",
+            ),
+        Command::new("xgroup|help", 2, LOADING | STALE, acl::STREAM, xgroup).doc(
             "stream",
             "5.0.0",
-            "Destroys a consumer group.",
-            "O(N) where N is the number of entries in the group's pending entries list (PEL).",
-        ),
-    Command::new("xgroup|help", 2, LOADING | STALE, acl::STREAM, xgroup).doc(
-        "stream",
-        "5.0.0",
-        "Returns helpful text about the different subcommands.",
-        "O(1)",
-    ),
-    Command::new("xgroup|setid", -5, WRITE, acl::STREAM, xgroup)
-        .keys(2, 2, 1)
-        .doc(
-            "stream",
-            "5.0.0",
-            "Sets the last-delivered ID of a consumer group.",
+            "Returns helpful text about the different subcommands.",
             "O(1)",
         ),
-];
+        Command::new("xgroup|setid", -5, WRITE, acl::STREAM, xgroup)
+            .key_specs(&[KeySpec::at(2, RW | UPDATE)])
+            .doc(
+                "stream",
+                "5.0.0",
+                "Sets the last-delivered ID of a consumer group.",
+                "O(1)",
+            ),
+    ]
+};
 
-static XINFO_SUBCOMMANDS: &[Command] = &[
-    Command::new("xinfo|consumers", 4, READONLY, acl::STREAM, xinfo)
-        .keys(2, 2, 1)
-        .doc(
+static XINFO_SUBCOMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("xinfo|consumers", 4, READONLY, acl::STREAM, xinfo)
+            .key_specs(&[KeySpec::at(2, RO | ACCESS)])
+            .doc(
+                "stream",
+                "5.0.0",
+                "Returns a list of the consumers in a consumer group.",
+                "O(1)",
+            ),
+        Command::new("xinfo|groups", 3, READONLY, acl::STREAM, xinfo)
+            .key_specs(&[KeySpec::at(2, RO | ACCESS)])
+            .doc(
+                "stream",
+                "5.0.0",
+                "Returns a list of the consumer groups of a stream.",
+                "O(1)",
+            ),
+        Command::new("xinfo|help", 2, LOADING | STALE, acl::STREAM, xinfo).doc(
             "stream",
             "5.0.0",
-            "Returns a list of the consumers in a consumer group.",
+            "Returns helpful text about the different subcommands.",
             "O(1)",
         ),
-    Command::new("xinfo|groups", 3, READONLY, acl::STREAM, xinfo)
-        .keys(2, 2, 1)
-        .doc(
-            "stream",
-            "5.0.0",
-            "Returns a list of the consumer groups of a stream.",
-            "O(1)",
-        ),
-    Command::new("xinfo|help", 2, LOADING | STALE, acl::STREAM, xinfo).doc(
-        "stream",
-        "5.0.0",
-        "Returns helpful text about the different subcommands.",
-        "O(1)",
-    ),
-    Command::new("xinfo|stream", -3, READONLY, acl::STREAM, xinfo)
-        .keys(2, 2, 1)
-        .doc(
-            "stream",
-            "5.0.0",
-            "Returns information about a stream.",
-            "O(1)",
-        ),
-];
+        Command::new("xinfo|stream", -3, READONLY, acl::STREAM, xinfo)
+            .key_specs(&[KeySpec::at(2, RO | ACCESS)])
+            .doc(
+                "stream",
+                "5.0.0",
+                "Returns information about a stream.",
+                "O(1)",
+            ),
+    ]
+};
 
 // ---- errors ------------------------------------------------------------------
 

@@ -17,74 +17,84 @@ use crate::resp::Reply;
 use crate::server::Stats;
 use crate::util::num::{parse_i64, LongDouble};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("get", 2, READONLY | FAST, acl::STRING, get)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Returns the string value of a key.", "O(1)"),
-    Command::new("set", -3, WRITE | DENYOOM, acl::STRING, set)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "O(1)"),
-    Command::new("setnx", 3, WRITE | DENYOOM | FAST, acl::STRING, setnx)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Set the string value of a key only when the key doesn't exist.", "O(1)"),
-    Command::new("setex", 4, WRITE | DENYOOM, acl::STRING, setex)
-        .keys(1, 1, 1)
-        .doc("string", "2.0.0", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "O(1)"),
-    Command::new("psetex", 4, WRITE | DENYOOM, acl::STRING, psetex)
-        .keys(1, 1, 1)
-        .doc("string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "O(1)"),
-    Command::new("getset", 3, WRITE | DENYOOM | FAST, acl::STRING, getset)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Returns the previous string value of a key after setting it to a new value.", "O(1)"),
-    Command::new("getdel", 2, WRITE | FAST, acl::STRING, getdel)
-        .keys(1, 1, 1)
-        .doc("string", "6.2.0", "Returns the string value of a key after deleting the key.", "O(1)"),
-    Command::new("getex", -2, WRITE | FAST, acl::STRING, getex)
-        .keys(1, 1, 1)
-        .doc("string", "6.2.0", "Returns the string value of a key after setting its expiration time.", "O(1)"),
-    Command::new("mget", -2, READONLY | FAST, acl::STRING, mget)
-        .keys(1, -1, 1)
-        .doc("string", "1.0.0", "Atomically returns the string values of one or more keys.", "O(N) where N is the number of keys to retrieve."),
-    Command::new("mset", -3, WRITE | DENYOOM, acl::STRING, mset)
-        .keys(1, -1, 2)
-        .doc("string", "1.0.1", "Atomically creates or modifies the string values of one or more keys.", "O(N) where N is the number of keys to set."),
-    Command::new("msetnx", -3, WRITE | DENYOOM, acl::STRING, msetnx)
-        .keys(1, -1, 2)
-        .doc("string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist.", "O(N) where N is the number of keys to set."),
-    Command::new("strlen", 2, READONLY | FAST, acl::STRING, strlen)
-        .keys(1, 1, 1)
-        .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
-    Command::new("append", 3, WRITE | DENYOOM | FAST, acl::STRING, append)
-        .keys(1, 1, 1)
-        .doc("string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by the server will double the free space available on every reallocation."),
-    Command::new("getrange", 4, READONLY, acl::STRING, getrange)
-        .keys(1, 1, 1)
-        .doc("string", "2.4.0", "Returns a substring of the string stored at a key.", GETRANGE_COMPLEXITY),
-    Command::new("substr", 4, READONLY, acl::STRING, getrange)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Returns a substring from a string value.", GETRANGE_COMPLEXITY),
-    Command::new("setrange", 4, WRITE | DENYOOM, acl::STRING, setrange)
-        .keys(1, 1, 1)
-        .doc("string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument."),
-    Command::new("lcs", -3, READONLY, acl::STRING, lcs)
-        .keys(1, 2, 1)
-        .doc("string", "7.0.0", "Finds the longest common substring.", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
-    Command::new("incr", 2, WRITE | DENYOOM | FAST, acl::STRING, incr)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
-    Command::new("decr", 2, WRITE | DENYOOM | FAST, acl::STRING, decr)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
-    Command::new("incrby", 3, WRITE | DENYOOM | FAST, acl::STRING, incrby)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
-    Command::new("decrby", 3, WRITE | DENYOOM | FAST, acl::STRING, decrby)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
-    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, acl::STRING, incrbyfloat)
-        .keys(1, 1, 1)
-        .doc("string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("get", 2, READONLY | FAST, acl::STRING, get)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("string", "1.0.0", "Returns the string value of a key.", "O(1)"),
+        Command::new("set", -3, WRITE | DENYOOM, acl::STRING, set)
+            .key_specs(&[
+                KeySpec::at(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS)
+                    .notes("RW and ACCESS due to the optional `GET` argument"),
+            ])
+            .key_refs_fn(super::introspection::set_keys)
+            .doc("string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "O(1)"),
+        Command::new("setnx", 3, WRITE | DENYOOM | FAST, acl::STRING, setnx)
+            .key_specs(&[KeySpec::at(1, OW | INSERT)])
+            .doc("string", "1.0.0", "Set the string value of a key only when the key doesn't exist.", "O(1)"),
+        Command::new("setex", 4, WRITE | DENYOOM, acl::STRING, setex)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE)])
+            .doc("string", "2.0.0", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "O(1)"),
+        Command::new("psetex", 4, WRITE | DENYOOM, acl::STRING, psetex)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE)])
+            .doc("string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "O(1)"),
+        Command::new("getset", 3, WRITE | DENYOOM | FAST, acl::STRING, getset)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("string", "1.0.0", "Returns the previous string value of a key after setting it to a new value.", "O(1)"),
+        Command::new("getdel", 2, WRITE | FAST, acl::STRING, getdel)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
+            .doc("string", "6.2.0", "Returns the string value of a key after deleting the key.", "O(1)"),
+        Command::new("getex", -2, WRITE | FAST, acl::STRING, getex)
+            .key_specs(&[
+                KeySpec::at(1, RW | ACCESS | UPDATE)
+                    .notes("RW and UPDATE because it changes the TTL"),
+            ])
+            .doc("string", "6.2.0", "Returns the string value of a key after setting its expiration time.", "O(1)"),
+        Command::new("mget", -2, READONLY | FAST, acl::STRING, mget)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).range(-1, 1, 0)])
+            .doc("string", "1.0.0", "Atomically returns the string values of one or more keys.", "O(N) where N is the number of keys to retrieve."),
+        Command::new("mset", -3, WRITE | DENYOOM, acl::STRING, mset)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE).range(-1, 2, 0)])
+            .doc("string", "1.0.1", "Atomically creates or modifies the string values of one or more keys.", "O(N) where N is the number of keys to set."),
+        Command::new("msetnx", -3, WRITE | DENYOOM, acl::STRING, msetnx)
+            .key_specs(&[KeySpec::at(1, OW | INSERT).range(-1, 2, 0)])
+            .doc("string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist.", "O(N) where N is the number of keys to set."),
+        Command::new("strlen", 2, READONLY | FAST, acl::STRING, strlen)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
+        Command::new("append", 3, WRITE | DENYOOM | FAST, acl::STRING, append)
+            .key_specs(&[KeySpec::at(1, RW | INSERT)])
+            .doc("string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by the server will double the free space available on every reallocation."),
+        Command::new("getrange", 4, READONLY, acl::STRING, getrange)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("string", "2.4.0", "Returns a substring of the string stored at a key.", GETRANGE_COMPLEXITY),
+        Command::new("substr", 4, READONLY, acl::STRING, getrange)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("string", "1.0.0", "Returns a substring from a string value.", GETRANGE_COMPLEXITY),
+        Command::new("setrange", 4, WRITE | DENYOOM, acl::STRING, setrange)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument."),
+        Command::new("lcs", -3, READONLY, acl::STRING, lcs)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).range(1, 1, 0)])
+            .doc("string", "7.0.0", "Finds the longest common substring.", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
+        Command::new("incr", 2, WRITE | DENYOOM | FAST, acl::STRING, incr)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+        Command::new("decr", 2, WRITE | DENYOOM | FAST, acl::STRING, decr)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+        Command::new("incrby", 3, WRITE | DENYOOM | FAST, acl::STRING, incrby)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+        Command::new("decrby", 3, WRITE | DENYOOM | FAST, acl::STRING, decrby)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+        Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, acl::STRING, incrbyfloat)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    ]
+};
 
 const GETRANGE_COMPLEXITY: &str = "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.";
 

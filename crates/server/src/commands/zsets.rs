@@ -22,116 +22,125 @@ use crate::server::blocking::TimeoutReply;
 use crate::util::num::{parse_f64, parse_i64, parse_ull};
 use std::collections::{HashMap, HashSet};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("zadd", -4, WRITE | DENYOOM | FAST, acl::SORTEDSET, zadd)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
-    Command::new("zincrby", 4, WRITE | DENYOOM | FAST, acl::SORTEDSET, zincrby)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Increments the score of a member in a sorted set.", "O(log(N)) where N is the number of elements in the sorted set."),
-    Command::new("zrem", -3, WRITE | FAST, acl::SORTEDSET, zrem)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."),
-    Command::new("zcard", 2, READONLY | FAST, acl::SORTEDSET, zcard)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Returns the number of members in a sorted set.", "O(1)"),
-    Command::new("zcount", 4, READONLY | FAST, acl::SORTEDSET, zcount)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.0.0", "Returns the count of members in a sorted set that have scores within a range.", "O(log(N)) with N being the number of elements in the sorted set."),
-    Command::new("zlexcount", 4, READONLY | FAST, acl::SORTEDSET, zlexcount)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.8.9", "Returns the number of members in a sorted set within a lexicographical range.", "O(log(N)) with N being the number of elements in the sorted set."),
-    Command::new("zscore", 3, READONLY | FAST, acl::SORTEDSET, zscore)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Returns the score of a member in a sorted set.", "O(1)"),
-    Command::new("zmscore", -3, READONLY | FAST, acl::SORTEDSET, zmscore)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "6.2.0", "Returns the score of one or more members in a sorted set.", "O(N) where N is the number of members being requested."),
-    Command::new("zrank", -3, READONLY | FAST, acl::SORTEDSET, zrank)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set ordered by ascending scores.", "O(log(N))"),
-    Command::new("zrevrank", -3, READONLY | FAST, acl::SORTEDSET, zrevrank)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set ordered by descending scores.", "O(log(N))"),
-    Command::new("zrange", -4, READONLY, acl::SORTEDSET, zrange)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Returns members in a sorted set within a range of indexes.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
-    Command::new("zrangestore", -5, WRITE | DENYOOM, acl::SORTEDSET, zrangestore)
-        .keys(1, 2, 1)
-        .doc("sorted_set", "6.2.0", "Stores a range of members from sorted set in a key.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."),
-    Command::new("zrevrange", -4, READONLY, acl::SORTEDSET, zrevrange)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Returns members in a sorted set within a range of indexes in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
-    Command::new("zrangebyscore", -4, READONLY, acl::SORTEDSET, zrangebyscore)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.0.5", "Returns members in a sorted set within a range of scores.", RANGE_LIMIT_COMPLEXITY),
-    Command::new("zrevrangebyscore", -4, READONLY, acl::SORTEDSET, zrevrangebyscore)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.2.0", "Returns members in a sorted set within a range of scores in reverse order.", RANGE_LIMIT_COMPLEXITY),
-    Command::new("zrangebylex", -4, READONLY, acl::SORTEDSET, zrangebylex)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.8.9", "Returns members in a sorted set within a lexicographical range.", RANGE_LIMIT_COMPLEXITY),
-    Command::new("zrevrangebylex", -4, READONLY, acl::SORTEDSET, zrevrangebylex)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.8.9", "Returns members in a sorted set within a lexicographical range in reverse order.", RANGE_LIMIT_COMPLEXITY),
-    Command::new("zremrangebyrank", 4, WRITE, acl::SORTEDSET, zremrangebyrank)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.0.0", "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
-    Command::new("zremrangebyscore", 4, WRITE, acl::SORTEDSET, zremrangebyscore)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
-    Command::new("zremrangebylex", 4, WRITE, acl::SORTEDSET, zremrangebylex)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.8.9", "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
-    Command::new("zpopmin", -2, WRITE | FAST, acl::SORTEDSET, zpopmin)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "5.0.0", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
-    Command::new("zpopmax", -2, WRITE | FAST, acl::SORTEDSET, zpopmax)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
-    Command::new("bzpopmin", -3, WRITE | FAST | BLOCKING, acl::SORTEDSET, bzpopmin)
-        .keys(1, -2, 1)
-        .doc("sorted_set", "5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set."),
-    Command::new("bzpopmax", -3, WRITE | FAST | BLOCKING, acl::SORTEDSET, bzpopmax)
-        .keys(1, -2, 1)
-        .doc("sorted_set", "5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set."),
-    Command::new("zmpop", -4, WRITE, acl::SORTEDSET, zmpop)
-        .keys_fn(keys_after_numkeys_1)
-        .doc("sorted_set", "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", MPOP_COMPLEXITY),
-    Command::new("bzmpop", -5, WRITE | BLOCKING, acl::SORTEDSET, bzmpop)
-        .keys_fn(keys_after_numkeys_2)
-        .doc("sorted_set", "7.0.0", "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", MPOP_COMPLEXITY),
-    Command::new("zrandmember", -2, READONLY, acl::SORTEDSET, zrandmember)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "6.2.0", "Returns one or more random members from a sorted set.", "O(N) where N is the number of members returned"),
-    Command::new("zunion", -3, READONLY, acl::SORTEDSET, zunion)
-        .keys_fn(keys_after_numkeys_1)
-        .doc("sorted_set", "6.2.0", "Returns the union of multiple sorted sets.", UNION_COMPLEXITY),
-    Command::new("zinter", -3, READONLY, acl::SORTEDSET, zinter)
-        .keys_fn(keys_after_numkeys_1)
-        .doc("sorted_set", "6.2.0", "Returns the intersect of multiple sorted sets.", INTER_COMPLEXITY),
-    Command::new("zintercard", -3, READONLY, acl::SORTEDSET, zintercard)
-        .keys_fn(keys_after_numkeys_1)
-        .doc("sorted_set", "7.0.0", "Returns the number of members of the intersect of multiple sorted sets.", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."),
-    Command::new("zdiff", -3, READONLY, acl::SORTEDSET, zdiff)
-        .keys_fn(keys_after_numkeys_1)
-        .doc("sorted_set", "6.2.0", "Returns the difference between multiple sorted sets.", DIFF_COMPLEXITY),
-    Command::new("zunionstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zunionstore)
-        .keys(1, 1, 1)
-        .keys_fn(keys_store)
-        .doc("sorted_set", "2.0.0", "Stores the union of multiple sorted sets in a key.", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
-    Command::new("zinterstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zinterstore)
-        .keys(1, 1, 1)
-        .keys_fn(keys_store)
-        .doc("sorted_set", "2.0.0", "Stores the intersect of multiple sorted sets in a key.", INTER_COMPLEXITY),
-    Command::new("zdiffstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zdiffstore)
-        .keys(1, 1, 1)
-        .keys_fn(keys_store)
-        .doc("sorted_set", "6.2.0", "Stores the difference of multiple sorted sets in a key.", DIFF_COMPLEXITY),
-    Command::new("zscan", -3, READONLY, acl::SORTEDSET, zscan)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.8.0", "Iterates over members and scores of a sorted set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
-];
+pub static COMMANDS: &[Command] = {
+    use super::keyspec::*;
+    &[
+        Command::new("zadd", -4, WRITE | DENYOOM | FAST, acl::SORTEDSET, zadd)
+            .key_specs(&[KeySpec::at(1, RW | UPDATE)])
+            .doc("sorted_set", "1.2.0", "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
+        Command::new("zincrby", 4, WRITE | DENYOOM | FAST, acl::SORTEDSET, zincrby)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
+            .doc("sorted_set", "1.2.0", "Increments the score of a member in a sorted set.", "O(log(N)) where N is the number of elements in the sorted set."),
+        Command::new("zrem", -3, WRITE | FAST, acl::SORTEDSET, zrem)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("sorted_set", "1.2.0", "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."),
+        Command::new("zcard", 2, READONLY | FAST, acl::SORTEDSET, zcard)
+            .key_specs(&[KeySpec::at(1, RO)])
+            .doc("sorted_set", "1.2.0", "Returns the number of members in a sorted set.", "O(1)"),
+        Command::new("zcount", 4, READONLY | FAST, acl::SORTEDSET, zcount)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "2.0.0", "Returns the count of members in a sorted set that have scores within a range.", "O(log(N)) with N being the number of elements in the sorted set."),
+        Command::new("zlexcount", 4, READONLY | FAST, acl::SORTEDSET, zlexcount)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "2.8.9", "Returns the number of members in a sorted set within a lexicographical range.", "O(log(N)) with N being the number of elements in the sorted set."),
+        Command::new("zscore", 3, READONLY | FAST, acl::SORTEDSET, zscore)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "1.2.0", "Returns the score of a member in a sorted set.", "O(1)"),
+        Command::new("zmscore", -3, READONLY | FAST, acl::SORTEDSET, zmscore)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "6.2.0", "Returns the score of one or more members in a sorted set.", "O(N) where N is the number of members being requested."),
+        Command::new("zrank", -3, READONLY | FAST, acl::SORTEDSET, zrank)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set ordered by ascending scores.", "O(log(N))"),
+        Command::new("zrevrank", -3, READONLY | FAST, acl::SORTEDSET, zrevrank)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set ordered by descending scores.", "O(log(N))"),
+        Command::new("zrange", -4, READONLY, acl::SORTEDSET, zrange)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "1.2.0", "Returns members in a sorted set within a range of indexes.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+        Command::new("zrangestore", -5, WRITE | DENYOOM, acl::SORTEDSET, zrangestore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS)])
+            .doc("sorted_set", "6.2.0", "Stores a range of members from sorted set in a key.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."),
+        Command::new("zrevrange", -4, READONLY, acl::SORTEDSET, zrevrange)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "1.2.0", "Returns members in a sorted set within a range of indexes in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+        Command::new("zrangebyscore", -4, READONLY, acl::SORTEDSET, zrangebyscore)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "1.0.5", "Returns members in a sorted set within a range of scores.", RANGE_LIMIT_COMPLEXITY),
+        Command::new("zrevrangebyscore", -4, READONLY, acl::SORTEDSET, zrevrangebyscore)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "2.2.0", "Returns members in a sorted set within a range of scores in reverse order.", RANGE_LIMIT_COMPLEXITY),
+        Command::new("zrangebylex", -4, READONLY, acl::SORTEDSET, zrangebylex)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "2.8.9", "Returns members in a sorted set within a lexicographical range.", RANGE_LIMIT_COMPLEXITY),
+        Command::new("zrevrangebylex", -4, READONLY, acl::SORTEDSET, zrevrangebylex)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "2.8.9", "Returns members in a sorted set within a lexicographical range in reverse order.", RANGE_LIMIT_COMPLEXITY),
+        Command::new("zremrangebyrank", 4, WRITE, acl::SORTEDSET, zremrangebyrank)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("sorted_set", "2.0.0", "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
+        Command::new("zremrangebyscore", 4, WRITE, acl::SORTEDSET, zremrangebyscore)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("sorted_set", "1.2.0", "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
+        Command::new("zremrangebylex", 4, WRITE, acl::SORTEDSET, zremrangebylex)
+            .key_specs(&[KeySpec::at(1, RW | DELETE)])
+            .doc("sorted_set", "2.8.9", "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
+        Command::new("zpopmin", -2, WRITE | FAST, acl::SORTEDSET, zpopmin)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
+            .doc("sorted_set", "5.0.0", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+        Command::new("zpopmax", -2, WRITE | FAST, acl::SORTEDSET, zpopmax)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
+            .doc("sorted_set", "5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+        Command::new("bzpopmin", -3, WRITE | FAST | BLOCKING, acl::SORTEDSET, bzpopmin)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
+            .doc("sorted_set", "5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set."),
+        Command::new("bzpopmax", -3, WRITE | FAST | BLOCKING, acl::SORTEDSET, bzpopmax)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
+            .doc("sorted_set", "5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set."),
+        Command::new("zmpop", -4, WRITE, acl::SORTEDSET, zmpop)
+            .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).keynum(0, 1, 1)])
+            .keys_fn(keys_after_numkeys_1)
+            .doc("sorted_set", "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", MPOP_COMPLEXITY),
+        Command::new("bzmpop", -5, WRITE | BLOCKING, acl::SORTEDSET, bzmpop)
+            .key_specs(&[KeySpec::at(2, RW | ACCESS | DELETE).keynum(0, 1, 1)])
+            .keys_fn(keys_after_numkeys_2)
+            .doc("sorted_set", "7.0.0", "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", MPOP_COMPLEXITY),
+        Command::new("zrandmember", -2, READONLY, acl::SORTEDSET, zrandmember)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "6.2.0", "Returns one or more random members from a sorted set.", "O(N) where N is the number of members returned"),
+        Command::new("zunion", -3, READONLY, acl::SORTEDSET, zunion)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
+            .keys_fn(keys_after_numkeys_1)
+            .doc("sorted_set", "6.2.0", "Returns the union of multiple sorted sets.", UNION_COMPLEXITY),
+        Command::new("zinter", -3, READONLY, acl::SORTEDSET, zinter)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
+            .keys_fn(keys_after_numkeys_1)
+            .doc("sorted_set", "6.2.0", "Returns the intersect of multiple sorted sets.", INTER_COMPLEXITY),
+        Command::new("zintercard", -3, READONLY, acl::SORTEDSET, zintercard)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
+            .keys_fn(keys_after_numkeys_1)
+            .doc("sorted_set", "7.0.0", "Returns the number of members of the intersect of multiple sorted sets.", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."),
+        Command::new("zdiff", -3, READONLY, acl::SORTEDSET, zdiff)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
+            .keys_fn(keys_after_numkeys_1)
+            .doc("sorted_set", "6.2.0", "Returns the difference between multiple sorted sets.", DIFF_COMPLEXITY),
+        Command::new("zunionstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zunionstore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).keynum(0, 1, 1)])
+            .keys_fn(keys_store)
+            .doc("sorted_set", "2.0.0", "Stores the union of multiple sorted sets in a key.", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
+        Command::new("zinterstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zinterstore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).keynum(0, 1, 1)])
+            .keys_fn(keys_store)
+            .doc("sorted_set", "2.0.0", "Stores the intersect of multiple sorted sets in a key.", INTER_COMPLEXITY),
+        Command::new("zdiffstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zdiffstore)
+            .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).keynum(0, 1, 1)])
+            .keys_fn(keys_store)
+            .doc("sorted_set", "6.2.0", "Stores the difference of multiple sorted sets in a key.", DIFF_COMPLEXITY),
+        Command::new("zscan", -3, READONLY, acl::SORTEDSET, zscan)
+            .key_specs(&[KeySpec::at(1, RO | ACCESS)])
+            .doc("sorted_set", "2.8.0", "Iterates over members and scores of a sorted set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
+    ]
+};
 
 const RANGE_LIMIT_COMPLEXITY: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).";
 const REMRANGE_COMPLEXITY: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.";
