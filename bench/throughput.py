@@ -163,6 +163,16 @@ class Subscribers:
 # --------------------------------------------------------------------------
 
 
+def server_cpu_seconds(server):
+    """User + system CPU time the server process has used so far."""
+    try:
+        with open("/proc/%d/stat" % server.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def run_benchmark(port, args, pipeline, requests, tests=None, command=None):
     """Returns ({test: row dict}, error string or None)."""
     cmd = ["redis-benchmark", "-h", bl.HOST, "-p", str(port), "-c", str(args.clients),
@@ -267,11 +277,16 @@ def main():
 
     # samples[(test, P)][server] = [rps per round]
     samples = {}
+    # cpu[(test, P)][server] = [server CPU microseconds per request, per round]:
+    # unlike requests/s, barely moved by other load on the machine.
+    cpu = {}
     raw = []
     failures = []
 
-    def record(rnd, pipeline, server, test, row, error, extra=""):
+    def record(rnd, pipeline, server, test, row, error, extra="", cpu_us=None):
         key = (test, pipeline)
+        if cpu_us is not None and not error:
+            cpu.setdefault(key, {}).setdefault(server.name, []).append(cpu_us)
         samples.setdefault(key, {}).setdefault(server.name, [])
         rps = row["rps"] if row else None
         samples[key][server.name].append(rps)
@@ -297,8 +312,13 @@ def main():
                     if down:
                         record(rnd, pipeline, srv, t, None, down)
                         continue
+                    c0 = server_cpu_seconds(srv)
                     rows, error = run_benchmark(srv.port, args, pipeline, n, tests=[t])
-                    record(rnd, pipeline, srv, t, rows.get(t), error if t not in rows else None)
+                    c1 = server_cpu_seconds(srv)
+                    # LRANGE_* tests include redis-benchmark's own LPUSH prefill.
+                    per_req = None if c0 is None or c1 is None else (c1 - c0) / n * 1e6
+                    record(rnd, pipeline, srv, t, rows.get(t), error if t not in rows else None,
+                           cpu_us=per_req)
                     bl.log("round %d P%-2d %-9s %s=%s" % (
                         rnd, pipeline, srv.name, t,
                         "%.0fk" % (rows[t]["rps"] / 1000) if t in rows else "ERR " + (error or "")))
@@ -318,8 +338,10 @@ def main():
                     if sub_error:
                         rows, error = {}, sub_error
                     else:
+                        c0 = server_cpu_seconds(srv)
                         rows, error = run_benchmark(srv.port, args, pipeline, max(1, n // divisor),
                                                     command=command)
+                        c1 = server_cpu_seconds(srv)
                     row = next(iter(rows.values()), None)
                     if subs:
                         msgs, closed = subs.finish()
@@ -328,7 +350,10 @@ def main():
                             "?" if msgs is None else "%d" % msgs, expected, closed)
                         if msgs is None or closed or msgs < 0.99 * expected:
                             error = error or "subscribers: " + extra
-                    record(rnd, pipeline, srv, t, row, error, extra)
+                    per_req = None
+                    if not sub_error and c0 is not None and c1 is not None:
+                        per_req = (c1 - c0) / max(1, n // divisor) * 1e6
+                    record(rnd, pipeline, srv, t, row, error, extra, cpu_us=per_req)
                     bl.log("round %d P%-2d %-9s %s=%s %s" % (
                         rnd, pipeline, srv.name, t,
                         "%.0fk" % (row["rps"] / 1000) if row else "ERR " + (error or ""), extra))
@@ -364,6 +389,23 @@ def main():
           % (rounds, args.clients, args.server_cpu, args.client_cpu))
     print(bl.fmt_table(header, table))
     print("(%.0f s; -n %d at P1, %d pipelined; publish100 uses n/10)" % (elapsed, n_p1, n_pp))
+    cheader = ["test", "P"] + ["%s us/req" % n for n in names]
+    if fk:
+        cheader += ["%s/%s" % (r, fk) for r in refs]
+    ctable = []
+    for pipeline in pipelines:
+        for t in tests:
+            per = cpu.get((t, pipeline), {})
+            med = {nm: bl.median(per.get(nm, [])) for nm in names}
+            line = [t, pipeline] + ["-" if med[nm] is None else "%.2f" % med[nm] for nm in names]
+            if fk:
+                line += [bl.ratio(med[r], med[fk]) or "-" for r in refs]
+            ctable.append(line)
+    print()
+    print("Server CPU (user + system) per request, median over rounds: lower is better; the ratio"
+          " reference/Ferrokey > 1 means Ferrokey spends less CPU per request. Steadier than"
+          " requests/s on a busy machine (with the server saturated, requests/s ~ 1 / this).")
+    print(bl.fmt_table(cheader, ctable))
     print("(%s; %s)" % (quiet_note, bl.end_note()))
     if DEATHS:
         print("\nServer deaths (%d):" % len(DEATHS))
