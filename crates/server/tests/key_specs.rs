@@ -1,6 +1,7 @@
-//! Key specs: COMMAND INFO's key specs, legacy (first, last, step) and
-//! "movablekeys" compared with a real Redis 7.0 (Debian's redis-server),
-//! and COMMAND GETKEYS / GETKEYSANDFLAGS with Valkey 8.1's exact replies.
+//! Key specs: COMMAND INFO's key specs, legacy (first, last, step),
+//! "movablekeys", flags and tips compared with a real Redis 7.0 (Debian's
+//! redis-server) and where Valkey 8 differs; COMMAND GETKEYS /
+//! GETKEYSANDFLAGS and COMMAND DOCS with Valkey 8.1's exact replies.
 
 mod common;
 
@@ -19,6 +20,127 @@ const VALKEY_DIFFERS: &[(&str, usize, &[&str], &[&str])] = &[
     // (as SUNIONSTORE's and SDIFFSTORE's already were in Redis 7.0).
     ("sinterstore", 0, &["RW", "update"], &["OW", "update"]),
 ];
+
+/// Where Valkey 8's command flags differ from Redis 7.0's (checked against
+/// the Valkey 8.1.8 binary, leaving out 8.1's `skip_commandlog`, which is
+/// `skip_slowlog` in Valkey 8.0): the command, Redis 7.0's flags, Valkey's.
+const FLAGS_DIFFER: &[(&str, &[&str], &[&str])] = &[
+    // Blocking commands may run in scripts (they just do not block there).
+    (
+        "blmove",
+        &["write", "denyoom", "noscript", "blocking"],
+        &["write", "denyoom", "blocking"],
+    ),
+    (
+        "blpop",
+        &["write", "noscript", "blocking"],
+        &["write", "blocking"],
+    ),
+    (
+        "brpop",
+        &["write", "noscript", "blocking"],
+        &["write", "blocking"],
+    ),
+    (
+        "brpoplpush",
+        &["write", "denyoom", "noscript", "blocking"],
+        &["write", "denyoom", "blocking"],
+    ),
+    (
+        "bzpopmax",
+        &["write", "noscript", "blocking", "fast"],
+        &["write", "blocking", "fast"],
+    ),
+    (
+        "bzpopmin",
+        &["write", "noscript", "blocking", "fast"],
+        &["write", "blocking", "fast"],
+    ),
+    ("wait", &["noscript"], &["blocking"]),
+    ("cluster|info", &["stale"], &["loading", "stale"]),
+    ("cluster|myid", &["stale"], &["loading", "stale"]),
+    ("cluster|nodes", &["stale"], &["loading", "stale"]),
+    ("cluster|shards", &["stale"], &["loading", "stale"]),
+    ("cluster|slots", &["stale"], &["loading", "stale"]),
+    ("memory|malloc-stats", &[], &["loading"]),
+    ("memory|purge", &[], &["loading"]),
+    (
+        "multi",
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_multi",
+            "allow_busy",
+        ],
+    ),
+    (
+        "watch",
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_multi",
+            "allow_busy",
+        ],
+    ),
+];
+
+const ALL_NODES_SUCCEEDED: &[&str] = &["request_policy:all_nodes", "response_policy:all_succeeded"];
+
+/// Where Valkey 8's command tips differ from Redis 7.0's, likewise.
+const TIPS_DIFFER: &[(&str, &[&str], &[&str])] = &[
+    ("client|setname", &[], ALL_NODES_SUCCEEDED),
+    ("config|resetstat", &[], ALL_NODES_SUCCEEDED),
+    ("config|rewrite", &[], ALL_NODES_SUCCEEDED),
+    (
+        "latency|reset",
+        ALL_NODES_SUCCEEDED,
+        &["request_policy:all_nodes", "response_policy:agg_sum"],
+    ),
+    (
+        "msetnx",
+        &["request_policy:multi_shard", "response_policy:agg_min"],
+        &[],
+    ),
+    (
+        "randomkey",
+        &["request_policy:all_shards", "nondeterministic_output"],
+        &[
+            "request_policy:all_shards",
+            "response_policy:special",
+            "nondeterministic_output",
+        ],
+    ),
+    (
+        "scan",
+        &["nondeterministic_output", "request_policy:special"],
+        &[
+            "nondeterministic_output",
+            "request_policy:special",
+            "response_policy:special",
+        ],
+    ),
+];
+
+/// The strings of a flag or tip list, whatever their encoding.
+fn strings(v: &Value) -> Vec<String> {
+    let (Value::Array(items) | Value::Set(items)) = v else {
+        panic!("not a list: {v:?}")
+    };
+    items
+        .iter()
+        .map(|i| match i {
+            Value::SimpleString(s) => s.clone(),
+            Value::BulkString(b) => String::from_utf8(b.clone()).unwrap(),
+            other => panic!("not a string: {other:?}"),
+        })
+        .collect()
+}
 
 /// Every command and subcommand of `COMMAND INFO` by name: (flags, first,
 /// last, step, key specs).
@@ -122,12 +244,42 @@ fn compare_with_redis(protocol: &str) {
             entry[6]
         );
     }
+    // Flags and tips: Redis 7.0's, but where Valkey differs.
+    let fix =
+        |theirs: &mut BTreeMap<String, Vec<Value>>, at, table: &[(&str, &[&str], &[&str])]| {
+            for (name, redis_has, valkey_has) in table {
+                let entry = theirs.get_mut(*name).unwrap();
+                assert_eq!(strings(&entry[at]), *redis_has, "{name}: Redis 7.0 changed");
+                entry[at] = Value::Array(
+                    valkey_has
+                        .iter()
+                        .map(|s| Value::SimpleString(s.to_string()))
+                        .collect(),
+                );
+            }
+        };
+    fix(&mut theirs, 0, FLAGS_DIFFER);
+    fix(&mut theirs, 5, TIPS_DIFFER);
     let mut compared = 0;
     for (name, mine) in &ours {
         let Some(want) = theirs.get(name) else {
             continue;
         };
         compared += 1;
+        assert_eq!(strings(&mine[0]), strings(&want[0]), "{name}: flags");
+        assert_eq!(strings(&mine[5]), strings(&want[5]), "{name}: tips");
+        // Encodings: flags are status replies, tips bulk strings, both
+        // sets in RESP3.
+        if protocol == "resp3" {
+            assert!(matches!(mine[0], Value::Set(_)), "{name}: {:?}", mine[0]);
+            assert!(matches!(mine[5], Value::Set(_)), "{name}: {:?}", mine[5]);
+        }
+        if let Value::Array(t) | Value::Set(t) = &mine[5] {
+            assert!(
+                t.iter().all(|t| matches!(t, Value::BulkString(_))),
+                "{name}: {t:?}"
+            );
+        }
         assert_eq!(mine[1..4], want[1..4], "{name}: first, last, step");
         assert_eq!(
             is_movable(&mine[0]),
@@ -574,12 +726,14 @@ fn getkeys_and_flags_like_valkey() {
     );
 }
 
-/// Where the numkeys key finders of the sorted-set commands still differ
-/// from Valkey's `genericGetKeys` (reached when the key count does not
-/// parse or does not fit): Valkey adds the destination only with valid
-/// keys, and reads the count with `atoi`.
+/// The commands' own key finders, reached when the key specs cannot be
+/// followed (a count their strict parsing refuses) or are incomplete, with
+/// Valkey 8.1.8's replies: its `genericGetKeys` reads the count with
+/// `atoi`, finds nothing (not even the destination) for a count below 1 or
+/// past the arguments, and lists the destination last; `sortGetKeys` does
+/// not skip STORE's argument; `georadiusGetKeys` takes the last STORE or
+/// STOREDIST from argument 5 on.
 #[test]
-#[ignore = "zsets.rs keys_store / keys_after differ from Valkey's genericGetKeys"]
 fn getkeys_numkeys_fallback_like_valkey() {
     let s = TestServer::start();
     let mut c = Client::new(&s);
@@ -587,6 +741,10 @@ fn getkeys_numkeys_fallback_like_valkey() {
         &["ZUNIONSTORE", "d", "0", "a"][..],
         &["ZUNIONSTORE", "d", "x", "a"],
         &["ZUNIONSTORE", "d", "3", "a", "b"],
+        &["ZUNION", "99999999999999999999", "a"],
+        &["ZUNION", "", "a"],
+        &["LMPOP", "-1", "a", "LEFT"],
+        &["BZMPOP", "0", "x", "a", "MIN"],
     ] {
         assert_eq!(
             getkeys(&mut c, "GETKEYS", call),
@@ -597,6 +755,46 @@ fn getkeys_numkeys_fallback_like_valkey() {
     assert_eq!(
         getkeys(&mut c, "GETKEYSANDFLAGS", &["ZUNION", "01", "a"]),
         V::Arr(vec![V::Arr(vec![bulk("a"), V::Arr(vec![])])])
+    );
+    let names = |k: &[&str]| V::Arr(k.iter().map(|k| bulk(k)).collect());
+    for (call, keys) in [
+        (&["ZUNIONSTORE", "d", "01", "a"][..], &["a", "d"][..]),
+        (&["ZDIFFSTORE", "d", "+2", "a", "b"], &["a", "b", "d"]),
+        (&["ZUNION", " +1", "a"], &["a"]),
+        (&["ZUNION", "4294967297", "a"], &["a"]),
+        (&["ZUNION", "-4294967295", "a"], &["a"]),
+        (&["ZINTERCARD", "1x", "a", "b"], &["a"]),
+        (&["ZMPOP", "01", "a", "MIN"], &["a"]),
+        (&["BZMPOP", "0", " 1", "a", "MIN"], &["a"]),
+        (&["LMPOP", "1x", "a", "b"], &["a"]),
+        (&["BLMPOP", "0", "2junk", "a", "b", "LEFT"], &["a", "b"]),
+        (&["SINTERCARD", "02", "a", "b"], &["a", "b"]),
+        (&["SORT", "k", "STORE", "store", "d"], &["k", "d"]),
+        (
+            &["SORT", "k", "STORE", "limit", "1", "2", "x"],
+            &["k", "limit"],
+        ),
+        (&["SORT", "k", "GET", "store", "x"], &["k"]),
+    ] {
+        assert_eq!(getkeys(&mut c, "GETKEYS", call), names(keys), "{call:?}");
+    }
+    // The STORE destination of a SORT is overwritten.
+    assert_eq!(
+        getkeys(
+            &mut c,
+            "GETKEYSANDFLAGS",
+            &["SORT", "k", "STORE", "store", "d"]
+        ),
+        V::Arr(vec![
+            V::Arr(vec![
+                bulk("k"),
+                V::Arr(vec![V::Simple("RO".into()), V::Simple("access".into())])
+            ]),
+            V::Arr(vec![
+                bulk("d"),
+                V::Arr(vec![V::Simple("OW".into()), V::Simple("update".into())])
+            ]),
+        ])
     );
 }
 
@@ -641,4 +839,90 @@ fn bare_command_lists_everything() {
     let mut c = Client::new(&s);
     let all = c.call(&["COMMAND", "INFO"]);
     assert_eq!(c.call(&["COMMAND"]), all);
+}
+
+// ---- COMMAND DOCS --------------------------------------------------------------
+
+/// COMMAND DOCS byte for byte as Valkey 8.1.8 writes it: arguments with
+/// their display text, key spec, token, since and flags; history; doc flags
+/// and deprecation; RESP2 (maps flattened, sets as arrays) and RESP3.
+#[test]
+fn command_docs_like_valkey() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    let setex: &[u8] = b"*2\r\n$5\r\nsetex\r\n*16\r\n$7\r\nsummary\r\n$88\r\n\
+    Sets the string value and expiration time of a key. Creates the key if it doesn't exist.\r\n\
+    $5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n\
+    $4\r\nO(1)\r\n$9\r\ndoc_flags\r\n*1\r\n+deprecated\r\n$16\r\ndeprecated_since\r\n\
+    $6\r\n2.6.12\r\n$11\r\nreplaced_by\r\n$28\r\n`SET` with the `EX` argument\r\n$9\r\n\
+    arguments\r\n*3\r\n*8\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n\
+    $12\r\ndisplay_text\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n*6\r\n$4\r\n\
+    name\r\n$7\r\nseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$12\r\ndisplay_text\r\n\
+    $7\r\nseconds\r\n*6\r\n$4\r\nname\r\n$5\r\nvalue\r\n$4\r\ntype\r\n$6\r\nstring\r\n\
+    $12\r\ndisplay_text\r\n$5\r\nvalue\r\n";
+    assert_eq!(
+        String::from_utf8_lossy(&c.cmd_raw("COMMAND DOCS setex")),
+        String::from_utf8_lossy(setex)
+    );
+    c.hello3();
+    let getex: &[u8] = b"%1\r\n$5\r\ngetex\r\n%5\r\n$7\r\nsummary\r\n$68\r\n\
+    Returns the string value of a key after setting its expiration time.\r\n$5\r\n\
+    since\r\n$5\r\n6.2.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\n\
+    O(1)\r\n$9\r\narguments\r\n*2\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n\
+    $3\r\nkey\r\n$12\r\ndisplay_text\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n\
+    %4\r\n$4\r\nname\r\n$10\r\nexpiration\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\n\
+    flags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*5\r\n%4\r\n$4\r\nname\r\n$7\r\n\
+    seconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$12\r\ndisplay_text\r\n$7\r\nseconds\r\n\
+    $5\r\ntoken\r\n$2\r\nEX\r\n%4\r\n$4\r\nname\r\n$12\r\nmilliseconds\r\n$4\r\ntype\r\n\
+    $7\r\ninteger\r\n$12\r\ndisplay_text\r\n$12\r\nmilliseconds\r\n$5\r\ntoken\r\n$2\r\n\
+    PX\r\n%4\r\n$4\r\nname\r\n$17\r\nunix-time-seconds\r\n$4\r\ntype\r\n$9\r\n\
+    unix-time\r\n$12\r\ndisplay_text\r\n$17\r\nunix-time-seconds\r\n$5\r\ntoken\r\n\
+    $4\r\nEXAT\r\n%4\r\n$4\r\nname\r\n$22\r\nunix-time-milliseconds\r\n$4\r\ntype\r\n\
+    $9\r\nunix-time\r\n$12\r\ndisplay_text\r\n$22\r\nunix-time-milliseconds\r\n$5\r\n\
+    token\r\n$4\r\nPXAT\r\n%4\r\n$4\r\nname\r\n$7\r\npersist\r\n$4\r\ntype\r\n$10\r\n\
+    pure-token\r\n$12\r\ndisplay_text\r\n$7\r\npersist\r\n$5\r\ntoken\r\n$7\r\n\
+    PERSIST\r\n";
+    assert_eq!(
+        String::from_utf8_lossy(&c.cmd_raw("COMMAND DOCS getex")),
+        String::from_utf8_lossy(getex)
+    );
+    let auth: &[u8] =
+        b"%1\r\n$4\r\nauth\r\n%6\r\n$7\r\nsummary\r\n$29\r\nAuthenticates the connection.\r\n\
+    $5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\n\
+    complexity\r\n$60\r\n\
+    O(N) where N is the number of passwords defined for the user\r\n$7\r\nhistory\r\n\
+    ~1\r\n*2\r\n$5\r\n6.0.0\r\n$40\r\nAdded ACL style (username and password).\r\n$9\r\n\
+    arguments\r\n*2\r\n%5\r\n$4\r\nname\r\n$8\r\nusername\r\n$4\r\ntype\r\n$6\r\n\
+    string\r\n$12\r\ndisplay_text\r\n$8\r\nusername\r\n$5\r\nsince\r\n$5\r\n6.0.0\r\n\
+    $5\r\nflags\r\n~1\r\n+optional\r\n%3\r\n$4\r\nname\r\n$8\r\npassword\r\n$4\r\n\
+    type\r\n$6\r\nstring\r\n$12\r\ndisplay_text\r\n$8\r\npassword\r\n";
+    assert_eq!(
+        String::from_utf8_lossy(&c.cmd_raw("COMMAND DOCS auth")),
+        String::from_utf8_lossy(auth)
+    );
+    // Valkey 8.0's SET: no IFEQ (8.1), which Ferrokey does not have.
+    let raw = c.cmd_raw("COMMAND DOCS set");
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("\r\nKEEPTTL\r\n"), "{text}");
+    assert!(!text.contains("IFEQ") && !text.contains("8.1.0"), "{text}");
+    // Unknown names are left out; subcommands by full name.
+    let mut d = Client::new(&s);
+    let V::Arr(docs) = d.call(&["COMMAND", "DOCS", "nosuch", "client|kill"]) else {
+        panic!()
+    };
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[0], bulk("client|kill"));
+    let V::Arr(fields) = &docs[1] else { panic!() };
+    let names: Vec<String> = fields.iter().step_by(2).map(V::text).collect();
+    assert_eq!(
+        names,
+        [
+            "summary",
+            "since",
+            "group",
+            "complexity",
+            "history",
+            "arguments"
+        ]
+    );
 }

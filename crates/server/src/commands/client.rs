@@ -59,24 +59,28 @@ static SUBCOMMANDS: &[Command] = &[
         "Returns the unique client ID of the connection.",
         "O(1)",
     ),
-    sub("client|info", 2, CLIENT_FLAGS, info).doc(
-        "connection",
-        "6.2.0",
-        "Returns information about the connection.",
-        "O(1)",
-    ),
+    sub("client|info", 2, CLIENT_FLAGS, info)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "connection",
+            "6.2.0",
+            "Returns information about the connection.",
+            "O(1)",
+        ),
     sub("client|kill", -3, ADMIN | CLIENT_FLAGS, kill).doc(
         "connection",
         "2.4.0",
         "Terminates open connections.",
         "O(N) where N is the number of client connections",
     ),
-    sub("client|list", -2, ADMIN | CLIENT_FLAGS, list).doc(
-        "connection",
-        "2.4.0",
-        "Lists open connections.",
-        "O(N) where N is the number of client connections",
-    ),
+    sub("client|list", -2, ADMIN | CLIENT_FLAGS, list)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "connection",
+            "2.4.0",
+            "Lists open connections.",
+            "O(N) where N is the number of client connections",
+        ),
     sub("client|no-evict", 3, ADMIN | CLIENT_FLAGS, no_evict).doc(
         "connection",
         "7.0.0",
@@ -101,18 +105,17 @@ static SUBCOMMANDS: &[Command] = &[
         "Instructs the server whether to reply to commands.",
         "O(1)",
     ),
-    sub("client|setinfo", 4, CLIENT_FLAGS, setinfo).doc(
-        "connection",
-        "7.2.0",
-        "Sets information specific to the client or connection.",
-        "O(1)",
-    ),
-    sub("client|setname", 3, CLIENT_FLAGS, setname).doc(
-        "connection",
-        "2.6.9",
-        "Sets the connection name.",
-        "O(1)",
-    ),
+    sub("client|setinfo", 4, CLIENT_FLAGS, setinfo)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .doc(
+            "connection",
+            "7.2.0",
+            "Sets information specific to the client or connection.",
+            "O(1)",
+        ),
+    sub("client|setname", 3, CLIENT_FLAGS, setname)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
     sub("client|tracking", -3, CLIENT_FLAGS, tracking).doc(
         "connection",
         "6.0.0",

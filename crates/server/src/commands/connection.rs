@@ -8,12 +8,14 @@ use crate::server::exec;
 pub static COMMANDS: &[Command] = {
     use super::keyspec::*;
     &[
-        Command::new("ping", -1, FAST, acl::CONNECTION, ping).doc(
-            "connection",
-            "1.0.0",
-            "Returns the server's liveliness response.",
-            "O(1)",
-        ),
+        Command::new("ping", -1, FAST, acl::CONNECTION, ping)
+            .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+            .doc(
+                "connection",
+                "1.0.0",
+                "Returns the server's liveliness response.",
+                "O(1)",
+            ),
         Command::new("echo", 2, LOADING | STALE | FAST, acl::CONNECTION, echo).doc(
             "connection",
             "1.0.0",

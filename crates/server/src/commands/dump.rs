@@ -10,7 +10,7 @@
 //! writes version 11 (Valkey 8 / Redis 7.2) and accepts up to 12, so
 //! payloads from Redis 7.4 (hash field TTL types) restore too.
 
-use super::flags::{DENYOOM, READONLY, WRITE};
+use super::flags::{ASKING, DENYOOM, READONLY, WRITE};
 use super::keys::notify;
 use super::{acl, err, Command, Ctx};
 use crate::config::notify as ev;
@@ -25,6 +25,7 @@ pub static COMMANDS: &[Command] = {
     use super::keyspec::*;
     &[
         Command::new("dump", 2, READONLY, acl::KEYSPACE, dump)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc(
                 "generic",
@@ -43,7 +44,7 @@ pub static COMMANDS: &[Command] = {
         Command::new(
             "restore-asking",
             -4,
-            WRITE | DENYOOM,
+            WRITE | DENYOOM | ASKING,
             acl::KEYSPACE | acl::DANGEROUS,
             restore,
         )

@@ -61,7 +61,7 @@ pub static COMMANDS: &[Command] = {
                 KeySpec::keyword("STORE", 5, OW | UPDATE),
                 KeySpec::keyword("STOREDIST", 5, OW | UPDATE),
             ])
-            .keys_fn(georadiusbymember_keys)
+            .keys_fn(georadius_keys)
             .doc("geo", "3.2.0", "Queries a geospatial index for members within a distance from a member, optionally stores the result.", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index."),
         Command::new("georadiusbymember_ro", -5, READONLY, acl::GEO, georadiusbymember_ro)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
@@ -69,30 +69,23 @@ pub static COMMANDS: &[Command] = {
     ]
 };
 
-/// GEORADIUS's keys: the source, plus the key after the first STORE and the
-/// first STOREDIST found from argument `from` on (Valkey's keyword key
-/// specs).
-fn store_keys(args: &Args<'_>, from: usize) -> Vec<usize> {
-    let mut keys = vec![1];
-    for kw in ["store", "storedist"] {
-        let mut i = from;
-        while i + 1 < args.len() {
-            if args.try_get(i).is_some_and(|a| is_kw(a, kw)) {
-                keys.push(i + 1);
-                break;
-            }
+/// GEORADIUS's and GEORADIUSBYMEMBER's keys (Valkey's `georadiusGetKeys`):
+/// the source, and the key after the last STORE or STOREDIST searched from
+/// argument 5 on (the command stores into that one too).
+fn georadius_keys(args: &Args<'_>) -> Vec<usize> {
+    let mut stored = None;
+    let mut i = 5;
+    while i < args.len() {
+        let a = args.get(i);
+        if (is_kw(a, "store") || is_kw(a, "storedist")) && i + 1 < args.len() {
+            stored = Some(i + 1);
             i += 1;
         }
+        i += 1;
     }
+    let mut keys = vec![1];
+    keys.extend(stored);
     keys
-}
-
-fn georadius_keys(args: &Args<'_>) -> Vec<usize> {
-    store_keys(args, 6)
-}
-
-fn georadiusbymember_keys(args: &Args<'_>) -> Vec<usize> {
-    store_keys(args, 5)
 }
 
 // ---- geohash ---------------------------------------------------------------
@@ -1112,6 +1105,61 @@ mod tests {
 
     fn score(lon: f64, lat: f64) -> f64 {
         encode_wgs84(lon, lat, STEP_MAX).unwrap().align52() as f64
+    }
+
+    fn radius_keys(words: &[&str]) -> Vec<usize> {
+        let parts: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        georadius_keys(&crate::resp::OwnedArgs::from_slices(&parts).as_args())
+    }
+
+    /// Valkey's `georadiusGetKeys`: from argument 5, the last STORE or
+    /// STOREDIST with an argument after it.
+    #[test]
+    fn georadius_key_finder() {
+        let w = [
+            "georadius",
+            "k",
+            "0",
+            "0",
+            "1",
+            "km",
+            "STORE",
+            "a",
+            "STOREDIST",
+            "b",
+        ];
+        assert_eq!(radius_keys(&w), [1, 9]);
+        let w = [
+            "georadiusbymember",
+            "k",
+            "m",
+            "1",
+            "km",
+            "storedist",
+            "a",
+            "STORE",
+            "b",
+        ];
+        assert_eq!(radius_keys(&w), [1, 8]);
+        // From index 5 even for GEORADIUS, whose unit is there.
+        let w = ["georadius", "k", "0", "0", "1", "store", "x"];
+        assert_eq!(radius_keys(&w), [1, 6]);
+        // The keyword's argument is skipped: STORE STORE d stores into STORE.
+        let w = [
+            "georadiusbymember",
+            "k",
+            "m",
+            "1",
+            "km",
+            "STORE",
+            "STORE",
+            "d",
+        ];
+        assert_eq!(radius_keys(&w), [1, 6]);
+        let w = ["georadius", "k", "0", "0", "1", "km", "STORE"];
+        assert_eq!(radius_keys(&w), [1]);
+        let w = ["georadius", "k", "0", "0", "1", "km", "STORE\0x", "d"];
+        assert_eq!(radius_keys(&w), [1, 7]);
     }
 
     #[test]

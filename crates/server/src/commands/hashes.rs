@@ -36,6 +36,7 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RW | UPDATE)])
             .doc("hash", "2.0.0", "Sets the values of multiple fields.", "O(N) where N is the number of fields being set."),
         Command::new("hgetall", 2, READONLY, acl::HASH, hgetall)
+            .tips(&["nondeterministic_output_order"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("hash", "2.0.0", "Returns all fields and values in a hash.", "O(N) where N is the size of the hash."),
         Command::new("hdel", -3, WRITE | FAST, acl::HASH, hdel)
@@ -51,9 +52,11 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RO)])
             .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
         Command::new("hkeys", 2, READONLY, acl::HASH, hkeys)
+            .tips(&["nondeterministic_output_order"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("hash", "2.0.0", "Returns all fields in a hash.", "O(N) where N is the size of the hash."),
         Command::new("hvals", 2, READONLY, acl::HASH, hvals)
+            .tips(&["nondeterministic_output_order"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("hash", "2.0.0", "Returns all values in a hash.", "O(N) where N is the size of the hash."),
         Command::new("hincrby", 4, WRITE | DENYOOM | FAST, acl::HASH, hincrby)
@@ -63,9 +66,11 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
             .doc("hash", "2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
         Command::new("hrandfield", -2, READONLY, acl::HASH, hrandfield)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("hash", "6.2.0", "Returns one or more random fields from a hash.", "O(N) where N is the number of fields returned"),
         Command::new("hscan", -3, READONLY, acl::HASH, hscan)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("hash", "2.8.0", "Iterates over fields and values of a hash.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
         // Hash field expiration (Redis 7.4): arity, flags and docs from its

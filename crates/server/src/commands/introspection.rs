@@ -6,6 +6,7 @@ use crate::resp::{Args, Reply};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("command", -1, LOADING | STALE, acl::CONNECTION, command)
+        .tips(&["nondeterministic_output_order"])
         .subcommands(COMMAND_SUBCOMMANDS)
         .doc(
             "server",
@@ -21,18 +22,21 @@ pub static COMMANDS: &[Command] = &[
             "A container for server configuration commands.",
             "Depends on subcommand.",
         ),
-    Command::new("info", -1, LOADING | STALE, acl::DANGEROUS, info).doc(
-        "server",
-        "1.0.0",
-        "Returns information and statistics about the server.",
-        "O(1)",
-    ),
-    Command::new("time", 1, LOADING | STALE | FAST, 0, time).doc(
-        "server",
-        "2.6.0",
-        "Returns the server time.",
-        "O(1)",
-    ),
+    Command::new("info", -1, LOADING | STALE, acl::DANGEROUS, info)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "1.0.0",
+            "Returns information and statistics about the server.",
+            "O(1)",
+        ),
+    Command::new("time", 1, LOADING | STALE | FAST, 0, time)
+        .tips(&["nondeterministic_output"])
+        .doc("server", "2.6.0", "Returns the server time.", "O(1)"),
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
@@ -51,6 +55,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         acl::CONNECTION,
         command_info,
     )
+    .tips(&["nondeterministic_output_order"])
     .doc(
         "server",
         "2.8.13",
@@ -64,6 +69,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         acl::CONNECTION,
         command_list,
     )
+    .tips(&["nondeterministic_output_order"])
     .doc(
         "server",
         "7.0.0",
@@ -77,6 +83,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         acl::CONNECTION,
         command_docs,
     )
+    .tips(&["nondeterministic_output_order"])
     .doc(
         "server",
         "7.0.0",
@@ -145,6 +152,7 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         0,
         config_set,
     )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
     .doc(
         "server",
         "2.0.0",
@@ -158,6 +166,7 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         0,
         config_resetstat,
     )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
     .doc("server", "2.0.0", "Resets the server's statistics.", "O(1)"),
     Command::new(
         "config|rewrite",
@@ -166,6 +175,7 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         0,
         config_rewrite,
     )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
     .doc(
         "server",
         "2.8.0",
@@ -214,7 +224,10 @@ fn reply_command_info(ctx: &mut Ctx<'_>, c: &Command) {
     for n in cat_names {
         ctx.out.simple(format!("@{n}").as_bytes());
     }
-    ctx.out.set(0); // tips
+    ctx.out.set(c.tips.len());
+    for t in c.tips {
+        ctx.out.bulk(t.as_bytes());
+    }
     reply_key_specs(ctx.out, c);
     // Valkey's quirk: no subcommands is an empty set, some an array.
     if c.subcommands.is_empty() {
@@ -358,14 +371,21 @@ fn reply_key_flags(out: &mut Reply, flags: u32) {
     }
 }
 
-/// COMMAND DOCS entry: summary, since, group, complexity and the
-/// subcommands' docs (arguments are not listed).
+/// One COMMAND DOCS entry (Valkey's `addReplyCommandDocs`): summary,
+/// since, group, complexity, doc flags, deprecation, history, arguments and
+/// the subcommands' entries.
 fn reply_command_docs(ctx: &mut Ctx<'_>, c: &Command) {
+    let docs = super::docs::of(c.name).unwrap_or(&super::docs::Docs::NONE);
     let out = &mut *ctx.out;
     let fields = 1
         + usize::from(!c.summary.is_empty())
         + usize::from(!c.since.is_empty())
         + usize::from(!c.complexity.is_empty())
+        + usize::from(docs.doc_flags != 0)
+        + usize::from(docs.deprecated_since.is_some())
+        + usize::from(docs.replaced_by.is_some())
+        + usize::from(!docs.history.is_empty())
+        + usize::from(!docs.args.is_empty())
         + usize::from(!c.subcommands.is_empty());
     out.map(fields);
     if !c.summary.is_empty() {
@@ -382,12 +402,94 @@ fn reply_command_docs(ctx: &mut Ctx<'_>, c: &Command) {
         out.bulk(b"complexity");
         out.bulk(c.complexity.as_bytes());
     }
+    if docs.doc_flags != 0 {
+        out.bulk(b"doc_flags");
+        reply_flag_set(out, docs.doc_flags, super::docs::DOC_FLAG_NAMES);
+    }
+    if let Some(v) = docs.deprecated_since {
+        out.bulk(b"deprecated_since");
+        out.bulk(v.as_bytes());
+    }
+    if let Some(v) = docs.replaced_by {
+        out.bulk(b"replaced_by");
+        out.bulk(v.as_bytes());
+    }
+    if !docs.history.is_empty() {
+        out.bulk(b"history");
+        out.set(docs.history.len());
+        for (version, change) in docs.history {
+            out.array(2);
+            out.bulk(version.as_bytes());
+            out.bulk(change.as_bytes());
+        }
+    }
+    if !docs.args.is_empty() {
+        out.bulk(b"arguments");
+        reply_doc_args(out, docs.args);
+    }
     if !c.subcommands.is_empty() {
         ctx.out.bulk(b"subcommands");
         ctx.out.map(c.subcommands.len());
         for s in c.subcommands {
             ctx.out.bulk(s.name.as_bytes());
             reply_command_docs(ctx, s);
+        }
+    }
+}
+
+/// The flags in `flags` by name, as a set of status replies.
+fn reply_flag_set(out: &mut Reply, flags: u8, names: &[(u8, &str)]) {
+    let set = names.iter().filter(|(f, _)| flags & f != 0);
+    out.set(set.clone().count());
+    for (_, name) in set {
+        out.simple(name.as_bytes());
+    }
+}
+
+/// An argument list of COMMAND DOCS (Valkey's `addReplyCommandArgList`).
+fn reply_doc_args(out: &mut Reply, args: &[super::docs::Arg]) {
+    out.array(args.len());
+    for a in args {
+        let group = a.kind.is_group();
+        // name and type, then a display text or the sub-arguments.
+        let fields = 3
+            + usize::from(a.key_spec.is_some())
+            + usize::from(a.token.is_some())
+            + usize::from(a.summary.is_some())
+            + usize::from(a.since.is_some())
+            + usize::from(a.deprecated_since.is_some())
+            + usize::from(a.flags != 0);
+        out.map(fields);
+        out.bulk(b"name");
+        out.bulk(a.name.as_bytes());
+        out.bulk(b"type");
+        out.bulk(a.kind.name().as_bytes());
+        if !group {
+            out.bulk(b"display_text");
+            out.bulk(a.display.unwrap_or(a.name).as_bytes());
+        }
+        if let Some(i) = a.key_spec {
+            out.bulk(b"key_spec_index");
+            out.integer(i64::from(i));
+        }
+        for (field, value) in [
+            (&b"token"[..], a.token),
+            (b"summary", a.summary),
+            (b"since", a.since),
+            (b"deprecated_since", a.deprecated_since),
+        ] {
+            if let Some(v) = value {
+                out.bulk(field);
+                out.bulk(v.as_bytes());
+            }
+        }
+        if a.flags != 0 {
+            out.bulk(b"flags");
+            reply_flag_set(out, a.flags, super::docs::ARG_FLAG_NAMES);
+        }
+        if group {
+            out.bulk(b"arguments");
+            reply_doc_args(out, a.args);
         }
     }
 }

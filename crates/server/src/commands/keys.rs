@@ -16,12 +16,15 @@ pub static COMMANDS: &[Command] = {
     use super::keyspec::*;
     &[
         Command::new("del", -2, WRITE, acl::KEYSPACE, del)
+            .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
             .key_specs(&[KeySpec::at(1, RM | DELETE).range(-1, 1, 0)])
             .doc("generic", "1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)."),
         Command::new("unlink", -2, WRITE | FAST, acl::KEYSPACE, del)
+            .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
             .key_specs(&[KeySpec::at(1, RM | DELETE).range(-1, 1, 0)])
             .doc("generic", "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of."),
         Command::new("exists", -2, READONLY | FAST, acl::KEYSPACE, exists)
+            .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
             .key_specs(&[KeySpec::at(1, RO).range(-1, 1, 0)])
             .doc("generic", "1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check."),
         Command::new("type", 2, READONLY | FAST, acl::KEYSPACE, type_)
@@ -40,9 +43,11 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RW | UPDATE)])
             .doc("generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)"),
         Command::new("ttl", 2, READONLY | FAST, acl::KEYSPACE, ttl)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("generic", "1.0.0", "Returns the expiration time in seconds of a key.", "O(1)"),
         Command::new("pttl", 2, READONLY | FAST, acl::KEYSPACE, pttl)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)"),
         Command::new("expiretime", 2, READONLY | FAST, acl::KEYSPACE, expiretime)
@@ -55,10 +60,13 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RW | UPDATE)])
             .doc("generic", "2.2.0", "Removes the expiration time of a key.", "O(1)"),
         Command::new("keys", 2, READONLY, acl::KEYSPACE | acl::DANGEROUS, keys)
+            .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
             .doc("generic", "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."),
         Command::new("scan", -2, READONLY | TOUCHES_ARBITRARY_KEYS, acl::KEYSPACE, scan)
+            .tips(&["nondeterministic_output", "request_policy:special", "response_policy:special"])
             .doc("generic", "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
         Command::new("randomkey", 1, READONLY | TOUCHES_ARBITRARY_KEYS, acl::KEYSPACE, randomkey)
+            .tips(&["request_policy:all_shards", "response_policy:special", "nondeterministic_output"])
             .doc("generic", "1.0.0", "Returns a random key name from the database.", "O(1)"),
         Command::new("rename", 3, WRITE, acl::KEYSPACE, rename)
             .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, OW | UPDATE)])
@@ -75,15 +83,20 @@ pub static COMMANDS: &[Command] = {
         Command::new("swapdb", 3, WRITE | FAST, acl::KEYSPACE | acl::DANGEROUS, swapdb)
             .doc("server", "4.0.0", "Swaps two databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases."),
         Command::new("touch", -2, READONLY | FAST, acl::KEYSPACE, touch)
+            .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
             .key_specs(&[KeySpec::at(1, RO).range(-1, 1, 0)])
             .doc("generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched."),
         Command::new("dbsize", 1, READONLY | FAST, acl::KEYSPACE, dbsize)
+            .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
             .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
         Command::new("flushdb", -1, WRITE, acl::KEYSPACE | acl::DANGEROUS, flushdb)
+            .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
             .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
         Command::new("flushall", -1, WRITE, acl::KEYSPACE | acl::DANGEROUS, flushall)
+            .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
             .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
         Command::new("wait", 3, BLOCKING, acl::CONNECTION, wait)
+            .tips(&["request_policy:all_shards", "response_policy:agg_min"])
             .doc("generic", "3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.", "O(1)"),
     ]
 };

@@ -829,22 +829,14 @@ fn blmpop(ctx: &mut Ctx<'_>) {
     blocking_pop(ctx, &m.keys, m.end, Some(m.count), deadline);
 }
 
-/// Key positions of `numkeys key...` with numkeys at `idx` (none when the
-/// count is invalid or runs past the arguments).
-fn numkeys_keys(args: &Args<'_>, idx: usize) -> Vec<usize> {
-    let n = args.try_get(idx).and_then(parse_i64).unwrap_or(0);
-    if n < 1 || (n as u64) >= (args.len().saturating_sub(idx)) as u64 {
-        return Vec::new();
-    }
-    (idx + 1..=idx + n as usize).collect()
-}
-
+/// LMPOP's keys: `numkeys key...` (Valkey's `lmpopGetKeys`).
 fn lmpop_keys(args: &Args<'_>) -> Vec<usize> {
-    numkeys_keys(args, 1)
+    super::numkeys_getkeys(args, None, 1, 2, 1)
 }
 
+/// BLMPOP's keys: `timeout numkeys key...`.
 fn blmpop_keys(args: &Args<'_>) -> Vec<usize> {
-    numkeys_keys(args, 2)
+    super::numkeys_getkeys(args, None, 2, 3, 1)
 }
 
 #[cfg(test)]
@@ -877,6 +869,11 @@ mod tests {
         assert!(lmpop_keys(&a.as_args()).is_empty());
         let a = crate::resp::OwnedArgs::from_slices(&[b"blmpop", b"0", b"1", b"a", b"left"]);
         assert_eq!(blmpop_keys(&a.as_args()), vec![3]);
+        // Counted with atoi, as Valkey does.
+        let a = crate::resp::OwnedArgs::from_slices(&[b"lmpop", b"+2junk", b"a", b"b", b"left"]);
+        assert_eq!(lmpop_keys(&a.as_args()), vec![2, 3]);
+        let a = crate::resp::OwnedArgs::from_slices(&[b"blmpop", b"0", b"0", b"a", b"left"]);
+        assert!(blmpop_keys(&a.as_args()).is_empty());
     }
 }
 

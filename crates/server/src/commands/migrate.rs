@@ -36,6 +36,7 @@ pub static COMMANDS: &[Command] = {
         acl::KEYSPACE | acl::DANGEROUS,
         migrate,
     )
+        .tips(&["nondeterministic_output"])
     // The KEYS form needs the key finder: the keyword may also be a key or
     // a password, which only parsing the options tells apart.
     .key_specs(&[

@@ -10,6 +10,7 @@ pub mod aof;
 pub mod bitops;
 pub mod client;
 pub mod connection;
+pub mod docs;
 pub mod dump;
 pub mod geo;
 pub mod hashes;
@@ -55,6 +56,9 @@ pub mod flags {
     pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
     pub const TOUCHES_ARBITRARY_KEYS: u32 = 1 << 17;
     pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+    /// Accepted on a cluster node for a slot being imported without a
+    /// preceding ASKING (RESTORE-ASKING).
+    pub const ASKING: u32 = 1 << 19;
 
     /// In the order Valkey's COMMAND INFO lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -69,6 +73,7 @@ pub mod flags {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
@@ -751,6 +756,121 @@ pub type Handler = fn(&mut Ctx<'_>);
 /// ... KEYS) or how they are used (SET ... GET). Returns argument indexes.
 pub type KeysFn = fn(&Args<'_>) -> Vec<usize>;
 
+/// glibc's `atoi`, `(int) strtol(s, NULL, 10)`, which Valkey's numkeys key
+/// finders use: leading white space, a sign, the digits up to the first
+/// other byte (none: 0), saturated to 64 bits and then truncated to 32, so
+/// "4294967297" is 1 and "99999999999999999999" is -1.
+pub fn atoi(s: &[u8]) -> i32 {
+    let mut i = 0;
+    while s
+        .get(i)
+        .is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+    {
+        i += 1;
+    }
+    let negative = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    // Accumulated negatively so that LONG_MIN itself fits.
+    let mut v: i64 = 0;
+    while let Some(d) = s.get(i).filter(|b| b.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_sub(i64::from(d - b'0'));
+        i += 1;
+    }
+    let v = if negative {
+        v
+    } else {
+        v.checked_neg().unwrap_or(i64::MAX)
+    };
+    v as i32
+}
+
+/// Valkey's `genericGetKeys`, the key finder of the numkeys commands
+/// (ZUNIONSTORE, LMPOP, SINTERCARD...): the count at `count_at` read with
+/// [`atoi`], then that many keys from `first` every `step`-th, then the
+/// destination at `store` if the command has one. A count below 1 or
+/// beyond the arguments finds no key at all, the destination included.
+/// COMMAND GETKEYS reaches it only when the key specs cannot be followed
+/// (a count the specs' strict parsing refuses, like "01").
+pub fn numkeys_getkeys(
+    args: &Args<'_>,
+    store: Option<usize>,
+    count_at: usize,
+    first: usize,
+    step: usize,
+) -> Vec<usize> {
+    let num = i64::from(args.try_get(count_at).map_or(0, atoi));
+    // Valkey's int arithmetic, with C's division rounding towards zero.
+    let room = (args.len() as i64 - first as i64) / step.max(1) as i64;
+    if num < 1 || num > room {
+        return Vec::new();
+    }
+    let mut keys: Vec<usize> = (0..num as usize).map(|i| first + i * step).collect();
+    keys.extend(store);
+    keys
+}
+
+#[cfg(test)]
+mod numkeys_tests {
+    use super::*;
+    use crate::resp::OwnedArgs;
+
+    #[test]
+    fn atoi_like_glibc() {
+        for (s, want) in [
+            ("12", 12),
+            ("  \t\n\x0b\x0c\r-7x", -7),
+            ("+3", 3),
+            ("01", 1),
+            ("", 0),
+            ("x1", 0),
+            ("- 1", 0),
+            ("1\0 2", 1),
+            ("2147483647", i32::MAX),
+            ("2147483648", i32::MIN),
+            ("4294967297", 1),
+            ("-4294967295", 1),
+            // strtol saturates at LONG_MAX / LONG_MIN, then the cast.
+            ("99999999999999999999", -1),
+            ("-99999999999999999999", 0),
+            ("9223372036854775807", -1),
+            ("-9223372036854775808", 0),
+        ] {
+            assert_eq!(atoi(s.as_bytes()), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn generic_getkeys() {
+        let keys = |words: &[&str], store, count_at, first| {
+            let parts: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+            numkeys_getkeys(
+                &OwnedArgs::from_slices(&parts).as_args(),
+                store,
+                count_at,
+                first,
+                1,
+            )
+        };
+        let w = ["zunionstore", "d", "2", "a", "b", "WEIGHTS", "1", "1"];
+        assert_eq!(keys(&w, Some(1), 2, 3), [3, 4, 1]);
+        // Exactly the arguments left is fine, one more is not.
+        assert_eq!(keys(&["zunion", "2", "a", "b"], None, 1, 2), [2, 3]);
+        assert!(keys(&["zunion", "3", "a", "b"], None, 1, 2).is_empty());
+        assert!(keys(&["zunionstore", "d", "0", "a"], Some(1), 2, 3).is_empty());
+        // A missing count reads as 0.
+        assert!(keys(&["zunion"], None, 1, 2).is_empty());
+    }
+}
+
 /// A key finder that also says how each key is used, for the commands whose
 /// Valkey `getkeys_proc` reports flags (COMMAND GETKEYSANDFLAGS shows them).
 pub type KeyRefsFn = fn(&Args<'_>) -> Vec<keyspec::KeyRef>;
@@ -785,6 +905,9 @@ pub struct Command {
     pub getkeys: Option<GetKeys>,
     pub handler: Handler,
     pub subcommands: &'static [Command],
+    /// COMMAND INFO's tips for clients and cluster proxies, as Valkey
+    /// spells them: "nondeterministic_output", "request_policy:all_shards"...
+    pub tips: &'static [&'static str],
     pub group: &'static str,
     pub since: &'static str,
     pub summary: &'static str,
@@ -813,6 +936,7 @@ impl Command {
             getkeys: None,
             handler,
             subcommands: &[],
+            tips: &[],
             group: "generic",
             since: "1.0.0",
             summary: "",
@@ -844,6 +968,11 @@ impl Command {
 
     pub const fn subcommands(mut self, subs: &'static [Command]) -> Command {
         self.subcommands = subs;
+        self
+    }
+
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Command {
+        self.tips = tips;
         self
     }
 

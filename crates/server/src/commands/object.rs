@@ -20,6 +20,7 @@ static SUBCOMMANDS: &[Command] = {
     use super::keyspec::*;
     &[
         Command::new("object|encoding", 3, READONLY, acl::KEYSPACE, encoding)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(2, RO)])
             .doc(
                 "generic",
@@ -28,6 +29,7 @@ static SUBCOMMANDS: &[Command] = {
                 "O(1)",
             ),
         Command::new("object|freq", 3, READONLY, acl::KEYSPACE, freq)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(2, RO)])
             .doc(
                 "generic",
@@ -36,6 +38,7 @@ static SUBCOMMANDS: &[Command] = {
                 "O(1)",
             ),
         Command::new("object|idletime", 3, READONLY, acl::KEYSPACE, idletime)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(2, RO)])
             .doc(
                 "generic",
@@ -44,6 +47,7 @@ static SUBCOMMANDS: &[Command] = {
                 "O(1)",
             ),
         Command::new("object|refcount", 3, READONLY, acl::KEYSPACE, refcount)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(2, RO)])
             .doc(
                 "generic",

@@ -18,6 +18,7 @@ pub static COMMANDS: &[Command] = &[
         super::acl::ADMIN | super::acl::DANGEROUS,
         lastsave,
     )
+    .tips(&["nondeterministic_output"])
     .doc(
         "server",
         "1.0.0",
@@ -147,63 +148,75 @@ pub static COMMANDS: &[Command] = &[
 /// `cluster-enabled no` every one answers as Valkey does, and with
 /// `cluster-enabled yes` only KEYSLOT works.
 static CLUSTER_SUBCOMMANDS: &[Command] = &[
-    Command::new("cluster|addslots", -3, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|addslots", -3, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Assigns new hash slots to a node.", "O(N) where N is the total number of hash slot arguments"),
-    Command::new("cluster|addslotsrange", -4, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|addslotsrange", -4, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "7.0.0", "Assigns new hash slot ranges to a node.", "O(N) where N is the total number of the slots between the start slot and end slot arguments."),
-    Command::new("cluster|bumpepoch", 2, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|bumpepoch", 2, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "3.0.0", "Advances the cluster config epoch.", "O(1)"),
     Command::new("cluster|count-failure-reports", 3, ADMIN | STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "3.0.0", "Returns the number of active failure reports active for a node.", "O(N) where N is the number of failure reports"),
     Command::new("cluster|countkeysinslot", 3, STALE, 0, cluster)
         .doc("cluster", "3.0.0", "Returns the number of keys in a hash slot.", "O(1)"),
-    Command::new("cluster|delslots", -3, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|delslots", -3, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Sets hash slots as unbound for a node.", "O(N) where N is the total number of hash slot arguments"),
-    Command::new("cluster|delslotsrange", -4, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|delslotsrange", -4, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "7.0.0", "Sets hash slot ranges as unbound for a node.", "O(N) where N is the total number of the slots between the start slot and end slot arguments."),
-    Command::new("cluster|failover", -2, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|failover", -2, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Forces a replica to perform a manual failover of its primary.", "O(1)"),
-    Command::new("cluster|flushslots", 2, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|flushslots", 2, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Deletes all slots information from a node.", "O(1)"),
-    Command::new("cluster|forget", 3, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|forget", 3, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Removes a node from the nodes table.", "O(1)"),
     Command::new("cluster|getkeysinslot", 4, STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "3.0.0", "Returns the key names in a hash slot.", "O(N) where N is the number of requested keys"),
     Command::new("cluster|help", 2, LOADING | STALE, 0, cluster)
         .doc("cluster", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     Command::new("cluster|info", 2, LOADING | STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "3.0.0", "Returns information about the state of a node.", "O(1)"),
     Command::new("cluster|keyslot", 3, STALE, 0, cluster_keyslot)
         .doc("cluster", "3.0.0", "Returns the hash slot for a key.", "O(N) where N is the number of bytes in the key"),
     Command::new("cluster|links", 2, STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "7.0.0", "Returns a list of all TCP links to and from peer nodes.", "O(N) where N is the total number of Cluster nodes"),
-    Command::new("cluster|meet", -4, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|meet", -4, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Forces a node to handshake with another node.", "O(1)"),
     Command::new("cluster|myid", 2, LOADING | STALE, 0, cluster)
         .doc("cluster", "3.0.0", "Returns the ID of a node.", "O(1)"),
     Command::new("cluster|myshardid", 2, LOADING | STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "7.2.0", "Returns the shard ID of a node.", "O(1)"),
     Command::new("cluster|nodes", 2, LOADING | STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "3.0.0", "Returns the cluster configuration for a node.", "O(N) where N is the total number of Cluster nodes"),
     Command::new("cluster|replicas", 3, ADMIN | STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "5.0.0", "Lists the replica nodes of a primary node.", "O(N) where N is the number of replicas."),
-    Command::new("cluster|replicate", 3, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|replicate", 3, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Configure a node as replica of a primary node.", "O(1)"),
     Command::new("cluster|reset", -2, ADMIN | STALE | NOSCRIPT, 0, cluster)
         .doc("cluster", "3.0.0", "Resets a node.", "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect."),
-    Command::new("cluster|saveconfig", 2, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|saveconfig", 2, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Forces a node to save the cluster configuration to disk.", "O(1)"),
-    Command::new("cluster|set-config-epoch", 3, ADMIN | STALE, 0, cluster)
+    Command::new("cluster|set-config-epoch", 3, ADMIN | STALE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Sets the configuration epoch for a new node.", "O(1)"),
-    Command::new("cluster|setslot", -4, ADMIN | STALE | MAY_REPLICATE, 0, cluster)
+    Command::new("cluster|setslot", -4, ADMIN | STALE | MAY_REPLICATE | NO_ASYNC_LOADING, 0, cluster)
         .doc("cluster", "3.0.0", "Binds a hash slot to a node.", "O(1)"),
     Command::new("cluster|shards", 2, LOADING | STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "7.0.0", "Returns the mapping of cluster slots to shards.", "O(N) where N is the total number of cluster nodes"),
     Command::new("cluster|slaves", 3, ADMIN | STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "3.0.0", "Lists the replica nodes of a primary node.", "O(N) where N is the number of replicas."),
     Command::new("cluster|slot-stats", -4, STALE | LOADING, 0, cluster)
+        .tips(&["nondeterministic_output", "request_policy:all_shards"])
         .doc("cluster", "8.0.0", "Return an array of slot usage statistics for slots assigned to the current node.", "O(N) where N is the total number of slots based on arguments. O(N*log(N)) with ORDERBY subcommand."),
     Command::new("cluster|slots", 2, LOADING | STALE, 0, cluster)
+        .tips(&["nondeterministic_output"])
         .doc("cluster", "3.0.0", "Returns the mapping of cluster slots to nodes.", "O(N) where N is the total number of Cluster nodes"),
 ];
 
@@ -218,65 +231,98 @@ static MODULE_SUBCOMMANDS: &[Command] = &[
         "Returns helpful text about the different subcommands.",
         "O(1)",
     ),
-    Command::new("module|list", 2, ADMIN | NOSCRIPT, 0, module_list).doc(
-        "server",
-        "4.0.0",
-        "Returns all loaded modules.",
-        "O(N) where N is the number of loaded modules.",
-    ),
-    Command::new("module|load", -3, ADMIN | NOSCRIPT, 0, module_load).doc(
-        "server",
-        "4.0.0",
-        "Loads a module.",
-        "O(1)",
-    ),
-    Command::new("module|loadex", -3, ADMIN | NOSCRIPT, 0, module_load).doc(
+    Command::new("module|list", 2, ADMIN | NOSCRIPT, 0, module_list)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "server",
+            "4.0.0",
+            "Returns all loaded modules.",
+            "O(N) where N is the number of loaded modules.",
+        ),
+    Command::new(
+        "module|load",
+        -3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        0,
+        module_load,
+    )
+    .doc("server", "4.0.0", "Loads a module.", "O(1)"),
+    Command::new(
+        "module|loadex",
+        -3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        0,
+        module_load,
+    )
+    .doc(
         "server",
         "7.0.0",
         "Loads a module using extended parameters.",
         "O(1)",
     ),
-    Command::new("module|unload", 3, ADMIN | NOSCRIPT, 0, module_unload).doc(
-        "server",
-        "4.0.0",
-        "Unloads a module.",
-        "O(1)",
-    ),
+    Command::new(
+        "module|unload",
+        3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        0,
+        module_unload,
+    )
+    .doc("server", "4.0.0", "Unloads a module.", "O(1)"),
 ];
 
 static MEMORY_SUBCOMMANDS: &[Command] = {
     use super::keyspec::*;
     &[
-        Command::new("memory|doctor", 2, 0, 0, memory_doctor).doc(
-            "server",
-            "4.0.0",
-            "Outputs a memory problems report.",
-            "O(1)",
-        ),
+        Command::new("memory|doctor", 2, 0, 0, memory_doctor)
+            .tips(&[
+                "nondeterministic_output",
+                "request_policy:all_shards",
+                "response_policy:special",
+            ])
+            .doc(
+                "server",
+                "4.0.0",
+                "Outputs a memory problems report.",
+                "O(1)",
+            ),
         Command::new("memory|help", 2, LOADING | STALE, 0, memory_help).doc(
             "server",
             "4.0.0",
             "Returns helpful text about the different subcommands.",
             "O(1)",
         ),
-        Command::new("memory|malloc-stats", 2, 0, 0, memory_malloc_stats).doc(
-            "server",
-            "4.0.0",
-            "Returns the allocator statistics.",
-            "Depends on how much memory is allocated, could be slow",
-        ),
-        Command::new("memory|purge", 2, 0, 0, memory_purge).doc(
-            "server",
-            "4.0.0",
-            "Asks the allocator to release memory.",
-            "Depends on how much memory is allocated, could be slow",
-        ),
-        Command::new("memory|stats", 2, 0, 0, memory_stats).doc(
-            "server",
-            "4.0.0",
-            "Returns details about memory usage.",
-            "O(1)",
-        ),
+        Command::new("memory|malloc-stats", 2, LOADING, 0, memory_malloc_stats)
+            .tips(&[
+                "nondeterministic_output",
+                "request_policy:all_shards",
+                "response_policy:special",
+            ])
+            .doc(
+                "server",
+                "4.0.0",
+                "Returns the allocator statistics.",
+                "Depends on how much memory is allocated, could be slow",
+            ),
+        Command::new("memory|purge", 2, LOADING, 0, memory_purge)
+            .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+            .doc(
+                "server",
+                "4.0.0",
+                "Asks the allocator to release memory.",
+                "Depends on how much memory is allocated, could be slow",
+            ),
+        Command::new("memory|stats", 2, 0, 0, memory_stats)
+            .tips(&[
+                "nondeterministic_output",
+                "request_policy:all_shards",
+                "response_policy:special",
+            ])
+            .doc(
+                "server",
+                "4.0.0",
+                "Returns details about memory usage.",
+                "O(1)",
+            ),
         Command::new("memory|usage", -3, READONLY, 0, memory_usage)
             .key_specs(&[KeySpec::at(2, RO)])
             .doc(
@@ -289,24 +335,32 @@ static MEMORY_SUBCOMMANDS: &[Command] = {
 };
 
 static SLOWLOG_SUBCOMMANDS: &[Command] = &[
-    Command::new("slowlog|get", -2, ADMIN | LOADING | STALE, 0, slowlog_get).doc(
-        "server",
-        "2.2.12",
-        "Returns the slow log's entries.",
-        "O(N) where N is the number of entries returned",
-    ),
+    Command::new("slowlog|get", -2, ADMIN | LOADING | STALE, 0, slowlog_get)
+        .tips(&["request_policy:all_nodes", "nondeterministic_output"])
+        .doc(
+            "server",
+            "2.2.12",
+            "Returns the slow log's entries.",
+            "O(N) where N is the number of entries returned",
+        ),
     Command::new("slowlog|help", 2, LOADING | STALE, 0, slowlog_help).doc(
         "server",
         "6.2.0",
         "Show helpful text about the different subcommands",
         "O(1)",
     ),
-    Command::new("slowlog|len", 2, ADMIN | LOADING | STALE, 0, slowlog_len).doc(
-        "server",
-        "2.2.12",
-        "Returns the number of entries in the slow log.",
-        "O(1)",
-    ),
+    Command::new("slowlog|len", 2, ADMIN | LOADING | STALE, 0, slowlog_len)
+        .tips(&[
+            "request_policy:all_nodes",
+            "response_policy:agg_sum",
+            "nondeterministic_output",
+        ])
+        .doc(
+            "server",
+            "2.2.12",
+            "Returns the number of entries in the slow log.",
+            "O(1)",
+        ),
     Command::new(
         "slowlog|reset",
         2,
@@ -314,6 +368,7 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         0,
         slowlog_reset,
     )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
     .doc(
         "server",
         "2.2.12",
@@ -325,48 +380,80 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
 const LATENCY_FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 static LATENCY_SUBCOMMANDS: &[Command] = &[
-    Command::new("latency|doctor", 2, LATENCY_FLAGS, 0, latency_doctor).doc(
-        "server",
-        "2.8.13",
-        "Returns a human-readable latency analysis report.",
-        "O(1)",
-    ),
-    Command::new("latency|graph", 3, LATENCY_FLAGS, 0, latency_graph).doc(
-        "server",
-        "2.8.13",
-        "Returns a latency graph for an event.",
-        "O(1)",
-    ),
+    Command::new("latency|doctor", 2, LATENCY_FLAGS, 0, latency_doctor)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_nodes",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns a human-readable latency analysis report.",
+            "O(1)",
+        ),
+    Command::new("latency|graph", 3, LATENCY_FLAGS, 0, latency_graph)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_nodes",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns a latency graph for an event.",
+            "O(1)",
+        ),
     Command::new("latency|help", 2, LOADING | STALE, 0, latency_help).doc(
         "server",
         "2.8.13",
         "Returns helpful text about the different subcommands.",
         "O(1)",
     ),
-    Command::new("latency|histogram", -2, LATENCY_FLAGS, 0, latency_histogram).doc(
-        "server",
-        "7.0.0",
-        "Returns the cumulative distribution of latencies of a subset or all commands.",
-        "O(N) where N is the number of commands with latency information being retrieved.",
-    ),
-    Command::new("latency|history", 3, LATENCY_FLAGS, 0, latency_history).doc(
-        "server",
-        "2.8.13",
-        "Returns timestamp-latency samples for an event.",
-        "O(1)",
-    ),
-    Command::new("latency|latest", 2, LATENCY_FLAGS, 0, latency_latest).doc(
-        "server",
-        "2.8.13",
-        "Returns the latest latency samples for all events.",
-        "O(1)",
-    ),
-    Command::new("latency|reset", -2, LATENCY_FLAGS, 0, latency_reset).doc(
-        "server",
-        "2.8.13",
-        "Resets the latency data for one or more events.",
-        "O(1)",
-    ),
+    Command::new("latency|histogram", -2, LATENCY_FLAGS, 0, latency_histogram)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_nodes",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns the cumulative distribution of latencies of a subset or all commands.",
+            "O(N) where N is the number of commands with latency information being retrieved.",
+        ),
+    Command::new("latency|history", 3, LATENCY_FLAGS, 0, latency_history)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_nodes",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns timestamp-latency samples for an event.",
+            "O(1)",
+        ),
+    Command::new("latency|latest", 2, LATENCY_FLAGS, 0, latency_latest)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_nodes",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns the latest latency samples for all events.",
+            "O(1)",
+        ),
+    Command::new("latency|reset", -2, LATENCY_FLAGS, 0, latency_reset)
+        .tips(&["request_policy:all_nodes", "response_policy:agg_sum"])
+        .doc(
+            "server",
+            "2.8.13",
+            "Resets the latency data for one or more events.",
+            "O(1)",
+        ),
 ];
 
 /// Containers are never called: the dispatcher picks a subcommand.

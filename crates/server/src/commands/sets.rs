@@ -26,6 +26,7 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RW | DELETE)])
             .doc("set", "1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed.", "O(N) where N is the number of members to be removed."),
         Command::new("smembers", 2, READONLY, acl::SET, smembers)
+            .tips(&["nondeterministic_output_order"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("set", "1.0.0", "Returns all members of a set.", "O(N) where N is the set cardinality."),
         Command::new("sismember", 3, READONLY | FAST, acl::SET, sismember)
@@ -38,15 +39,18 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RO)])
             .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
         Command::new("spop", -2, WRITE | FAST, acl::SET, spop)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
             .doc("set", "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."),
         Command::new("srandmember", -2, READONLY, acl::SET, srandmember)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("set", "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."),
         Command::new("smove", 4, WRITE | FAST, acl::SET, smove)
             .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE), KeySpec::at(2, RW | INSERT)])
             .doc("set", "1.0.0", "Moves a member from one set to another.", "O(1)"),
         Command::new("sinter", -2, READONLY, acl::SET, sinter)
+            .tips(&["nondeterministic_output_order"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS).range(-1, 1, 0)])
             .doc("set", "1.0.0", "Returns the intersect of multiple sets.", INTER_COMPLEXITY),
         Command::new("sintercard", -3, READONLY, acl::SET, sintercard)
@@ -57,18 +61,21 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).range(-1, 1, 0)])
             .doc("set", "1.0.0", "Stores the intersect of multiple sets in a key.", INTER_COMPLEXITY),
         Command::new("sunion", -2, READONLY, acl::SET, sunion)
+            .tips(&["nondeterministic_output_order"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS).range(-1, 1, 0)])
             .doc("set", "1.0.0", "Returns the union of multiple sets.", UNION_COMPLEXITY),
         Command::new("sunionstore", -3, WRITE | DENYOOM, acl::SET, sunionstore)
             .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).range(-1, 1, 0)])
             .doc("set", "1.0.0", "Stores the union of multiple sets in a key.", UNION_COMPLEXITY),
         Command::new("sdiff", -2, READONLY, acl::SET, sdiff)
+            .tips(&["nondeterministic_output_order"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS).range(-1, 1, 0)])
             .doc("set", "1.0.0", "Returns the difference of multiple sets.", UNION_COMPLEXITY),
         Command::new("sdiffstore", -3, WRITE | DENYOOM, acl::SET, sdiffstore)
             .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).range(-1, 1, 0)])
             .doc("set", "1.0.0", "Stores the difference of multiple sets in a key.", UNION_COMPLEXITY),
         Command::new("sscan", -3, READONLY, acl::SET, sscan)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("set", "2.8.0", "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
     ]
@@ -78,17 +85,9 @@ const INTER_COMPLEXITY: &str =
     "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.";
 const UNION_COMPLEXITY: &str = "O(N) where N is the total number of elements in all given sets.";
 
-/// SINTERCARD's keys: `numkeys` of them after it. None for an invalid
-/// count (the command itself reports that).
+/// SINTERCARD's keys: `numkeys key...` (Valkey's `sintercardGetKeys`).
 fn sintercard_keys(args: &Args<'_>) -> Vec<usize> {
-    let Some(n) = args.try_get(1).and_then(parse_i64) else {
-        return Vec::new();
-    };
-    if n < 1 {
-        return Vec::new();
-    }
-    let end = (n as usize).saturating_add(2).min(args.len());
-    (2..end).collect()
+    super::numkeys_getkeys(args, None, 1, 2, 1)
 }
 
 fn cfg(ctx: &Ctx<'_>) -> SetConfig {
@@ -947,9 +946,13 @@ mod tests {
         let parts: Vec<&[u8]> = vec![b"SINTERCARD", b"2", b"a", b"b", b"LIMIT", b"1"];
         let owned = crate::resp::OwnedArgs::from_slices(&parts);
         assert_eq!(sintercard_keys(&owned.as_args()), vec![2, 3]);
+        // More keys than arguments: none at all.
         let parts: Vec<&[u8]> = vec![b"SINTERCARD", b"9", b"a"];
         let owned = crate::resp::OwnedArgs::from_slices(&parts);
-        assert_eq!(sintercard_keys(&owned.as_args()), vec![2]);
+        assert!(sintercard_keys(&owned.as_args()).is_empty());
+        let parts: Vec<&[u8]> = vec![b"SINTERCARD", b"02", b"a", b"b"];
+        let owned = crate::resp::OwnedArgs::from_slices(&parts);
+        assert_eq!(sintercard_keys(&owned.as_args()), vec![2, 3]);
         let parts: Vec<&[u8]> = vec![b"SINTERCARD", b"0", b"a"];
         let owned = crate::resp::OwnedArgs::from_slices(&parts);
         assert!(sintercard_keys(&owned.as_args()).is_empty());

@@ -60,28 +60,26 @@ pub static COMMANDS: &[Command] = {
 };
 
 /// The key to sort, and the STORE destination if any (Valkey's
-/// `sortGetKeys`: options are skipped by their argument counts).
+/// `sortGetKeys`, quirks included): LIMIT, GET and BY skip their
+/// arguments, STORE does not, so in `STORE store d` the second STORE names
+/// `d`; the last STORE with an argument wins; keywords compare as C strings.
 fn sort_keys(args: &crate::resp::Args<'_>) -> Vec<usize> {
-    let mut keys = vec![1];
-    let mut j = 2;
-    while j < args.len() {
-        let a = args.get(j);
-        let skip = if a.eq_ignore_ascii_case(b"limit") {
-            2
-        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
-            1
-        } else if a.eq_ignore_ascii_case(b"store") {
-            if j + 1 < args.len() {
-                // The last STORE wins, as in the command itself.
-                keys.truncate(1);
-                keys.push(j + 1);
-            }
-            1
-        } else {
-            0
-        };
-        j += 1 + skip;
+    use super::strings::is_kw;
+    let mut store = None;
+    let mut i = 2;
+    while i < args.len() {
+        let a = args.get(i);
+        if is_kw(a, "limit") {
+            i += 2;
+        } else if is_kw(a, "get") || is_kw(a, "by") {
+            i += 1;
+        } else if is_kw(a, "store") && i + 1 < args.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
     }
+    let mut keys = vec![1];
+    keys.extend(store);
     keys
 }
 
@@ -384,5 +382,37 @@ fn sort_generic(ctx: &mut Ctx<'_>, readonly: bool) {
             }
             ctx.out.integer(n as i64);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(words: &[&str]) -> Vec<usize> {
+        let parts: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        sort_keys(&crate::resp::OwnedArgs::from_slices(&parts).as_args())
+    }
+
+    /// Valkey's `sortGetKeys`, byte for byte.
+    #[test]
+    fn sort_key_finder() {
+        assert_eq!(keys(&["sort", "k"]), [1]);
+        assert_eq!(keys(&["sort", "k", "BY", "w_*", "STORE", "d"]), [1, 5]);
+        // STORE's argument is not skipped: it may itself be STORE.
+        assert_eq!(keys(&["sort", "k", "STORE", "store", "d"]), [1, 4]);
+        // ...or LIMIT, which then skips two arguments.
+        assert_eq!(
+            keys(&["sort", "k", "STORE", "limit", "1", "2", "x"]),
+            [1, 3]
+        );
+        // GET, BY and LIMIT arguments are never keywords.
+        assert_eq!(keys(&["sort", "k", "GET", "store", "x"]), [1]);
+        assert_eq!(keys(&["sort", "k", "LIMIT", "store", "store", "x"]), [1]);
+        // The last STORE with an argument wins; a final STORE has none.
+        let w = ["sort", "k", "STORE", "a", "GET", "#", "STORE", "b", "STORE"];
+        assert_eq!(keys(&w), [1, 7]);
+        // Keywords compare as C strings.
+        assert_eq!(keys(&["sort", "k", "store\0junk", "d"]), [1, 3]);
     }
 }

@@ -46,6 +46,7 @@ pub static COMMANDS: &[Command] = {
     use super::keyspec::*;
     &[
         Command::new("xadd", -5, WRITE | DENYOOM | FAST, acl::STREAM, xadd)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[
                 KeySpec::at(1, RW | UPDATE)
                     .notes("UPDATE instead of INSERT because of the optional trimming feature"),
@@ -64,6 +65,7 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RW | DELETE)])
             .doc("stream", "5.0.0", "Returns the number of messages after removing them from a stream.", "O(1) for each single item to delete in the stream, regardless of the stream size."),
         Command::new("xtrim", -4, WRITE, acl::STREAM, xtrim)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RW | DELETE)])
             .doc("stream", "5.0.0", "Deletes messages from the beginning of a stream.", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation."),
         Command::new("xread", -4, BLOCKING | READONLY, acl::STREAM, xread)
@@ -81,12 +83,15 @@ pub static COMMANDS: &[Command] = {
             .key_specs(&[KeySpec::at(1, RW | UPDATE)])
             .doc("stream", "5.0.0", "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.", "O(1) for each message ID processed."),
         Command::new("xpending", -3, READONLY, acl::STREAM, xpending)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
             .doc("stream", "5.0.0", "Returns the information and entries from a stream consumer group's pending entries list.", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer."),
         Command::new("xclaim", -6, WRITE | FAST, acl::STREAM, xclaim)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RW | UPDATE)])
             .doc("stream", "5.0.0", "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.", "O(log N) with N being the number of messages in the PEL of the consumer group."),
         Command::new("xautoclaim", -6, WRITE | FAST, acl::STREAM, xautoclaim)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RW | DELETE)])
             .doc("stream", "6.2.0", "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.", "O(1) if COUNT is small."),
         Command::new("xinfo", -2, 0, 0, container)
@@ -155,6 +160,7 @@ static XINFO_SUBCOMMANDS: &[Command] = {
     use super::keyspec::*;
     &[
         Command::new("xinfo|consumers", 4, READONLY, acl::STREAM, xinfo)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(2, RO | ACCESS)])
             .doc(
                 "stream",

@@ -52,9 +52,11 @@ pub static COMMANDS: &[Command] = {
             ])
             .doc("string", "6.2.0", "Returns the string value of a key after setting its expiration time.", "O(1)"),
         Command::new("mget", -2, READONLY | FAST, acl::STRING, mget)
+            .tips(&["request_policy:multi_shard"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS).range(-1, 1, 0)])
             .doc("string", "1.0.0", "Atomically returns the string values of one or more keys.", "O(N) where N is the number of keys to retrieve."),
         Command::new("mset", -3, WRITE | DENYOOM, acl::STRING, mset)
+            .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
             .key_specs(&[KeySpec::at(1, OW | UPDATE).range(-1, 2, 0)])
             .doc("string", "1.0.1", "Atomically creates or modifies the string values of one or more keys.", "O(N) where N is the number of keys to set."),
         Command::new("msetnx", -3, WRITE | DENYOOM, acl::STRING, msetnx)

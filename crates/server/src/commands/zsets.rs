@@ -27,118 +27,120 @@ pub static COMMANDS: &[Command] = {
     &[
         Command::new("zadd", -4, WRITE | DENYOOM | FAST, acl::SORTEDSET, zadd)
             .key_specs(&[KeySpec::at(1, RW | UPDATE)])
-            .doc("sorted_set", "1.2.0", "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
+            .doc("sorted-set", "1.2.0", "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
         Command::new("zincrby", 4, WRITE | DENYOOM | FAST, acl::SORTEDSET, zincrby)
             .key_specs(&[KeySpec::at(1, RW | ACCESS | UPDATE)])
-            .doc("sorted_set", "1.2.0", "Increments the score of a member in a sorted set.", "O(log(N)) where N is the number of elements in the sorted set."),
+            .doc("sorted-set", "1.2.0", "Increments the score of a member in a sorted set.", "O(log(N)) where N is the number of elements in the sorted set."),
         Command::new("zrem", -3, WRITE | FAST, acl::SORTEDSET, zrem)
             .key_specs(&[KeySpec::at(1, RW | DELETE)])
-            .doc("sorted_set", "1.2.0", "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."),
+            .doc("sorted-set", "1.2.0", "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."),
         Command::new("zcard", 2, READONLY | FAST, acl::SORTEDSET, zcard)
             .key_specs(&[KeySpec::at(1, RO)])
-            .doc("sorted_set", "1.2.0", "Returns the number of members in a sorted set.", "O(1)"),
+            .doc("sorted-set", "1.2.0", "Returns the number of members in a sorted set.", "O(1)"),
         Command::new("zcount", 4, READONLY | FAST, acl::SORTEDSET, zcount)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "2.0.0", "Returns the count of members in a sorted set that have scores within a range.", "O(log(N)) with N being the number of elements in the sorted set."),
+            .doc("sorted-set", "2.0.0", "Returns the count of members in a sorted set that have scores within a range.", "O(log(N)) with N being the number of elements in the sorted set."),
         Command::new("zlexcount", 4, READONLY | FAST, acl::SORTEDSET, zlexcount)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "2.8.9", "Returns the number of members in a sorted set within a lexicographical range.", "O(log(N)) with N being the number of elements in the sorted set."),
+            .doc("sorted-set", "2.8.9", "Returns the number of members in a sorted set within a lexicographical range.", "O(log(N)) with N being the number of elements in the sorted set."),
         Command::new("zscore", 3, READONLY | FAST, acl::SORTEDSET, zscore)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "1.2.0", "Returns the score of a member in a sorted set.", "O(1)"),
+            .doc("sorted-set", "1.2.0", "Returns the score of a member in a sorted set.", "O(1)"),
         Command::new("zmscore", -3, READONLY | FAST, acl::SORTEDSET, zmscore)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "6.2.0", "Returns the score of one or more members in a sorted set.", "O(N) where N is the number of members being requested."),
+            .doc("sorted-set", "6.2.0", "Returns the score of one or more members in a sorted set.", "O(N) where N is the number of members being requested."),
         Command::new("zrank", -3, READONLY | FAST, acl::SORTEDSET, zrank)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set ordered by ascending scores.", "O(log(N))"),
+            .doc("sorted-set", "2.0.0", "Returns the index of a member in a sorted set ordered by ascending scores.", "O(log(N))"),
         Command::new("zrevrank", -3, READONLY | FAST, acl::SORTEDSET, zrevrank)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set ordered by descending scores.", "O(log(N))"),
+            .doc("sorted-set", "2.0.0", "Returns the index of a member in a sorted set ordered by descending scores.", "O(log(N))"),
         Command::new("zrange", -4, READONLY, acl::SORTEDSET, zrange)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "1.2.0", "Returns members in a sorted set within a range of indexes.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+            .doc("sorted-set", "1.2.0", "Returns members in a sorted set within a range of indexes.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
         Command::new("zrangestore", -5, WRITE | DENYOOM, acl::SORTEDSET, zrangestore)
             .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS)])
-            .doc("sorted_set", "6.2.0", "Stores a range of members from sorted set in a key.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."),
+            .doc("sorted-set", "6.2.0", "Stores a range of members from sorted set in a key.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."),
         Command::new("zrevrange", -4, READONLY, acl::SORTEDSET, zrevrange)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "1.2.0", "Returns members in a sorted set within a range of indexes in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+            .doc("sorted-set", "1.2.0", "Returns members in a sorted set within a range of indexes in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
         Command::new("zrangebyscore", -4, READONLY, acl::SORTEDSET, zrangebyscore)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "1.0.5", "Returns members in a sorted set within a range of scores.", RANGE_LIMIT_COMPLEXITY),
+            .doc("sorted-set", "1.0.5", "Returns members in a sorted set within a range of scores.", RANGE_LIMIT_COMPLEXITY),
         Command::new("zrevrangebyscore", -4, READONLY, acl::SORTEDSET, zrevrangebyscore)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "2.2.0", "Returns members in a sorted set within a range of scores in reverse order.", RANGE_LIMIT_COMPLEXITY),
+            .doc("sorted-set", "2.2.0", "Returns members in a sorted set within a range of scores in reverse order.", RANGE_LIMIT_COMPLEXITY),
         Command::new("zrangebylex", -4, READONLY, acl::SORTEDSET, zrangebylex)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "2.8.9", "Returns members in a sorted set within a lexicographical range.", RANGE_LIMIT_COMPLEXITY),
+            .doc("sorted-set", "2.8.9", "Returns members in a sorted set within a lexicographical range.", RANGE_LIMIT_COMPLEXITY),
         Command::new("zrevrangebylex", -4, READONLY, acl::SORTEDSET, zrevrangebylex)
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "2.8.9", "Returns members in a sorted set within a lexicographical range in reverse order.", RANGE_LIMIT_COMPLEXITY),
+            .doc("sorted-set", "2.8.9", "Returns members in a sorted set within a lexicographical range in reverse order.", RANGE_LIMIT_COMPLEXITY),
         Command::new("zremrangebyrank", 4, WRITE, acl::SORTEDSET, zremrangebyrank)
             .key_specs(&[KeySpec::at(1, RW | DELETE)])
-            .doc("sorted_set", "2.0.0", "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
+            .doc("sorted-set", "2.0.0", "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
         Command::new("zremrangebyscore", 4, WRITE, acl::SORTEDSET, zremrangebyscore)
             .key_specs(&[KeySpec::at(1, RW | DELETE)])
-            .doc("sorted_set", "1.2.0", "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
+            .doc("sorted-set", "1.2.0", "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
         Command::new("zremrangebylex", 4, WRITE, acl::SORTEDSET, zremrangebylex)
             .key_specs(&[KeySpec::at(1, RW | DELETE)])
-            .doc("sorted_set", "2.8.9", "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
+            .doc("sorted-set", "2.8.9", "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", REMRANGE_COMPLEXITY),
         Command::new("zpopmin", -2, WRITE | FAST, acl::SORTEDSET, zpopmin)
             .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
-            .doc("sorted_set", "5.0.0", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+            .doc("sorted-set", "5.0.0", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
         Command::new("zpopmax", -2, WRITE | FAST, acl::SORTEDSET, zpopmax)
             .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE)])
-            .doc("sorted_set", "5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+            .doc("sorted-set", "5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
         Command::new("bzpopmin", -3, WRITE | FAST | BLOCKING, acl::SORTEDSET, bzpopmin)
             .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
-            .doc("sorted_set", "5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set."),
+            .doc("sorted-set", "5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set."),
         Command::new("bzpopmax", -3, WRITE | FAST | BLOCKING, acl::SORTEDSET, bzpopmax)
             .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
-            .doc("sorted_set", "5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set."),
+            .doc("sorted-set", "5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set."),
         Command::new("zmpop", -4, WRITE, acl::SORTEDSET, zmpop)
             .key_specs(&[KeySpec::at(1, RW | ACCESS | DELETE).keynum(0, 1, 1)])
             .keys_fn(keys_after_numkeys_1)
-            .doc("sorted_set", "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", MPOP_COMPLEXITY),
+            .doc("sorted-set", "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", MPOP_COMPLEXITY),
         Command::new("bzmpop", -5, WRITE | BLOCKING, acl::SORTEDSET, bzmpop)
             .key_specs(&[KeySpec::at(2, RW | ACCESS | DELETE).keynum(0, 1, 1)])
             .keys_fn(keys_after_numkeys_2)
-            .doc("sorted_set", "7.0.0", "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", MPOP_COMPLEXITY),
+            .doc("sorted-set", "7.0.0", "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", MPOP_COMPLEXITY),
         Command::new("zrandmember", -2, READONLY, acl::SORTEDSET, zrandmember)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "6.2.0", "Returns one or more random members from a sorted set.", "O(N) where N is the number of members returned"),
+            .doc("sorted-set", "6.2.0", "Returns one or more random members from a sorted set.", "O(N) where N is the number of members returned"),
         Command::new("zunion", -3, READONLY, acl::SORTEDSET, zunion)
             .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
             .keys_fn(keys_after_numkeys_1)
-            .doc("sorted_set", "6.2.0", "Returns the union of multiple sorted sets.", UNION_COMPLEXITY),
+            .doc("sorted-set", "6.2.0", "Returns the union of multiple sorted sets.", UNION_COMPLEXITY),
         Command::new("zinter", -3, READONLY, acl::SORTEDSET, zinter)
             .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
             .keys_fn(keys_after_numkeys_1)
-            .doc("sorted_set", "6.2.0", "Returns the intersect of multiple sorted sets.", INTER_COMPLEXITY),
+            .doc("sorted-set", "6.2.0", "Returns the intersect of multiple sorted sets.", INTER_COMPLEXITY),
         Command::new("zintercard", -3, READONLY, acl::SORTEDSET, zintercard)
             .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
             .keys_fn(keys_after_numkeys_1)
-            .doc("sorted_set", "7.0.0", "Returns the number of members of the intersect of multiple sorted sets.", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."),
+            .doc("sorted-set", "7.0.0", "Returns the number of members of the intersect of multiple sorted sets.", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."),
         Command::new("zdiff", -3, READONLY, acl::SORTEDSET, zdiff)
             .key_specs(&[KeySpec::at(1, RO | ACCESS).keynum(0, 1, 1)])
             .keys_fn(keys_after_numkeys_1)
-            .doc("sorted_set", "6.2.0", "Returns the difference between multiple sorted sets.", DIFF_COMPLEXITY),
+            .doc("sorted-set", "6.2.0", "Returns the difference between multiple sorted sets.", DIFF_COMPLEXITY),
         Command::new("zunionstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zunionstore)
             .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).keynum(0, 1, 1)])
             .keys_fn(keys_store)
-            .doc("sorted_set", "2.0.0", "Stores the union of multiple sorted sets in a key.", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
+            .doc("sorted-set", "2.0.0", "Stores the union of multiple sorted sets in a key.", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
         Command::new("zinterstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zinterstore)
             .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).keynum(0, 1, 1)])
             .keys_fn(keys_store)
-            .doc("sorted_set", "2.0.0", "Stores the intersect of multiple sorted sets in a key.", INTER_COMPLEXITY),
+            .doc("sorted-set", "2.0.0", "Stores the intersect of multiple sorted sets in a key.", INTER_COMPLEXITY),
         Command::new("zdiffstore", -4, WRITE | DENYOOM, acl::SORTEDSET, zdiffstore)
             .key_specs(&[KeySpec::at(1, OW | UPDATE), KeySpec::at(2, RO | ACCESS).keynum(0, 1, 1)])
             .keys_fn(keys_store)
-            .doc("sorted_set", "6.2.0", "Stores the difference of multiple sorted sets in a key.", DIFF_COMPLEXITY),
+            .doc("sorted-set", "6.2.0", "Stores the difference of multiple sorted sets in a key.", DIFF_COMPLEXITY),
         Command::new("zscan", -3, READONLY, acl::SORTEDSET, zscan)
+            .tips(&["nondeterministic_output"])
             .key_specs(&[KeySpec::at(1, RO | ACCESS)])
-            .doc("sorted_set", "2.8.0", "Iterates over members and scores of a sorted set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
+            .doc("sorted-set", "2.8.0", "Iterates over members and scores of a sorted set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
     ]
 };
 
@@ -156,35 +158,21 @@ const EMPTY_SCAN: &[u8] = b"*2\r\n$1\r\n0\r\n*0\r\n";
 
 // ---- key extraction --------------------------------------------------------
 
-/// `numkeys` keys after the argument at `at` (None for an invalid count:
-/// the command itself reports that).
-fn keys_after(args: &Args<'_>, at: usize) -> Vec<usize> {
-    let Some(n) = args.try_get(at).and_then(parse_i64) else {
-        return Vec::new();
-    };
-    if n < 1 {
-        return Vec::new();
-    }
-    let first = at + 1;
-    let end = (n as usize).saturating_add(first).min(args.len());
-    (first..end).collect()
-}
-
-/// ZUNION/ZINTER/ZINTERCARD/ZDIFF/ZMPOP: `numkeys key...`.
+/// ZUNION/ZINTER/ZINTERCARD/ZDIFF/ZMPOP: `numkeys key...` (Valkey's
+/// `zunionInterDiffGetKeys` and `zmpopGetKeys`).
 fn keys_after_numkeys_1(args: &Args<'_>) -> Vec<usize> {
-    keys_after(args, 1)
+    super::numkeys_getkeys(args, None, 1, 2, 1)
 }
 
 /// BZMPOP: `timeout numkeys key...`.
 fn keys_after_numkeys_2(args: &Args<'_>) -> Vec<usize> {
-    keys_after(args, 2)
+    super::numkeys_getkeys(args, None, 2, 3, 1)
 }
 
-/// Z*STORE: the destination, then `numkeys key...`.
+/// Z*STORE: `numkeys key...`, then the destination, only with valid keys
+/// (Valkey's `zunionInterDiffStoreGetKeys`).
 fn keys_store(args: &Args<'_>) -> Vec<usize> {
-    let mut v = vec![1];
-    v.extend(keys_after(args, 2));
-    v
+    super::numkeys_getkeys(args, Some(1), 2, 3, 1)
 }
 
 // ---- helpers ---------------------------------------------------------------
@@ -1618,21 +1606,29 @@ mod tests {
 
     #[test]
     fn key_positions() {
-        let args = crate::resp::OwnedArgs::from_slices(&[
-            b"zunionstore",
-            b"d",
-            b"2",
-            b"a",
-            b"b",
-            b"WEIGHTS",
-            b"1",
-            b"2",
-        ]);
-        assert_eq!(keys_store(&args.as_args()), vec![1, 3, 4]);
-        let args = crate::resp::OwnedArgs::from_slices(&[b"bzmpop", b"0", b"9", b"a", b"min"]);
-        assert_eq!(keys_after_numkeys_2(&args.as_args()), vec![3, 4]);
-        let args = crate::resp::OwnedArgs::from_slices(&[b"zmpop", b"x", b"a"]);
-        assert!(keys_after_numkeys_1(&args.as_args()).is_empty());
+        let keys = |f: fn(&Args<'_>) -> Vec<usize>, words: &[&str]| {
+            let parts: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+            f(&crate::resp::OwnedArgs::from_slices(&parts).as_args())
+        };
+        let w = ["zunionstore", "d", "2", "a", "b", "WEIGHTS", "1", "2"];
+        // Valkey lists the destination after the sources.
+        assert_eq!(keys(keys_store, &w), [3, 4, 1]);
+        // A count past the arguments finds nothing, not even the
+        // destination; atoi reads "01" and " 2x" as numbers.
+        assert!(keys(keys_store, &["zunionstore", "d", "3", "a", "b"]).is_empty());
+        assert!(keys(keys_store, &["zunionstore", "d", "x", "a"]).is_empty());
+        assert_eq!(keys(keys_store, &["zinterstore", "d", "01", "a"]), [3, 1]);
+        assert_eq!(
+            keys(keys_after_numkeys_1, &["zunion", " 2x", "a", "b"]),
+            [2, 3]
+        );
+        assert_eq!(
+            keys(keys_after_numkeys_2, &["bzmpop", "0", "2", "a", "b", "min"]),
+            [3, 4]
+        );
+        assert!(keys(keys_after_numkeys_2, &["bzmpop", "0", "9", "a", "min"]).is_empty());
+        assert!(keys(keys_after_numkeys_1, &["zmpop", "x", "a"]).is_empty());
+        assert!(keys(keys_after_numkeys_1, &["zmpop", "-1", "a"]).is_empty());
     }
 }
 
