@@ -112,11 +112,11 @@ if [[ -z $server_bin ]]; then
     echo "no server test binary found" >&2
     status=1
 else
-    echo "== valgrind: server record layout, members, slab, fork child"
+    echo "== valgrind: server record layout, members, slab, sorted-set tree, fork child"
     if valgrind --tool=memcheck --error-exitcode=1 --leak-check=full \
         --errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible \
         --suppressions="$supp" --quiet "$server_bin" --test-threads=2 -q \
-        keyspace::record keyspace::member keyspace::slab keyspace::varint &&
+        keyspace::record keyspace::member keyspace::slab keyspace::varint keyspace::zset &&
         # The fork tests alone and without the leak check: a forked child
         # leaves through _exit, skipping the destructors of threads that
         # only the parent has, which memcheck would count as the child's
