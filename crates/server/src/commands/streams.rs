@@ -606,18 +606,22 @@ fn xadd(ctx: &mut Ctx<'_>) {
     ctx.modified(key);
     // Propagated with the ID it got (not `*`), and an approximate trim as
     // the exact one it amounted to, so a replay builds the same stream.
+    // Only built when something takes it (the executor drops it otherwise).
     let id_given = matches!(a.id, Some((_, true)));
     let approx = trim.is_some_and(|t| t.approx);
-    if !id_given || approx {
-        let mut argv: Vec<Vec<u8>> = (0..ctx.argc()).map(|i| ctx.arg(i).to_vec()).collect();
-        if approx {
-            exact_trim_args(ctx, key, &trim, a.trim_arg, &mut argv);
-        }
+    if (!id_given || approx) && crate::persistence::aof::is_on() {
+        let exact = if approx {
+            exact_trim_value(ctx, key, &trim)
+        } else {
+            None
+        };
+        let text = id.text();
+        let mut argv: Vec<&[u8]> = (0..ctx.argc()).map(|i| ctx.arg(i)).collect();
+        set_exact_trim(&mut argv, a.trim_arg, exact.as_deref());
         if !id_given {
-            argv[a.id_pos] = id.to_string().into_bytes();
+            argv[a.id_pos] = &text;
         }
-        let refs: Vec<&[u8]> = argv.iter().map(|v| v.as_slice()).collect();
-        ctx.propagate_as(&refs);
+        ctx.propagate_as(&argv);
     }
     // New data for readers blocked on an existing stream.
     ctx.signal_key_ready(key);
@@ -640,32 +644,23 @@ fn xtrim(ctx: &mut Ctx<'_>) {
         ctx.notify(notify::STREAM, "xtrim", key);
         ctx.modified(key);
         dirty(ctx, deleted - 1);
-        if t.approx {
-            let mut argv: Vec<Vec<u8>> = (0..ctx.argc()).map(|i| ctx.arg(i).to_vec()).collect();
-            exact_trim_args(ctx, key, &Some(t), a.trim_arg, &mut argv);
-            let refs: Vec<&[u8]> = argv.iter().map(|v| v.as_slice()).collect();
-            ctx.propagate_as(&refs);
+        if t.approx && crate::persistence::aof::is_on() {
+            let exact = exact_trim_value(ctx, key, &Some(t));
+            let mut argv: Vec<&[u8]> = (0..ctx.argc()).map(|i| ctx.arg(i)).collect();
+            set_exact_trim(&mut argv, a.trim_arg, exact.as_deref());
+            ctx.propagate_as(&argv);
         }
     }
     ctx.out.integer(deleted as i64);
 }
 
-/// Rewrites an approximate `MAXLEN|MINID ~ n` into the exact `= n` it
-/// amounted to: the stream's length now, or its first ID now (Valkey's
-/// `streamRewriteApproxSpecifier` / `streamRewriteTrimArgument`).
-fn exact_trim_args(
-    ctx: &mut Ctx<'_>,
-    key: &[u8],
-    trim: &Option<Trim>,
-    trim_arg: usize,
-    argv: &mut [Vec<u8>],
-) {
-    let Some(t) = trim else { return };
-    if trim_arg == 0 || trim_arg >= argv.len() {
-        return;
-    }
+/// What an approximate `MAXLEN|MINID ~ n` amounted to, for the exact
+/// `= n` it propagates as: the stream's length now, or its first ID now
+/// (Valkey's `streamRewriteApproxSpecifier` / `streamRewriteTrimArgument`).
+fn exact_trim_value(ctx: &Ctx<'_>, key: &[u8], trim: &Option<Trim>) -> Option<Vec<u8>> {
+    let t = trim.as_ref()?;
     let db = ctx.client.db;
-    let value = ctx.srv.keyspace.dbs[db]
+    ctx.srv.keyspace.dbs[db]
         .peek(key)
         .and_then(|rec| match rec.value() {
             crate::keyspace::ValueRef::Heap(crate::keyspace::Value::Stream(s)) => {
@@ -680,10 +675,17 @@ fn exact_trim_args(
                 })
             }
             _ => None,
-        });
-    if let Some(v) = value {
-        argv[trim_arg - 1] = b"=".to_vec();
-        argv[trim_arg] = v.into_bytes();
+        })
+        .map(String::into_bytes)
+}
+
+/// Puts `= exact` in place of the trim's `~ n` (`trim_arg` is n's position).
+fn set_exact_trim<'a>(argv: &mut [&'a [u8]], trim_arg: usize, exact: Option<&'a [u8]>) {
+    if let Some(v) = exact {
+        if trim_arg > 0 && trim_arg < argv.len() {
+            argv[trim_arg - 1] = b"=";
+            argv[trim_arg] = v;
+        }
     }
 }
 

@@ -1,14 +1,16 @@
 //! The stream type: an append-only log of entries named by 128-bit IDs
 //! (`<ms>-<seq>`), each a list of field/value pairs, plus consumer groups.
 //!
-//! Storage follows Valkey's design and byte format, so that memory per entry
-//! matches it and an RDB / DUMP payload can carry the chunks as they are.
-//! Entries are packed into listpack chunks ("nodes"), each keyed by the ID
-//! of the first entry it was created with (its "master ID"), kept in master
-//! ID order. Valkey uses a radix tree keyed by the big-endian ID; here a
+//! Storage follows Valkey's design and byte format, so that an RDB / DUMP
+//! payload can carry the nodes as they are. Entries are packed into
+//! listpacks ("nodes"), each keyed by the ID of the first entry it was
+//! created with (its "master ID"), kept in master ID order. Valkey uses a
+//! radix tree keyed by the big-endian ID, and a buffer per node; here a
 //! blocked double-ended vector searched by bisection gives the same order
-//! and seeks for less memory (see `NodeIndex`). A node's listpack starts
-//! with a master entry, then holds the entries:
+//! and seeks, and the nodes of a stream of a megabyte or more lie back to
+//! back in shared 64 KiB chunks, where a buffer per node would lose ~6 % to
+//! the allocator's size classes (see `NodeIndex` and `Packing`). A node's
+//! listpack starts with a master entry, then holds the entries:
 //!
 //! ```text
 //! master   count | deleted | num-fields | field_1 ... field_N | 0
@@ -33,7 +35,7 @@ mod group;
 
 pub use group::{Consumer, CountUpdate, Group, Nack, INVALID_ENTRIES_READ};
 
-use super::listpack::{Listpack, LpItem};
+use super::listpack::{parse_canonical_int, Listpack, LpItem};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -200,44 +202,436 @@ type CowPair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
 /// The consumer groups, by name (name order, as Valkey lists them).
 pub type Groups = BTreeMap<Vec<u8>, Group>;
 
-/// Nodes per block of the node index: 64 × 40 bytes is 2560 bytes, one of
+// ---- node listpacks, read and written where they lie ----------------------
+//
+// Nodes live inside shared chunk buffers (see `NodeIndex`), so they are read
+// through a borrowed view and written by appending to or patching the chunk,
+// not through `Listpack`, which owns its buffer. The byte format is the one
+// `keyspace/listpack.rs` documents; the tests check both agree.
+
+const LP_HEADER: usize = 6;
+const LP_EOF: u8 = 0xff;
+/// Header count meaning "too many to count".
+const LP_COUNT_UNKNOWN: u16 = u16::MAX;
+
+/// Bytes the backlen of an element of `body` bytes takes.
+fn backlen_size(body: usize) -> usize {
+    match body {
+        0..=127 => 1,
+        128..=16_382 => 2,
+        16_383..=2_097_150 => 3,
+        2_097_151..=268_435_454 => 4,
+        _ => 5,
+    }
+}
+
+/// Size of the encoding and data of the element at `pos`.
+fn body_len(buf: &[u8], pos: usize) -> Option<usize> {
+    let b = *buf.get(pos)?;
+    Some(if b & 0x80 == 0 {
+        1
+    } else if b & 0xc0 == 0x80 {
+        1 + (b & 0x3f) as usize
+    } else if b & 0xe0 == 0xc0 {
+        2
+    } else if b & 0xf0 == 0xe0 {
+        2 + (((b & 0x0f) as usize) << 8 | *buf.get(pos + 1)? as usize)
+    } else {
+        match b {
+            0xf0 => {
+                let l = buf.get(pos + 1..pos + 5)?;
+                5 + u32::from_le_bytes(l.try_into().ok()?) as usize
+            }
+            0xf1 => 3,
+            0xf2 => 4,
+            0xf3 => 5,
+            0xf4 => 9,
+            _ => return None,
+        }
+    })
+}
+
+/// Size of the element at `pos`, backlen included.
+fn element_size(buf: &[u8], pos: usize) -> Option<usize> {
+    let body = body_len(buf, pos)?;
+    Some(body + backlen_size(body))
+}
+
+/// The backlen whose last byte is at `at`.
+fn read_backlen(buf: &[u8], at: usize) -> Option<usize> {
+    let mut v = 0usize;
+    let mut shift = 0;
+    let mut i = at;
+    loop {
+        let b = *buf.get(i)?;
+        v |= ((b & 127) as usize) << shift;
+        if b & 128 == 0 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift > 28 {
+            return None;
+        }
+        i = i.checked_sub(1)?;
+    }
+}
+
+/// The element at `pos`.
+fn decode(buf: &[u8], pos: usize) -> Option<LpItem<'_>> {
+    let b = *buf.get(pos)?;
+    let int = |n: usize| -> Option<i64> {
+        let mut v = [0u8; 8];
+        v[..n].copy_from_slice(buf.get(pos + 1..pos + 1 + n)?);
+        // Sign-extend from n bytes.
+        let shift = 64 - 8 * n as u32;
+        Some((i64::from_le_bytes(v) << shift) >> shift)
+    };
+    Some(if b & 0x80 == 0 {
+        LpItem::Int(b as i64)
+    } else if b & 0xc0 == 0x80 {
+        LpItem::Str(buf.get(pos + 1..pos + 1 + (b & 0x3f) as usize)?)
+    } else if b & 0xe0 == 0xc0 {
+        let u = ((b & 0x1f) as i64) << 8 | *buf.get(pos + 1)? as i64;
+        LpItem::Int((u << 51) >> 51)
+    } else if b & 0xf0 == 0xe0 {
+        let l = ((b & 0x0f) as usize) << 8 | *buf.get(pos + 1)? as usize;
+        LpItem::Str(buf.get(pos + 2..pos + 2 + l)?)
+    } else {
+        match b {
+            0xf0 => {
+                let l = u32::from_le_bytes(buf.get(pos + 1..pos + 5)?.try_into().ok()?) as usize;
+                LpItem::Str(buf.get(pos + 5..pos + 5 + l)?)
+            }
+            0xf1 => LpItem::Int(int(2)?),
+            0xf2 => LpItem::Int(int(3)?),
+            0xf3 => LpItem::Int(int(4)?),
+            0xf4 => LpItem::Int(int(8)?),
+            _ => return None,
+        }
+    })
+}
+
+/// A node's listpack, borrowed from its chunk. Chunks only hold well-formed
+/// listpacks (built here or checked by the loader); should one not be, reads
+/// end early rather than panic.
+#[derive(Clone, Copy)]
+struct Lp<'a>(&'a [u8]);
+
+impl<'a> Lp<'a> {
+    fn byte_len(self) -> usize {
+        self.0.len()
+    }
+
+    fn first(self) -> Option<usize> {
+        (*self.0.get(LP_HEADER)? != LP_EOF).then_some(LP_HEADER)
+    }
+
+    fn next(self, pos: usize) -> Option<usize> {
+        let n = pos + element_size(self.0, pos)?;
+        (*self.0.get(n)? != LP_EOF).then_some(n)
+    }
+
+    /// The element before `pos` (which may be the end marker's position).
+    fn prev(self, pos: usize) -> Option<usize> {
+        if pos <= LP_HEADER {
+            return None;
+        }
+        let body = read_backlen(self.0, pos - 1)?;
+        pos.checked_sub(body + backlen_size(body))
+            .filter(|&p| p >= LP_HEADER)
+    }
+
+    fn last(self) -> Option<usize> {
+        self.prev(self.0.len().checked_sub(1)?)
+    }
+
+    fn get(self, pos: usize) -> LpItem<'a> {
+        decode(self.0, pos).unwrap_or(LpItem::Int(0))
+    }
+}
+
+/// An integer element as stored: encoding, data and a one-byte backlen
+/// (integer bodies are at most 9 bytes).
+fn int_element(i: i64) -> ([u8; 10], usize) {
+    let mut e = [0u8; 10];
+    let body = if (0..=127).contains(&i) {
+        e[0] = i as u8;
+        1
+    } else if (-4096..=4095).contains(&i) {
+        let u = (i as u16) & 0x1fff;
+        e[0] = 0xc0 | (u >> 8) as u8;
+        e[1] = u as u8;
+        2
+    } else if (-32768..=32767).contains(&i) {
+        e[0] = 0xf1;
+        e[1..3].copy_from_slice(&(i as i16).to_le_bytes());
+        3
+    } else if (-8_388_608..=8_388_607).contains(&i) {
+        e[0] = 0xf2;
+        e[1..4].copy_from_slice(&(i as i32).to_le_bytes()[..3]);
+        4
+    } else if i32::try_from(i).is_ok() {
+        e[0] = 0xf3;
+        e[1..5].copy_from_slice(&(i as i32).to_le_bytes());
+        5
+    } else {
+        e[0] = 0xf4;
+        e[1..9].copy_from_slice(&i.to_le_bytes());
+        9
+    };
+    e[body] = body as u8;
+    (e, body + 1)
+}
+
+fn int_size(i: i64) -> usize {
+    match i {
+        0..=127 => 2,
+        -4096..=4095 => 3,
+        -32768..=32767 => 4,
+        -8_388_608..=8_388_607 => 5,
+        _ if i32::try_from(i).is_ok() => 6,
+        _ => 10,
+    }
+}
+
+/// Size of `v` as an element: canonical integers are stored as integers,
+/// as `Listpack::push_back` does.
+fn value_size(v: &[u8]) -> usize {
+    if let Some(i) = parse_canonical_int(v) {
+        return int_size(i);
+    }
+    let len = v.len();
+    let body = len
+        + match len {
+            0..=63 => 1,
+            64..=4095 => 2,
+            _ => 5,
+        };
+    body + backlen_size(body)
+}
+
+fn put_int(out: &mut Vec<u8>, i: i64) {
+    let (e, n) = int_element(i);
+    out.extend_from_slice(&e[..n]);
+}
+
+fn put_value(out: &mut Vec<u8>, v: &[u8]) {
+    if let Some(i) = parse_canonical_int(v) {
+        return put_int(out, i);
+    }
+    let len = v.len();
+    let body = if len < 64 {
+        out.push(0x80 | len as u8);
+        1 + len
+    } else if len < 4096 {
+        out.push(0xe0 | (len >> 8) as u8);
+        out.push(len as u8);
+        2 + len
+    } else {
+        out.push(0xf0);
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        5 + len
+    };
+    out.extend_from_slice(v);
+    // Most significant 7 bits first; all bytes but that one carry the
+    // "more to the left" bit, so it can be read right to left.
+    let n = backlen_size(body);
+    for k in (0..n).rev() {
+        let b = ((body >> (7 * k)) & 127) as u8;
+        out.push(if k == n - 1 { b } else { b | 128 });
+    }
+}
+
+/// The total-bytes field of the listpack at `off`.
+fn lp_total(buf: &[u8], off: usize) -> Option<usize> {
+    let b = buf.get(off..off + 4)?;
+    Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+}
+
+/// Sets the header of the listpack at `off`, which ends at the end of `buf`:
+/// its total bytes, and `added` more elements in its count.
+fn lp_fix_header(buf: &mut [u8], off: usize, added: usize) {
+    let total = buf.len() - off;
+    let Some(h) = buf.get_mut(off..off + LP_HEADER) else {
+        return;
+    };
+    h[..4].copy_from_slice(&(total as u32).to_le_bytes());
+    let c = u16::from_le_bytes([h[4], h[5]]);
+    if c != LP_COUNT_UNKNOWN {
+        let n = (c as usize + added).min(LP_COUNT_UNKNOWN as usize) as u16;
+        h[4..6].copy_from_slice(&n.to_le_bytes());
+    }
+}
+
+/// Grows `v` so that it holds `need` bytes, to a size the allocator really
+/// hands out: the capacity is then all the memory held, and `Vec`'s own
+/// doubling never applies.
+fn reserve_bin(v: &mut Vec<u8>, need: usize) {
+    if need > v.capacity() {
+        let want = crate::alloc::alloc_size(need).max(need);
+        v.reserve_exact(want - v.len());
+    }
+}
+
+// ---- the node index ------------------------------------------------------
+
+/// Slots per block of the node index: 64 × 24 bytes is 1536 bytes, one of
 /// the allocator's size classes exactly. (Tiny in unit tests, so that the
 /// property tests cross block boundaries all the time.)
 const BLOCK: usize = if cfg!(test) { 3 } else { 64 };
 
-/// A node and its master ID.
-type NodeSlot = (StreamId, Listpack);
+/// A node: its master ID and where its listpack is.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    master: StreamId,
+    /// The chunk's id (see `NodeIndex::base`).
+    chunk: u32,
+    /// Offset of the listpack in the chunk.
+    off: u32,
+}
+
+/// A buffer of consecutive nodes' listpacks, back to back in master-ID
+/// order, possibly with holes where nodes were removed.
+#[derive(Clone, Debug, Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    /// Nodes in it.
+    nodes: u32,
+    /// Their bytes; the rest of `bytes` is holes.
+    live: u32,
+}
+
+impl Chunk {
+    fn node(&self, off: u32) -> Option<Lp<'_>> {
+        let off = off as usize;
+        let total = lp_total(&self.bytes, off)?;
+        self.bytes.get(off..off + total).map(Lp)
+    }
+
+    fn holes(&self) -> usize {
+        self.bytes.len().saturating_sub(self.live as usize)
+    }
+}
+
+/// When nodes share chunks. A node in a buffer of its own loses ~6 % on
+/// average to the allocator's size classes (a 2.8 KB node takes 3 KiB); a
+/// chunk of exactly a size class, filled with nodes, loses less than one
+/// node at its end. Small streams keep a buffer per node: a chunk only
+/// gives its memory back when all its nodes are gone, so the head of a
+/// trimmed small stream would be mostly holes.
+#[derive(Debug)]
+struct Packing {
+    /// Nodes share chunks once the stream's nodes take this many bytes.
+    from: usize,
+    /// The capacity of a shared chunk, a size class of the allocator.
+    /// 64 KiB by measurement: a 28 MB stream took 29.1 B/entry of RSS with
+    /// 64 KiB chunks and 31.7 with 128 KiB or 512 KiB ones, as much as a
+    /// buffer per node (mimalloc keeps 64 KiB blocks 8 to a 512 KiB page;
+    /// bigger ones sit in 4 MiB pages that transparent huge pages make
+    /// resident 2 MiB at a time).
+    chunk: usize,
+    /// Nodes bigger than `chunk / ratio` keep a buffer of their own, which
+    /// bounds what the end of a full chunk loses.
+    ratio: usize,
+}
+
+const PACKING: Packing = Packing {
+    from: 1 << 20,
+    chunk: 64 << 10,
+    ratio: 8,
+};
+
+/// Packing from a few hundred bytes, so the property tests exercise
+/// shared chunks, holes, compaction and nodes moving out of full chunks.
+#[cfg(test)]
+const TINY: Packing = Packing {
+    from: 300,
+    chunk: 512,
+    ratio: 1,
+};
 
 /// Where a node is in the index: (block, offset in the block).
 type NodePos = (usize, usize);
 
-/// The nodes in master-ID order. Valkey keeps them in a radix tree. Nodes
-/// are only ever added at the end and mostly dropped from the front
-/// (trimming), so here they sit in blocks of [`BLOCK`] double-ended slots,
-/// searched by bisection: about 40 bytes a node, where a B-tree takes about
-/// 90 and one big vector loses up to a quarter to the allocator's rounding
-/// (with 100 entries a node, every 10 bytes here are 0.1 byte an entry).
+/// The nodes in master-ID order. Valkey keeps them in a radix tree of
+/// separately allocated listpacks. Nodes are only ever added at the end and
+/// mostly dropped from the front (trimming), so here their slots sit in
+/// blocks of [`BLOCK`] double-ended slots, searched by bisection (24 bytes a
+/// node), and their listpacks in chunks (see [`Packing`]).
+///
+/// Invariants: slots are in increasing master order and their chunk ids
+/// never decrease along it (a chunk's nodes are consecutive, at increasing
+/// offsets); every chunk in `chunks` between the first and the last has
+/// nodes or is an empty placeholder, the first and last have nodes; a
+/// chunk's buffer ends with its last node (holes are only between nodes),
+/// so the stream's last node, in the last chunk, can grow in place.
 #[derive(Clone, Debug, Default)]
 struct NodeIndex {
-    blocks: Vec<VecDeque<NodeSlot>>,
+    blocks: Vec<VecDeque<Slot>>,
     len: usize,
+    chunks: VecDeque<Chunk>,
+    /// The id of `chunks[0]`; ids count up (wrapping) as chunks are added.
+    base: u32,
+    /// Bytes of all nodes.
+    bytes: usize,
+    /// Whether new nodes share chunks: from [`Packing::from`] bytes on,
+    /// until the stream shrinks below half that.
+    shared: bool,
+    /// Another packing policy, for tests.
+    #[cfg(test)]
+    packing: Option<&'static Packing>,
 }
 
 impl NodeIndex {
+    #[cfg(not(test))]
+    fn packing(&self) -> &'static Packing {
+        &PACKING
+    }
+
+    #[cfg(test)]
+    fn packing(&self) -> &'static Packing {
+        self.packing.unwrap_or(&PACKING)
+    }
+
     fn len(&self) -> usize {
         self.len
     }
 
-    fn iter(&self) -> impl Iterator<Item = &NodeSlot> {
-        self.blocks.iter().flat_map(|b| b.iter())
+    fn rank(&self, chunk: u32) -> usize {
+        chunk.wrapping_sub(self.base) as usize
     }
 
-    fn at(&self, (b, o): NodePos) -> Option<&NodeSlot> {
+    fn slot(&self, (b, o): NodePos) -> Option<&Slot> {
         self.blocks.get(b)?.get(o)
+    }
+
+    fn slot_mut(&mut self, (b, o): NodePos) -> Option<&mut Slot> {
+        self.blocks.get_mut(b)?.get_mut(o)
+    }
+
+    fn lp_of(&self, s: &Slot) -> Option<Lp<'_>> {
+        self.chunks.get(self.rank(s.chunk))?.node(s.off)
+    }
+
+    fn at(&self, pos: NodePos) -> Option<(StreamId, Lp<'_>)> {
+        let s = self.slot(pos)?;
+        Some((s.master, self.lp_of(s)?))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (StreamId, Lp<'_>)> {
+        self.blocks
+            .iter()
+            .flat_map(|b| b.iter())
+            .filter_map(move |s| Some((s.master, self.lp_of(s)?)))
     }
 
     fn first_pos(&self) -> Option<NodePos> {
         (self.len > 0).then_some((0, 0))
+    }
+
+    fn last_pos(&self) -> Option<NodePos> {
+        let b = self.blocks.len().checked_sub(1)?;
+        Some((b, self.blocks[b].len().checked_sub(1)?))
     }
 
     fn next_pos(&self, (b, o): NodePos) -> Option<NodePos> {
@@ -264,63 +658,317 @@ impl NodeIndex {
     fn find_pos(&self, id: StreamId) -> Option<NodePos> {
         let b = self
             .blocks
-            .partition_point(|blk| blk.front().is_some_and(|(k, _)| *k <= id))
+            .partition_point(|blk| blk.front().is_some_and(|s| s.master <= id))
             .checked_sub(1)?;
         let o = self.blocks[b]
-            .partition_point(|(k, _)| *k <= id)
+            .partition_point(|s| s.master <= id)
             .checked_sub(1)?;
         Some((b, o))
     }
 
-    fn find(&self, id: StreamId) -> Option<&NodeSlot> {
-        self.at(self.find_pos(id)?)
+    /// The position of the first node of the chunk of rank `k`.
+    fn chunk_start(&self, k: usize) -> Option<NodePos> {
+        let b = self
+            .blocks
+            .partition_point(|blk| blk.back().is_some_and(|s| self.rank(s.chunk) < k));
+        let o = self
+            .blocks
+            .get(b)?
+            .partition_point(|s| self.rank(s.chunk) < k);
+        let s = self.slot((b, o))?;
+        (self.rank(s.chunk) == k).then_some((b, o))
     }
 
-    /// The position of the node starting exactly at `master`.
-    fn exact_pos(&self, master: StreamId) -> Option<NodePos> {
-        self.find_pos(master)
-            .filter(|&p| self.at(p).is_some_and(|(k, _)| *k == master))
+    fn last(&self) -> Option<(StreamId, Lp<'_>)> {
+        self.at(self.last_pos()?)
     }
 
-    fn get_mut(&mut self, master: StreamId) -> Option<&mut Listpack> {
-        let (b, o) = self.exact_pos(master)?;
-        self.blocks[b].get_mut(o).map(|(_, lp)| lp)
-    }
-
-    fn first(&self) -> Option<&NodeSlot> {
-        self.blocks.first()?.front()
-    }
-
-    fn last_mut(&mut self) -> Option<&mut NodeSlot> {
-        self.blocks.last_mut()?.back_mut()
-    }
-
-    /// Appends a node (its master ID is above every other).
-    fn push(&mut self, master: StreamId, lp: Listpack) {
+    fn push_slot(&mut self, slot: Slot) {
         if self.blocks.last().is_none_or(|b| b.len() >= BLOCK) {
             self.blocks.push(VecDeque::with_capacity(BLOCK));
         }
         if let Some(b) = self.blocks.last_mut() {
-            b.push_back((master, lp));
+            b.push_back(slot);
             self.len += 1;
         }
     }
 
-    fn remove(&mut self, master: StreamId) {
-        if let Some((b, o)) = self.exact_pos(master) {
-            self.blocks[b].remove(o);
-            self.len -= 1;
-            self.tidy(b);
+    /// Switches to shared chunks and back as the stream grows and shrinks
+    /// (with some slack between the two, so that a stream trimmed around
+    /// the limit does not keep switching). Nodes stored on their own until
+    /// then are packed then: copying them is paid for by the bytes added
+    /// since the last switch.
+    fn update_sharing(&mut self) {
+        let p = self.packing();
+        if !self.shared && self.bytes >= p.from {
+            self.repack();
+        } else if self.shared && self.bytes < p.from / 2 {
+            self.shared = false;
         }
     }
 
-    fn pop_front(&mut self) {
-        if let Some(b) = self.blocks.first_mut() {
-            if b.pop_front().is_some() {
-                self.len -= 1;
-            }
-            self.tidy(0);
+    /// Adds a node after every other: the listpack of `size` bytes that
+    /// `write` appends.
+    fn push_node(&mut self, master: StreamId, size: usize, write: impl FnOnce(&mut Vec<u8>)) {
+        let p = self.packing();
+        // The node before is the best guess of this one's final size.
+        let est = self.last().map_or(0, |(_, lp)| lp.byte_len()).max(size);
+        let pack = self.shared && est.saturating_mul(p.ratio) <= p.chunk;
+        let into_last = pack
+            && self.chunks.back().is_some_and(|c| {
+                c.bytes.capacity() >= p.chunk && c.bytes.len() + est <= c.bytes.capacity()
+            });
+        if !into_last {
+            let mut bytes = Vec::new();
+            reserve_bin(&mut bytes, if pack { p.chunk.max(size) } else { size });
+            self.chunks.push_back(Chunk {
+                bytes,
+                nodes: 0,
+                live: 0,
+            });
         }
+        let id = self
+            .base
+            .wrapping_add(self.chunks.len().saturating_sub(1) as u32);
+        let Some(c) = self.chunks.back_mut() else {
+            return;
+        };
+        let off = c.bytes.len();
+        reserve_bin(&mut c.bytes, off + size);
+        write(&mut c.bytes);
+        let n = c.bytes.len() - off;
+        c.nodes += 1;
+        c.live += n as u32;
+        self.bytes += n;
+        self.push_slot(Slot {
+            master,
+            chunk: id,
+            off: off as u32,
+        });
+    }
+
+    /// Stores every node anew in shared chunks.
+    fn repack(&mut self) {
+        let old = std::mem::take(self);
+        #[cfg(test)]
+        {
+            self.packing = old.packing;
+        }
+        self.shared = true;
+        for (master, lp) in old.iter() {
+            self.push_node(master, lp.byte_len(), |out| out.extend_from_slice(lp.0));
+        }
+    }
+
+    /// Appends `elements` elements that `write` puts, `extra` bytes, to
+    /// the last node. None if there is no node.
+    fn append_to_last(
+        &mut self,
+        extra: usize,
+        elements: usize,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Option<()> {
+        let (k, off) = self.room_at_end(extra)?;
+        let c = self.chunks.get_mut(k)?;
+        let before = c.bytes.len();
+        c.bytes.pop(); // the end marker
+        write(&mut c.bytes);
+        c.bytes.push(LP_EOF);
+        lp_fix_header(&mut c.bytes, off, elements);
+        let added = c.bytes.len() - before;
+        c.live += added as u32;
+        self.bytes += added;
+        Some(())
+    }
+
+    /// Makes room for `extra` more bytes after the last node; returns the
+    /// rank of its chunk and its offset there.
+    fn room_at_end(&mut self, extra: usize) -> Option<(usize, usize)> {
+        let pos = self.last_pos()?;
+        let s = *self.slot(pos)?;
+        let k = self.rank(s.chunk);
+        let p = self.packing();
+        let c = self.chunks.get_mut(k)?;
+        let off = s.off as usize;
+        let need = c.bytes.len() + extra;
+        if need <= c.bytes.capacity() {
+            return Some((k, off));
+        }
+        if c.nodes == 1 {
+            // Alone in its buffer: grows the way a listpack does.
+            if off > 0 {
+                c.bytes.drain(..off);
+                self.slot_mut(pos)?.off = 0;
+            }
+            let c = self.chunks.get_mut(k)?;
+            reserve_bin(&mut c.bytes, need - off);
+            return Some((k, 0));
+        }
+        if need <= p.chunk {
+            reserve_bin(&mut c.bytes, need);
+            return Some((k, off));
+        }
+        // The chunk is full: the node moves to a new one, which the nodes
+        // after it will share.
+        let node_len = c.bytes.len() - off;
+        let pack = self.shared && (node_len + extra).saturating_mul(p.ratio) <= p.chunk;
+        let end = self.end_before(pos, s.chunk);
+        let c = self.chunks.get_mut(k)?;
+        let mut bytes = Vec::new();
+        reserve_bin(&mut bytes, if pack { p.chunk } else { node_len + extra });
+        bytes.extend_from_slice(&c.bytes[off..]);
+        c.bytes.truncate(end);
+        c.nodes -= 1;
+        c.live -= node_len as u32;
+        let holey = c.holes() > c.live as usize;
+        self.chunks.push_back(Chunk {
+            bytes,
+            nodes: 1,
+            live: node_len as u32,
+        });
+        let id = self.base.wrapping_add(self.chunks.len() as u32 - 1);
+        let slot = self.slot_mut(pos)?;
+        slot.chunk = id;
+        slot.off = 0;
+        if holey {
+            self.compact(k);
+        }
+        Some((self.chunks.len() - 1, 0))
+    }
+
+    /// Replaces the integer element at `at` (an offset in the node at
+    /// `pos`) by `value`. Positions after it in the node move when the
+    /// encoding's size changes.
+    fn replace_int(&mut self, pos: NodePos, at: usize, value: i64) {
+        let Some(&s) = self.slot(pos) else {
+            return;
+        };
+        let k = self.rank(s.chunk);
+        let Some(c) = self.chunks.get_mut(k) else {
+            return;
+        };
+        let off = s.off as usize;
+        let at = off + at;
+        let (e, n) = int_element(value);
+        let Some(old) = element_size(&c.bytes, at) else {
+            return;
+        };
+        if old == n {
+            c.bytes[at..at + n].copy_from_slice(&e[..n]);
+            return;
+        }
+        if n > old {
+            let need = c.bytes.len() + n - old;
+            reserve_bin(&mut c.bytes, need);
+        }
+        c.bytes.splice(at..at + old, e[..n].iter().copied());
+        let Some(total) = lp_total(&c.bytes, off) else {
+            return;
+        };
+        let total = total + n - old;
+        c.bytes[off..off + 4].copy_from_slice(&(total as u32).to_le_bytes());
+        c.live = (c.live as usize + n - old) as u32;
+        self.bytes = self.bytes + n - old;
+        // The nodes after it in the chunk moved.
+        let mut p = self.next_pos(pos);
+        while let Some(q) = p {
+            match self.slot_mut(q) {
+                Some(t) if t.chunk == s.chunk => t.off = (t.off as usize + n - old) as u32,
+                _ => break,
+            }
+            p = self.next_pos(q);
+        }
+    }
+
+    /// Where the node before the one at `pos` ends, when it is in chunk
+    /// `id`; else 0.
+    fn end_before(&self, pos: NodePos, id: u32) -> usize {
+        self.prev_pos(pos)
+            .and_then(|p| self.slot(p))
+            .filter(|p| p.chunk == id)
+            .and_then(|p| Some(p.off as usize + self.lp_of(p)?.byte_len()))
+            .unwrap_or(0)
+    }
+
+    /// Removes the node at `pos`.
+    fn remove(&mut self, pos: NodePos) {
+        let Some(&s) = self.slot(pos) else {
+            return;
+        };
+        let end = self.end_before(pos, s.chunk);
+        let (b, o) = pos;
+        let Some(s) = self.blocks.get_mut(b).and_then(|blk| blk.remove(o)) else {
+            return;
+        };
+        self.len -= 1;
+        self.tidy(b);
+        let k = self.rank(s.chunk);
+        let Some(c) = self.chunks.get_mut(k) else {
+            return;
+        };
+        let off = s.off as usize;
+        let n = lp_total(&c.bytes, off).unwrap_or(0);
+        self.bytes -= n;
+        c.nodes -= 1;
+        c.live -= n as u32;
+        if c.nodes == 0 {
+            *c = Chunk::default();
+            self.drop_empty_chunks();
+            return;
+        }
+        if off + n == c.bytes.len() {
+            // Every chunk ends with its last node.
+            c.bytes.truncate(end);
+        }
+        if c.holes() > c.live as usize {
+            self.compact(k);
+        }
+    }
+
+    /// Drops the empty chunks at both ends.
+    fn drop_empty_chunks(&mut self) {
+        while self.chunks.front().is_some_and(|c| c.nodes == 0) {
+            self.chunks.pop_front();
+            self.base = self.base.wrapping_add(1);
+        }
+        while self.chunks.back().is_some_and(|c| c.nodes == 0) {
+            self.chunks.pop_back();
+        }
+        if self.chunks.is_empty() {
+            self.base = 0;
+        }
+        if self.chunks.len() <= self.chunks.capacity() / 4 {
+            self.chunks.shrink_to_fit();
+        }
+    }
+
+    /// Rewrites the chunk of rank `k` without its holes.
+    fn compact(&mut self, k: usize) {
+        let Some(start) = self.chunk_start(k) else {
+            return;
+        };
+        let Some(c) = self.chunks.get_mut(k) else {
+            return;
+        };
+        let old = std::mem::take(&mut c.bytes);
+        let mut fresh = Vec::new();
+        reserve_bin(&mut fresh, c.live as usize);
+        let id = self.base.wrapping_add(k as u32);
+        let mut pos = Some(start);
+        while let Some(p) = pos {
+            let Some(s) = self.slot_mut(p) else {
+                break;
+            };
+            if s.chunk != id {
+                break;
+            }
+            let off = s.off as usize;
+            let n = lp_total(&old, off).unwrap_or(0);
+            s.off = fresh.len() as u32;
+            fresh.extend_from_slice(old.get(off..off + n).unwrap_or_default());
+            pos = self.next_pos(p);
+        }
+        self.chunks[k].bytes = fresh;
     }
 
     /// After a removal from block `b`: drops it when empty, and gives back
@@ -337,21 +985,74 @@ impl NodeIndex {
         }
     }
 
-    /// Bytes of the index itself.
+    /// Asserts the invariants (see the type's documentation) and that
+    /// every node is a well-formed listpack.
+    #[cfg(test)]
+    fn check(&self) {
+        let mut nodes = vec![0u32; self.chunks.len()];
+        let mut live = vec![0usize; self.chunks.len()];
+        let mut ends = vec![0usize; self.chunks.len()];
+        let mut prev: Option<(StreamId, usize, usize)> = None;
+        for s in self.blocks.iter().flat_map(|b| b.iter()) {
+            let k = self.rank(s.chunk);
+            assert!(k < self.chunks.len(), "slot of a dropped chunk");
+            let lp = self.lp_of(s).expect("node in its chunk");
+            assert!(Listpack::from_bytes(lp.0.to_vec()).is_some(), "bad node");
+            if let Some((m, pk, end)) = prev {
+                assert!(m < s.master, "masters out of order");
+                assert!(pk <= k, "chunks out of order");
+                assert!(pk < k || end <= s.off as usize, "nodes overlap");
+            }
+            prev = Some((s.master, k, s.off as usize + lp.byte_len()));
+            ends[k] = s.off as usize + lp.byte_len();
+            nodes[k] += 1;
+            live[k] += lp.byte_len();
+        }
+        assert_eq!(self.len, nodes.iter().map(|&n| n as usize).sum::<usize>());
+        for (k, c) in self.chunks.iter().enumerate() {
+            assert_eq!(c.nodes, nodes[k], "chunk {k} node count");
+            assert_eq!(c.live as usize, live[k], "chunk {k} live bytes");
+            assert!(c.live as usize <= c.bytes.len());
+        }
+        assert!(self.chunks.front().is_none_or(|c| c.nodes > 0));
+        assert!(self.chunks.back().is_none_or(|c| c.nodes > 0));
+        assert_eq!(self.bytes, live.iter().sum::<usize>());
+        if let Some((_, k, _)) = prev {
+            assert_eq!(k, self.chunks.len() - 1, "last node not in the last chunk");
+        }
+        for (k, &end) in ends.iter().enumerate() {
+            assert_eq!(end, self.chunks[k].bytes.len(), "chunk {k} ends in a hole");
+        }
+    }
+
+    /// Bytes held in the allocator: the chunks and the index itself.
     fn memory_usage(&self) -> usize {
-        let slot = std::mem::size_of::<NodeSlot>();
+        use crate::alloc::alloc_size;
+        let chunks: usize = self
+            .chunks
+            .iter()
+            .map(|c| alloc_size(c.bytes.capacity()))
+            .sum();
+        let slot = std::mem::size_of::<Slot>();
         let blocks: usize = self
             .blocks
             .iter()
-            .map(|b| crate::alloc::alloc_size(b.capacity() * slot))
+            .map(|b| alloc_size(b.capacity() * slot))
             .sum();
-        let top = self.blocks.capacity() * std::mem::size_of::<VecDeque<NodeSlot>>();
-        blocks
-            + if top == 0 {
-                0
-            } else {
-                crate::alloc::alloc_size(top)
-            }
+        chunks
+            + alloc_size(self.chunks.capacity() * std::mem::size_of::<Chunk>())
+            + blocks
+            + alloc_size(self.blocks.capacity() * std::mem::size_of::<VecDeque<Slot>>())
+    }
+}
+
+/// A node's listpack as stored (what RDB and DUMP carry).
+#[derive(Clone, Copy)]
+pub struct NodeBytes<'a>(&'a [u8]);
+
+impl<'a> NodeBytes<'a> {
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
     }
 }
 
@@ -379,7 +1080,7 @@ pub struct Stream {
 #[derive(Clone, Copy)]
 pub struct EntryRef<'a> {
     pub id: StreamId,
-    lp: &'a Listpack,
+    lp: Lp<'a>,
     flags: i64,
     nfields: usize,
     /// First master field (used when the entry has the same fields).
@@ -412,7 +1113,7 @@ impl<'a> EntryRef<'a> {
 
 /// Iterator over an entry's field/value pairs.
 pub struct Fields<'a> {
-    lp: &'a Listpack,
+    lp: Lp<'a>,
     master: Option<usize>,
     pos: Option<usize>,
     left: usize,
@@ -444,7 +1145,7 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 /// An integer element of a node (every element but fields and values).
-fn int_at(lp: &Listpack, pos: usize) -> i64 {
+fn int_at(lp: Lp<'_>, pos: usize) -> i64 {
     lp.get(pos).as_i64().unwrap_or(0)
 }
 
@@ -452,7 +1153,7 @@ fn int_at(lp: &Listpack, pos: usize) -> i64 {
 #[derive(Clone, Copy)]
 struct Node<'a> {
     master: StreamId,
-    lp: &'a Listpack,
+    lp: Lp<'a>,
     master_count: usize,
     master_fields: usize,
     /// The master entry's terminating 0 (its "lp-count").
@@ -460,7 +1161,7 @@ struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
-    fn open(master: StreamId, lp: &'a Listpack) -> Option<Node<'a>> {
+    fn open(master: StreamId, lp: Lp<'a>) -> Option<Node<'a>> {
         let count = lp.first()?;
         let deleted = lp.next(count)?;
         let nf = lp.next(deleted)?;
@@ -607,7 +1308,7 @@ impl<'a> Iterator for Range<'a> {
                     } else {
                         self.index.next_pos(at)
                     };
-                    let Some(n) = Node::open(*k, lp) else {
+                    let Some(n) = Node::open(k, lp) else {
                         self.next_node = None;
                         return None;
                     };
@@ -661,9 +1362,12 @@ impl Entries {
         max_deleted_id: StreamId,
         entries_added: u64,
     ) -> Entries {
+        let total: usize = nodes.iter().map(|(_, lp)| lp.byte_len()).sum();
         let mut index = NodeIndex::default();
+        index.shared = total >= index.packing().from;
         for (master, lp) in nodes {
-            index.push(master, lp);
+            let b = lp.as_bytes();
+            index.push_node(master, b.len(), |out| out.extend_from_slice(b));
         }
         Entries {
             nodes: index,
@@ -709,8 +1413,8 @@ impl Entries {
     }
 
     /// The nodes as (master ID, listpack), in order: what RDB stores.
-    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &Listpack)> {
-        self.nodes.iter().map(|(k, v)| (*k, v))
+    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, NodeBytes<'_>)> {
+        self.nodes.iter().map(|(k, lp)| (k, NodeBytes(lp.0)))
     }
 
     /// Number of nodes Valkey's radix tree would have for these node keys
@@ -816,82 +1520,112 @@ impl Entries {
         } else {
             cfg.node_max_bytes
         };
+        let values_size: usize = fv.iter().skip(1).step_by(2).map(|v| value_size(v)).sum();
 
-        // Append to the tail node unless it is full.
+        // Append to the last node unless it is full.
         let mut tail = None;
-        if let Some((master, lp)) = self.nodes.last_mut() {
-            let master = *master;
-            let full = if lp.byte_len() + total >= max_bytes {
-                true
-            } else if cfg.node_max_entries > 0 {
-                let n = Node::open(master, lp).map_or(0, |n| n.live() + n.deleted());
-                n as u64 >= cfg.node_max_entries
-            } else {
-                false
-            };
-            if full {
-                // Closed for good: give back any slack capacity.
-                *lp = lp.clone();
-            } else {
-                tail = Some(master);
+        if let Some((master, lp)) = self.nodes.last() {
+            let n = Node::open(master, lp).ok_or(AppendError::TooLarge)?;
+            let live = n.live();
+            let full = lp.byte_len() + total >= max_bytes
+                || (cfg.node_max_entries > 0
+                    && (live + n.deleted()) as u64 >= cfg.node_max_entries);
+            if !full {
+                let same = n.master_count == nf
+                    && iter_from(lp, n.master_fields)
+                        .take(nf)
+                        .zip(fv.iter().step_by(2))
+                        .all(|(m, f)| m.eq_bytes(f));
+                tail = Some((master, live, same, lp.byte_len()));
             }
         }
 
-        let mut flags = 0;
-        let master = match tail {
-            Some(master) => {
-                let Some(lp) = self.nodes.get_mut(master) else {
-                    return Err(AppendError::TooLarge);
-                };
-                let (count_pos, same) = {
-                    let n = Node::open(master, lp).ok_or(AppendError::TooLarge)?;
-                    let same = n.master_count == nf
-                        && iter_from(n.lp, n.master_fields)
-                            .take(nf)
-                            .zip(fv.iter().step_by(2))
-                            .all(|(m, f)| m.eq_bytes(f));
-                    (n.lp.first().ok_or(AppendError::TooLarge)?, same)
-                };
-                let count = int_at(lp, count_pos);
-                lp.replace_int(count_pos, count + 1);
-                if same {
-                    flags |= FLAG_SAMEFIELDS;
+        match tail {
+            Some((master, live, same, tail_len)) => {
+                let flags = if same { FLAG_SAMEFIELDS } else { 0 };
+                let ms = id.ms.wrapping_sub(master.ms) as i64;
+                let seq = id.seq.wrapping_sub(master.seq) as i64;
+                let lp_count = if same { nf + 3 } else { 2 * nf + 4 };
+                let mut size = int_size(flags)
+                    + int_size(ms)
+                    + int_size(seq)
+                    + values_size
+                    + int_size(lp_count as i64);
+                if !same {
+                    size += int_size(nf as i64)
+                        + fv.iter().step_by(2).map(|f| value_size(f)).sum::<usize>();
                 }
-                master
+                // The listpack's size field is 32 bits.
+                if tail_len + size > u32::MAX as usize {
+                    return Err(AppendError::TooLarge);
+                }
+                self.nodes
+                    .append_to_last(size, lp_count + 1, |out| {
+                        put_int(out, flags);
+                        put_int(out, ms);
+                        put_int(out, seq);
+                        if same {
+                            for v in fv.iter().skip(1).step_by(2) {
+                                put_value(out, v);
+                            }
+                        } else {
+                            put_int(out, nf as i64);
+                            for x in fv {
+                                put_value(out, x);
+                            }
+                        }
+                        put_int(out, lp_count as i64);
+                    })
+                    .ok_or(AppendError::TooLarge)?;
+                // The master entry's count of live entries.
+                if let Some(pos) = self.nodes.last_pos() {
+                    self.nodes.replace_int(pos, LP_HEADER, live + 1);
+                }
             }
             None => {
-                let mut lp = Listpack::new();
-                lp.push_back_int(1);
-                lp.push_back_int(0);
-                lp.push_back_int(nf as i64);
-                for f in fv.iter().step_by(2) {
-                    lp.push_back(f);
+                // A new node: the master entry (count, deleted, the field
+                // names, 0), then the entry, with the master's fields.
+                let fields_size: usize = fv.iter().step_by(2).map(|f| value_size(f)).sum();
+                let nf_size = int_size(nf as i64);
+                let size = LP_HEADER
+                    + int_size(1)
+                    + int_size(0)
+                    + nf_size
+                    + fields_size
+                    + int_size(0)
+                    + int_size(FLAG_SAMEFIELDS)
+                    + int_size(0)
+                    + int_size(0)
+                    + values_size
+                    + int_size(nf as i64 + 3)
+                    + 1;
+                let elements = 2 * nf + 8;
+                if size > u32::MAX as usize {
+                    return Err(AppendError::TooLarge);
                 }
-                lp.push_back_int(0);
-                self.nodes.push(id, lp);
-                flags |= FLAG_SAMEFIELDS;
-                id
-            }
-        };
-        let Some(lp) = self.nodes.get_mut(master) else {
-            return Err(AppendError::TooLarge);
-        };
-        lp.push_back_int(flags);
-        lp.push_back_int(id.ms.wrapping_sub(master.ms) as i64);
-        lp.push_back_int(id.seq.wrapping_sub(master.seq) as i64);
-        let same = flags & FLAG_SAMEFIELDS != 0;
-        if same {
-            for v in fv.iter().skip(1).step_by(2) {
-                lp.push_back(v);
-            }
-        } else {
-            lp.push_back_int(nf as i64);
-            for x in fv {
-                lp.push_back(x);
+                self.nodes.update_sharing();
+                self.nodes.push_node(id, size, |out| {
+                    let off = out.len();
+                    out.extend_from_slice(&[0; LP_HEADER]);
+                    put_int(out, 1);
+                    put_int(out, 0);
+                    put_int(out, nf as i64);
+                    for f in fv.iter().step_by(2) {
+                        put_value(out, f);
+                    }
+                    put_int(out, 0);
+                    put_int(out, FLAG_SAMEFIELDS);
+                    put_int(out, 0);
+                    put_int(out, 0);
+                    for v in fv.iter().skip(1).step_by(2) {
+                        put_value(out, v);
+                    }
+                    put_int(out, nf as i64 + 3);
+                    out.push(LP_EOF);
+                    lp_fix_header(out, off, elements);
+                });
             }
         }
-        let lp_count = if same { nf + 3 } else { 2 * nf + 4 };
-        lp.push_back_int(lp_count as i64);
 
         self.length += 1;
         self.entries_added += 1;
@@ -902,14 +1636,27 @@ impl Entries {
         Ok(id)
     }
 
+    /// Sets the live and deleted counts of the master entry of the node at
+    /// `pos`.
+    fn set_counts(&mut self, pos: NodePos, live: i64, deleted: i64) {
+        self.nodes.replace_int(pos, LP_HEADER, live);
+        // Where the deleted count is now, after the live count's change.
+        let at = self.nodes.at(pos).and_then(|(_, lp)| lp.next(LP_HEADER));
+        if let Some(q) = at {
+            self.nodes.replace_int(pos, q, deleted);
+        }
+    }
+
     /// Deletes the live entry `id` (Valkey's `streamDeleteItem`): flags it,
     /// or drops its node when it was the node's last live entry. Does not
     /// update `first_id` / `max_deleted_id` (see [`Entries::delete`]).
     fn delete_one(&mut self, id: StreamId) -> bool {
-        let Some((master, lp)) = self.nodes.find(id) else {
+        let Some(pos) = self.nodes.find_pos(id) else {
             return false;
         };
-        let master = *master;
+        let Some((master, lp)) = self.nodes.at(pos) else {
+            return false;
+        };
         let Some(node) = Node::open(master, lp) else {
             return false;
         };
@@ -931,17 +1678,12 @@ impl Entries {
         let live = node.live();
         let deleted = node.deleted();
         if live <= 1 {
-            self.nodes.remove(master);
-        } else if let Some(lp) = self.nodes.get_mut(master) {
+            self.nodes.remove(pos);
+        } else {
             // Same-size change first: the header updates below may move
             // everything after them.
-            lp.replace_int(flags_pos, flags | FLAG_DELETED);
-            if let Some(p) = lp.first() {
-                lp.replace_int(p, live - 1);
-                if let Some(q) = lp.next(p) {
-                    lp.replace_int(q, deleted + 1);
-                }
-            }
+            self.nodes.replace_int(pos, flags_pos, flags | FLAG_DELETED);
+            self.set_counts(pos, live - 1, deleted + 1);
         }
         self.length -= 1;
         true
@@ -984,10 +1726,12 @@ impl Entries {
                     break;
                 }
             }
-            let Some((master, lp)) = self.nodes.first() else {
+            let Some(pos) = self.nodes.first_pos() else {
                 break;
             };
-            let master = *master;
+            let Some((master, lp)) = self.nodes.at(pos) else {
+                break;
+            };
             let Some(node) = Node::open(master, lp) else {
                 break;
             };
@@ -1000,7 +1744,7 @@ impl Entries {
                 TrimStrategy::MinId(min) => node.last_id().unwrap_or(StreamId::MIN) < min,
             };
             if remove_node {
-                self.nodes.pop_front();
+                self.nodes.remove(pos);
                 self.length -= entries;
                 deleted += entries;
                 continue;
@@ -1027,17 +1771,12 @@ impl Entries {
             let live = node.live();
             let tombstones = node.deleted();
             let n = marks.len() as i64;
-            if let Some(lp) = self.nodes.get_mut(master) {
-                for (p, f) in marks {
-                    lp.replace_int(p, f);
-                }
-                if let Some(p) = lp.first() {
-                    lp.replace_int(p, live - n);
-                    if let Some(q) = lp.next(p) {
-                        lp.replace_int(q, tombstones + n);
-                    }
-                }
+            // Flags keep their size: the positions stay valid until the
+            // counts change.
+            for (p, f) in marks {
+                self.nodes.replace_int(pos, p, f);
             }
+            self.set_counts(pos, live - n, tombstones + n);
             self.length -= n as u64;
             deleted += n as u64;
             break;
@@ -1124,22 +1863,12 @@ impl Entries {
         (read != INVALID_ENTRIES_READ).then_some(added - read)
     }
 
-    /// Bytes held in the allocator by the nodes, sampling `samples` nodes
-    /// when there are more (0: exact).
-    fn memory_usage(&self, samples: usize) -> usize {
-        let n = self.nodes.len();
-        let lps = if samples == 0 || n <= samples {
-            self.nodes.iter().map(|(_, lp)| lp.memory_usage()).sum()
-        } else {
-            let sampled: usize = self
-                .nodes
-                .iter()
-                .take(samples)
-                .map(|(_, lp)| lp.memory_usage())
-                .sum();
-            sampled / samples * n
-        };
-        lps + self.nodes.memory_usage()
+    /// Bytes held in the allocator by the nodes. Exact, never sampled:
+    /// there is a buffer per node only in streams under a megabyte, and
+    /// bigger ones share buffers of 64-256 KiB, so there are few to add up,
+    /// and sampling the first ones would say little about the others.
+    fn memory_usage(&self) -> usize {
+        self.nodes.memory_usage()
     }
 }
 
@@ -1193,16 +1922,16 @@ impl Stream {
     }
 
     /// Bytes held in the allocator beyond the `Stream` struct: the nodes
-    /// (sampled when `samples` > 0, like Valkey's `objectComputeSize`) and
-    /// every group's structures.
-    pub fn memory_usage(&self, samples: usize) -> usize {
+    /// and every group's structures. `samples` (Valkey's `objectComputeSize`
+    /// sampling) is not needed: the count is exact and cheap.
+    pub fn memory_usage(&self, _samples: usize) -> usize {
         let groups: usize = self.groups.values().map(Group::memory_usage).sum();
         let group_keys: usize = self
             .groups
             .keys()
             .map(|k| crate::alloc::alloc_size(k.len().max(1)))
             .sum();
-        self.entries.memory_usage(samples)
+        self.entries.memory_usage()
             + groups
             + group_keys
             + group::btree_bytes(
@@ -1356,7 +2085,7 @@ impl Stream {
 }
 
 /// Elements of `lp` from position `pos` on.
-fn iter_from(lp: &Listpack, pos: usize) -> impl Iterator<Item = LpItem<'_>> {
+fn iter_from(lp: Lp<'_>, pos: usize) -> impl Iterator<Item = LpItem<'_>> {
     std::iter::successors(Some(pos), move |&p| lp.next(p)).map(move |p| lp.get(p))
 }
 
@@ -1461,6 +2190,7 @@ mod tests {
         e.append(&[b"x", b"y"], NewId::Exact(id(7, 9)), c, 0)
             .unwrap();
         let (_, lp) = e.nodes().next().unwrap();
+        let lp = Listpack::from_bytes(lp.as_bytes().to_vec()).unwrap();
         let items: Vec<Vec<u8>> = lp.iter().map(|i| i.to_vec()).collect();
         let expect: Vec<&[u8]> = vec![
             b"3", b"0", b"2", b"f", b"g", b"0", // master entry
@@ -1623,6 +2353,239 @@ mod tests {
         assert_eq!(digest, vec![(2, 0, 1), (3, 0, 1)]);
     }
 
+    #[test]
+    fn elements_are_encoded_as_listpack_rs_does() {
+        let ints = [
+            0i64,
+            1,
+            127,
+            128,
+            -1,
+            -4096,
+            4095,
+            4096,
+            -4097,
+            32767,
+            -32768,
+            32768,
+            8_388_607,
+            -8_388_608,
+            8_388_608,
+            i32::MAX as i64,
+            i32::MIN as i64,
+            i32::MAX as i64 + 1,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for i in ints {
+            let mut lp = Listpack::new();
+            lp.push_back_int(i);
+            let (e, n) = int_element(i);
+            assert_eq!(&lp.as_bytes()[LP_HEADER..lp.byte_len() - 1], &e[..n], "{i}");
+            assert_eq!(int_size(i), n, "{i}");
+        }
+        let mut values: Vec<Vec<u8>> = [
+            "",
+            "a",
+            "-0",
+            "007",
+            "12",
+            "-12",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "1.5",
+        ]
+        .iter()
+        .map(|v| v.as_bytes().to_vec())
+        .collect();
+        for len in [
+            63, 64, 125, 126, 127, 200, 4095, 4096, 16_380, 16_381, 20_000,
+        ] {
+            values.push(vec![b'x'; len]);
+        }
+        for v in &values {
+            let lp = Listpack::from_items([v.as_slice()]);
+            let mut out = Vec::new();
+            put_value(&mut out, v);
+            assert_eq!(
+                &lp.as_bytes()[LP_HEADER..lp.byte_len() - 1],
+                &out[..],
+                "{}",
+                v.len()
+            );
+            assert_eq!(value_size(v), out.len(), "{}", v.len());
+            let mut buf = lp.as_bytes().to_vec();
+            buf.truncate(LP_HEADER);
+            buf.extend_from_slice(&out);
+            let view = Lp(&buf);
+            assert_eq!(view.get(LP_HEADER), lp.get(LP_HEADER));
+        }
+    }
+
+    /// Every node in shared chunks, small ones.
+    const SHARED: Packing = Packing {
+        from: 0,
+        chunk: 8192,
+        ratio: 1,
+    };
+
+    fn all_ids(e: &Entries) -> Vec<StreamId> {
+        collect(e, StreamId::MIN, StreamId::MAX, false)
+            .iter()
+            .map(|x| x.0)
+            .collect()
+    }
+
+    #[test]
+    fn counts_that_change_size_move_the_nodes_after_them() {
+        let mut e = Entries::default();
+        e.nodes.packing = Some(&SHARED);
+        let c = StreamConfig {
+            node_max_bytes: 0,
+            node_max_entries: 130,
+        };
+        // The last node's count goes from 127 to 128 (a longer encoding)
+        // while it grows.
+        for i in 1..=400 {
+            e.append(&[b"f", b"v"], NewId::Exact(id(1, i)), c, 0)
+                .unwrap();
+        }
+        e.nodes.check();
+        assert_eq!(e.node_count(), 4);
+        assert!(e.nodes.chunks.len() < 4, "{}", e.nodes.chunks.len());
+        // First node's live count 130 -> 127 (shorter), then the second's
+        // deleted count 127 -> 128 (longer), nodes after them sharing the
+        // chunk.
+        let mut model: Vec<StreamId> = (1..=400).map(|i| id(1, i)).collect();
+        let gone: Vec<StreamId> = (1..=3).map(|i| id(1, i * 7)).collect();
+        assert_eq!(e.delete(&gone), 3);
+        model.retain(|x| !gone.contains(x));
+        e.nodes.check();
+        assert_eq!(all_ids(&e), model);
+        let gone: Vec<StreamId> = (131..=258).map(|i| id(1, i)).collect();
+        assert_eq!(e.delete(&gone), 128);
+        model.retain(|x| !gone.contains(x));
+        e.nodes.check();
+        assert_eq!(all_ids(&e), model);
+        assert_eq!(e.len() as usize, model.len());
+        // Exact trimming inside the first node.
+        let t = Trim {
+            strategy: TrimStrategy::MaxLen(model.len() as u64 - 50),
+            approx: false,
+            limit: 0,
+        };
+        assert_eq!(e.trim(&t), 50);
+        model.drain(..50);
+        e.nodes.check();
+        assert_eq!(all_ids(&e), model);
+    }
+
+    #[test]
+    fn the_node_before_a_deleted_last_node_takes_new_entries() {
+        let mut e = Entries::default();
+        e.nodes.packing = Some(&SHARED);
+        let c = cfg(10);
+        for i in 1..=25 {
+            e.append(&[b"f", b"v"], NewId::Exact(id(i, 0)), c, 0)
+                .unwrap();
+        }
+        assert_eq!(e.node_count(), 3);
+        let last: Vec<StreamId> = (21..=25).map(|i| id(i, 0)).collect();
+        assert_eq!(e.delete(&last), 5);
+        e.nodes.check();
+        assert_eq!(e.node_count(), 2);
+        // A bigger limit reopens the (shared) node now last.
+        e.append(&[b"f", b"v"], NewId::Exact(id(30, 0)), cfg(20), 0)
+            .unwrap();
+        e.nodes.check();
+        assert_eq!(e.node_count(), 2);
+        let want: Vec<StreamId> = (1..=20).chain([30]).map(|i| id(i, 0)).collect();
+        assert_eq!(all_ids(&e), want);
+        assert_eq!(e.last_valid_id(), Some(id(30, 0)));
+    }
+
+    #[test]
+    fn a_node_outgrowing_its_chunk_leaves_no_hole_behind() {
+        let mut e = Entries::default();
+        e.nodes.packing = Some(&SHARED);
+        for i in 1..=30 {
+            e.append(&[b"f", b"v"], NewId::Exact(id(i, 0)), cfg(10), 0)
+                .unwrap();
+        }
+        let ids = |r: std::ops::RangeInclusive<u64>| r.map(|i| id(i, 0)).collect::<Vec<_>>();
+        // A hole between the first node and the last.
+        assert_eq!(e.delete(&ids(11..=20)), 10);
+        assert_eq!(e.nodes.chunks.len(), 1);
+        // The last node grows past the chunk's end and moves out.
+        let unlimited = StreamConfig {
+            node_max_bytes: 0,
+            node_max_entries: 0,
+        };
+        for i in 31..=1000 {
+            e.append(&[b"f", b"v"], NewId::Exact(id(i, 0)), unlimited, 0)
+                .unwrap();
+        }
+        e.nodes.check();
+        assert_eq!(e.nodes.chunks.len(), 2);
+        // Gone again: the first node is the last one, and takes entries.
+        assert_eq!(e.delete(&ids(21..=1000)), 980);
+        e.nodes.check();
+        e.append(&[b"f", b"v"], NewId::Exact(id(2000, 0)), cfg(100), 0)
+            .unwrap();
+        e.nodes.check();
+        assert_eq!(e.node_count(), 1);
+        let mut want = ids(1..=10);
+        want.push(id(2000, 0));
+        assert_eq!(all_ids(&e), want);
+    }
+
+    #[test]
+    fn chunks_give_memory_back_as_nodes_go() {
+        let chunk_bytes =
+            |e: &Entries| -> usize { e.nodes.chunks.iter().map(|c| c.bytes.capacity()).sum() };
+        let mut e = Entries::default();
+        e.nodes.packing = Some(&SHARED);
+        let c = cfg(10);
+        for i in 1..=2000 {
+            e.append(&[b"f", b"v"], NewId::Exact(id(i, 0)), c, 0)
+                .unwrap();
+        }
+        e.nodes.check();
+        let full = chunk_bytes(&e);
+        // Full chunks and the one being filled.
+        assert!(
+            full < e.nodes.bytes + SHARED.chunk,
+            "{full} for {}",
+            e.nodes.bytes
+        );
+        // Two nodes of every three deleted whole: the holes are compacted
+        // away.
+        let gone: Vec<StreamId> = (1..=2000)
+            .filter(|i| (i - 1) / 10 % 3 != 0)
+            .map(|i| id(i, 0))
+            .collect();
+        e.delete(&gone);
+        e.nodes.check();
+        let third = chunk_bytes(&e);
+        assert!(third < full / 2, "{third} of {full}");
+        let t = Trim {
+            strategy: TrimStrategy::MaxLen(100),
+            approx: true,
+            limit: 0,
+        };
+        e.trim(&t);
+        e.nodes.check();
+        assert!(chunk_bytes(&e) < full / 5, "{} of {full}", chunk_bytes(&e));
+        e.trim(&Trim {
+            strategy: TrimStrategy::MaxLen(0),
+            approx: false,
+            limit: 0,
+        });
+        e.nodes.check();
+        assert!(e.nodes.chunks.is_empty());
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Add(u8, u8, bool),
@@ -1630,6 +2593,8 @@ mod tests {
         TrimLen(u16, bool),
         TrimMin(u16),
         Range(u16, u16, bool),
+        /// A new `stream-node-max-entries`.
+        Config(u8),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -1639,6 +2604,7 @@ mod tests {
             1 => (0u16..60, any::<bool>()).prop_map(|(a, b)| Op::TrimLen(a, b)),
             1 => any::<u16>().prop_map(Op::TrimMin),
             2 => (any::<u16>(), any::<u16>(), any::<bool>()).prop_map(|(a, b, c)| Op::Range(a, b, c)),
+            1 => any::<u8>().prop_map(Op::Config),
         ]
     }
 
@@ -1655,13 +2621,22 @@ mod tests {
             ops in proptest::collection::vec(op(), 1..120),
             max_entries in 1u64..6,
             max_bytes in prop_oneof![Just(0usize), 60usize..400],
+            tiny in any::<bool>(),
         ) {
-            let c = StreamConfig { node_max_bytes: max_bytes, node_max_entries: max_entries };
+            let mut c = StreamConfig { node_max_bytes: max_bytes, node_max_entries: max_entries };
             let mut e = Entries::default();
+            if tiny {
+                e.nodes.packing = Some(&TINY);
+            }
             let mut m: Model = BTreeMap::new();
             let mut clock = 1u64;
             for o in ops {
                 match o {
+                    Op::Config(x) => {
+                        // Old full nodes take entries again, nodes grow
+                        // out of their chunks.
+                        c.node_max_entries = [1, 2, 3, 5, 40][x as usize % 5];
+                    }
                     Op::Add(shape, step, auto) => {
                         // Few distinct field sets, so SAMEFIELDS and not both occur.
                         let fv: Vec<Vec<u8>> = match shape {
@@ -1734,43 +2709,76 @@ mod tests {
                     let got = e.get(k).map(|x| x.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect::<Vec<_>>());
                     prop_assert_eq!(got.as_ref(), Some(v));
                 }
+                e.nodes.check();
             }
         }
     }
 }
 
-/// `cargo test -p ferrokey-server --lib breakdown_of -- --ignored --nocapture`
-/// prints where the bytes of a million two-field entries go.
+/// `cargo test -p ferrokey-server --lib entries_cost -- --nocapture`
+/// prints where the bytes of two-field entries go.
 #[cfg(test)]
 mod measure {
     use super::*;
 
-    /// Prints with `--nocapture`; asserts the per-entry budget (Valkey's
-    /// ~31 B for two 8-byte fields).
-    #[test]
-    fn two_field_entries_cost_at_most_32_bytes() {
+    /// Entries like `bench/memory.py`'s stream case: two fields of 8-byte
+    /// values, a few hundred entries a millisecond.
+    fn bench_like(n: u64) -> Entries {
         let mut e = Entries::default();
         let c = StreamConfig::default();
-        let n = 200_000u64;
         for i in 0..n {
+            let a = format!("v{:07}", i % 10_000_000);
+            let b = format!("w{:07}", i % 10_000_000);
             e.append(
-                &[b"f1", b"abcdefgh", b"f2", b"ijklmnop"],
+                &[b"fieldone", a.as_bytes(), b"fieldtwo", b.as_bytes()],
                 NewId::Auto,
                 c,
                 1_700_000_000_000 + i / 300,
             )
             .unwrap();
         }
-        let lp_bytes: usize = e.nodes.iter().map(|(_, l)| l.byte_len()).sum();
-        let lp_alloc: usize = e.nodes.iter().map(|(_, l)| l.memory_usage()).sum();
-        println!(
-            "nodes {} lp bytes/entry {:.2} alloc/entry {:.2} avg node {} alloc_size(avg) {}",
-            e.nodes.len(),
-            lp_bytes as f64 / n as f64,
-            lp_alloc as f64 / n as f64,
-            lp_bytes / e.nodes.len(),
-            crate::alloc::alloc_size(lp_bytes / e.nodes.len())
-        );
-        assert!(lp_alloc as f64 / n as f64 <= 32.0);
+        e
+    }
+
+    /// Prints with `--nocapture`; asserts the per-entry budget: what
+    /// Valkey 8.1 takes (29.4 B by RSS for this shape), i.e. the listpack
+    /// bytes themselves and well under a byte more.
+    #[test]
+    fn two_field_entries_cost_at_most_the_listpacks_and_half_a_byte() {
+        let mut bad = Vec::new();
+        for n in [20_000u64, 200_000, 1_000_000] {
+            let e = bench_like(n);
+            e.nodes.check();
+            let lp_bytes: usize = e.nodes().map(|(_, l)| l.as_bytes().len()).sum();
+            let alloc = e.memory_usage();
+            let chunks = e.nodes.chunks.len();
+            println!(
+                "n {n} nodes {} chunks {chunks} lp bytes/entry {:.2} alloc/entry {:.2} \
+                 (chunks {:.2}, index {:.2})",
+                e.node_count(),
+                lp_bytes as f64 / n as f64,
+                alloc as f64 / n as f64,
+                e.nodes
+                    .chunks
+                    .iter()
+                    .map(|c| c.bytes.capacity())
+                    .sum::<usize>() as f64
+                    / n as f64,
+                (alloc as f64
+                    - e.nodes
+                        .chunks
+                        .iter()
+                        .map(|c| c.bytes.capacity())
+                        .sum::<usize>() as f64)
+                    / n as f64,
+            );
+            // (The index is bigger here than in the server, its blocks
+            // being tiny in tests.)
+            let chunk_bytes: usize = e.nodes.chunks.iter().map(|c| c.bytes.capacity()).sum();
+            if n >= 200_000 {
+                bad.push(chunk_bytes as f64 > lp_bytes as f64 + 0.2 * n as f64);
+            }
+        }
+        assert!(!bad.contains(&true), "{bad:?}");
     }
 }
