@@ -6,13 +6,16 @@
 //!
 //! "now" is the table as the inserts left it (possibly mid-rehash, with both
 //! arrays allocated); "settled" is after finishing the rehash, as the server
-//! cron does within a second or so.
+//! cron does within a second or so. "pool slack" is what the bucket pool
+//! holds beyond the table's own buckets (free buckets in its chunks, spare
+//! chunks), per entry, settled: memory the process holds that no table's
+//! `bucket_bytes` counts (`ferrokey_table::pool_stats`).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use common::Bytes;
-use ferrokey_table::{DefaultHashBuilder, Entry, Table};
+use ferrokey_table::{pool_stats, DefaultHashBuilder, Entry, Table};
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
@@ -26,10 +29,10 @@ fn main() {
     let mut hb: HashTable<Bytes> = HashTable::new();
     let h = |k: &[u8]| DefaultHashBuilder.hash_one(k);
     let mut next = 0usize;
-    let (mut sum_now, mut sum_settled, mut sum_hb) = (0.0, 0.0, 0.0);
+    let (mut sum_now, mut sum_settled, mut sum_hb, mut sum_slack) = (0.0, 0.0, 0.0, 0.0);
     println!(
-        "{:>10} {:>10} {:>10} {:>10} {:>10}",
-        "entries", "now B/e", "settled", "fill %", "hashbrown"
+        "{:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "entries", "now B/e", "settled", "fill %", "hashbrown", "pool slack"
     );
     for &n in &sizes {
         while next < n {
@@ -44,18 +47,28 @@ fn main() {
         let settled = t.bucket_bytes() as f64 / n as f64;
         let fill = 100.0 * n as f64 / t.capacity() as f64;
         let hbe = hb.allocation_size() as f64 / n as f64;
-        println!("{n:>10} {now:>10.2} {settled:>10.2} {fill:>10.1} {hbe:>10.2}");
+        // The table's children: its bucket bytes beyond its array (8 bytes
+        // of array per slot), in the pool (used_bytes) or, for big levels,
+        // in chunks lent to their arenas (lent_bytes). The rest of what
+        // the pool holds is slack.
+        let pool = pool_stats();
+        let children = t.bucket_bytes() - t.capacity() * 8;
+        let in_use = pool.used_bytes + children.min(pool.lent_bytes);
+        let slack = pool.held_bytes.saturating_sub(in_use) as f64 / n as f64;
+        println!("{n:>10} {now:>10.2} {settled:>10.2} {fill:>10.1} {hbe:>10.2} {slack:>10.3}");
         sum_now += now;
         sum_settled += settled;
         sum_hb += hbe;
+        sum_slack += slack;
     }
     let k = sizes.len() as f64;
     println!(
-        "{:>10} {:>10.2} {:>10.2} {:>10} {:>10.2}",
+        "{:>10} {:>10.2} {:>10.2} {:>10} {:>10.2} {:>10.3}",
         "average",
         sum_now / k,
         sum_settled / k,
         "",
-        sum_hb / k
+        sum_hb / k,
+        sum_slack / k
     );
 }

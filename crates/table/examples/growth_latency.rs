@@ -14,7 +14,8 @@
 //! Each insert is timed twice: wall clock, and the thread's CPU time
 //! (CLOCK_THREAD_CPUTIME_ID), which leaves out the time the thread was
 //! preempted — on a shared 2-core machine a wall-clock maximum is mostly
-//! the scheduler's doing.
+//! the scheduler's doing. With `FERROKEY_FAULTS=1` each insert's page
+//! faults are counted as well (slower; to attribute the slow inserts).
 
 #[path = "support/alloc_switch.rs"]
 mod alloc_switch;
@@ -41,6 +42,22 @@ fn cpu_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// Page faults (minor and major) and context switches (voluntary and
+/// not) of the calling thread so far, packed as `faults << 32 | switches`.
+fn faults() -> u64 {
+    // SAFETY: an all-zero rusage is valid; getrusage only writes it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_THREAD with a valid out pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+    ((ru.ru_minflt + ru.ru_majflt) as u64) << 32 | (ru.ru_nvcsw + ru.ru_nivcsw) as u64
+}
+
+/// `FERROKEY_FAULTS=1`: count each insert's page faults too (two more
+/// system calls per insert, so the run is slower; for attribution only).
+fn count_faults() -> bool {
+    std::env::var_os("FERROKEY_FAULTS").is_some_and(|v| v == "1")
+}
+
 /// What else an insert of ours did, from capacity and bucket-byte changes.
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -53,6 +70,7 @@ enum Event {
 
 thread_local! {
     static EVENTS: std::cell::RefCell<Vec<Event>> = const { std::cell::RefCell::new(Vec::new()) };
+    static FAULTS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 struct Stats {
@@ -86,14 +104,25 @@ fn run_ours(n: usize) -> Stats {
     let mut resize_at = Vec::new();
     let start = Instant::now();
     let mut events = Vec::with_capacity(n);
+    let count = count_faults();
+    let mut fault_counts = Vec::with_capacity(if count { n } else { 0 });
     for e in es {
         let cap = t.capacity();
         let bytes = t.bucket_bytes();
+        let f0 = if count { faults() } else { 0 };
         let c0 = cpu_ns();
         let t0 = Instant::now();
         t.insert(e);
         let d = t0.elapsed().as_nanos().min(u32::MAX as u128) as u32;
-        cpu.push((cpu_ns() - c0).min(u32::MAX as u64) as u32);
+        let c = cpu_ns() - c0;
+        // Read before the pushes below, which fault in their own pages.
+        let f = if count { faults() - f0 } else { 0 };
+        cpu.push(c.min(u32::MAX as u64) as u32);
+        if count {
+            // Page faults in the high nibble, context switches in the low.
+            let (pf, cs) = ((f >> 32).min(15), (f & 0xffff_ffff).min(15));
+            fault_counts.push((pf << 4 | cs) as u8);
+        }
         lat.push(d);
         if t.capacity() > cap {
             resize_at.push(lat.len() - 1);
@@ -111,6 +140,11 @@ fn run_ours(n: usize) -> Stats {
         });
     }
     EVENTS.with(|c| *c.borrow_mut() = events);
+    println!(
+        "ferrokey's bucket pool after the inserts: {:?}",
+        ferrokey_table::pool_stats()
+    );
+    FAULTS.with(|c| *c.borrow_mut() = fault_counts);
     let total_ms = start.elapsed().as_secs_f64() * 1e3;
     assert_eq!(t.len(), n);
     drop(t);
@@ -161,12 +195,51 @@ fn run_hashbrown(n: usize) -> Stats {
     }
 }
 
+/// The environment's own noise, for comparison: the same timing loop
+/// around an operation that allocates nothing and touches no new memory
+/// (in-cache lookups in a 1000-entry table, repeated for `spin_ns`, the
+/// mean CPU time of our inserts, so that both loops spend as long inside
+/// their timed regions), as many times. What it shows above 100 us is
+/// interrupts and such, charged to whatever runs.
+/// Returns (cpu max, min(wall, cpu) max, count above 100 us on both).
+fn run_control(n: usize, spin_ns: u64) -> (u32, u32, usize) {
+    let mut t: Table<Bytes> = Table::new();
+    let keys: Vec<Vec<u8>> = (0..1000)
+        .map(|i| format!("key:{i:010}").into_bytes())
+        .collect();
+    for k in &keys {
+        t.insert(Bytes::new(k));
+    }
+    let spin = std::time::Duration::from_nanos(spin_ns);
+    let (mut cpu_max, mut both_max, mut slow) = (0u32, 0u32, 0usize);
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..n {
+        let c0 = cpu_ns();
+        let t0 = Instant::now();
+        while t0.elapsed() < spin {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = std::hint::black_box(&keys[(x % 1000) as usize][..]);
+            std::hint::black_box(t.get(k).is_some());
+        }
+        let d = t0.elapsed().as_nanos().min(u32::MAX as u128) as u32;
+        let c = (cpu_ns() - c0).min(u32::MAX as u64) as u32;
+        cpu_max = cpu_max.max(c);
+        both_max = both_max.max(c.min(d));
+        slow += usize::from(c.min(d) > 100_000);
+    }
+    (cpu_max, both_max, slow)
+}
+
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.replace('_', "").parse().ok())
         .unwrap_or(10_000_000);
     let runs = [run_ours(n), run_hashbrown(n)];
+    let mean_cpu = runs[0].cpu_ns.iter().map(|&c| u64::from(c)).sum::<u64>() / n as u64;
+    let control = run_control(n, mean_cpu);
     println!(
         "growing to {n} entries, one insert at a time (ns unless noted), allocator: {}",
         alloc_switch::name()
@@ -298,24 +371,64 @@ fn main() {
     for (c, j) in worst.iter().take(5) {
         let d = runs[0].lat_ns[*j];
         let ev = EVENTS.with(|e| e.borrow()[*j]);
-        println!("  {c:>10} / {d:>10} @ {j}  {ev:?}");
+        let f = FAULTS.with(|f| {
+            f.borrow()
+                .get(*j)
+                .map(|f| format!("  {} page faults, {} switches", f >> 4, f & 15))
+        });
+        println!("  {c:>10} / {d:>10} @ {j}  {ev:?}{}", f.unwrap_or_default());
     }
+    FAULTS.with(|f| {
+        let f = f.borrow();
+        if f.is_empty() {
+            return;
+        }
+        let total: u64 = f.iter().map(|&x| u64::from(x >> 4)).sum();
+        let slow = |j: usize| runs[0].cpu_ns[j].min(runs[0].lat_ns[j]) > 100_000;
+        let (mut slow_n, mut slow_faulting, mut slow_switched) = (0, 0, 0);
+        for (j, &x) in f.iter().enumerate() {
+            if slow(j) {
+                slow_n += 1;
+                slow_faulting += usize::from(x >> 4 > 0);
+                slow_switched += usize::from(x & 15 > 0);
+            }
+        }
+        println!(
+            "page faults in inserts: {total} ({} inserts faulted); of the {slow_n} inserts > 100 us on both clocks, {slow_faulting} faulted, {slow_switched} were switched out",
+            f.iter().filter(|&&x| x >> 4 > 0).count()
+        );
+    });
     // Slow inserts by what they did.
     EVENTS.with(|e| {
         let e = e.borrow();
-        let mut by: std::collections::BTreeMap<String, (usize, usize, u32)> = Default::default();
+        let f = FAULTS.with(|f| f.borrow().clone());
+        // count, cpu > 100 us, min(wall, cpu) > 100 us, cpu max, page faults
+        type Row = (usize, usize, usize, u32, u64);
+        let mut by: std::collections::BTreeMap<String, Row> = Default::default();
         for (j, ev) in e.iter().enumerate() {
             let c = runs[0].cpu_ns[j];
             let s = by.entry(format!("{ev:?}")).or_default();
             s.0 += 1;
-            if c > 100_000 {
-                s.1 += 1;
-            }
-            s.2 = s.2.max(c);
+            s.1 += usize::from(c > 100_000);
+            s.2 += usize::from(c.min(runs[0].lat_ns[j]) > 100_000);
+            s.3 = s.3.max(c);
+            s.4 += f.get(j).map_or(0, |&x| u64::from(x >> 4));
         }
-        println!("ferrokey inserts by event: count / cpu > 100 us / cpu max ns");
-        for (k, (n, slow, max)) in by {
-            println!("  {k:<12} {n:>10} {slow:>6} {max:>12}");
+        println!(
+            "ferrokey inserts by event: count / cpu > 100 us / both > 100 us / cpu max ns{}",
+            if f.is_empty() { "" } else { " / page faults" }
+        );
+        for (k, (n, slow, both, max, faults)) in by {
+            let faults = if f.is_empty() {
+                String::new()
+            } else {
+                format!(" {faults:>10}")
+            };
+            println!("  {k:<12} {n:>10} {slow:>6} {both:>6} {max:>12}{faults}");
         }
     });
+    println!(
+        "control ({n} times {mean_cpu} ns of in-cache lookups, timed the same way): cpu max {} ns, min(wall,cpu) max {} ns, {} above 100 us on both clocks",
+        control.0, control.1, control.2
+    );
 }

@@ -1,48 +1,94 @@
-//! Allocation of bucket arrays and child buckets.
+//! Allocation of bucket arrays, and the background thread.
 //!
-//! Bucket memory is always zeroed (an all-zero bucket is empty), so large
-//! arrays come straight from fresh zero pages and cost nothing until touched:
-//! allocating the next table during a grow is not an O(n) pause.
+//! Bucket memory is always zeroed (an all-zero bucket is empty), and none
+//! of it comes from the global allocator on Unix:
 //!
-//! Arrays of at least [`MAP_BYTES`] are mapped from the OS directly
-//! (`mmap`, on Unix) instead of going through the global allocator: an
-//! allocator may serve a zeroed request from memory it recycled, and then
-//! zeroes it with a `memset` — measured with mimalloc, the server's
-//! allocator: 8–15 ms inside the one insert that starts a resize, most of it
-//! page faults on purged pages. A fresh private mapping is zero by
-//! definition; its pages are faulted in one by one as the rehash (and the
-//! inserts landing in the new array) first touch them, at most a few per
-//! operation. The mappings ask for small pages (`MADV_NOHUGEPAGE`), so that
-//! no single fault clears 2 MiB, as Valkey's docs advise for latency. Their
-//! size is not seen by the global allocator: [`mapped_bytes`] reports it, for
-//! a server's `used_memory`.
+//! - arrays of up to 512 buckets (32 KiB) and child buckets come from the
+//!   pool (`pool.rs`), in chunks it maps itself;
+//! - arrays of at least [`MAP_BYTES`] are mapped from the OS directly.
 //!
-//! Freeing is the other half of that promise. Returning a large, fully touched
-//! array to the operating system takes milliseconds, so arrays above
-//! [`LAZY_FREE_BYTES`] are handed to one background thread that frees them off
-//! the caller's path (Valkey frees big objects lazily for the same reason).
+//! Why not the global allocator: whatever it does on its slow paths lands
+//! inside the one insert that resizes or chains a bucket. Measured on 10M
+//! inserts with mimalloc, the server's allocator: 4 ms inside single
+//! inserts, every time it first touches fresh heap (it maps its heap with
+//! transparent huge pages, so that touch clears 2 MiB), and 8–15 ms when it
+//! serves a zeroed request from recycled memory and `memset`s it (page
+//! faults on purged pages); with glibc, `memalign` and consolidation cost up
+//! to 74 ms.
+//!
+//! A fresh private mapping is zero by definition and asks for small pages
+//! (`MADV_NOHUGEPAGE`, as Valkey's docs advise for latency), so no single
+//! fault clears more than 4 KiB. The background thread faults each new
+//! mapping in (`MADV_POPULATE_WRITE`, in the order a doubling rehash writes
+//! it) ahead of the table's own first touches. Mapped memory is not seen by
+//! the global allocator: [`mapped_bytes`] reports it, for a server's
+//! `used_memory`.
+//!
+//! Freeing is the other half of that promise. Returning a large, fully
+//! touched array to the operating system takes milliseconds, so mappings
+//! are unmapped on the background thread, off the caller's path (Valkey
+//! frees big objects lazily for the same reason).
+//!
+//! The background thread serves the pool first (spare chunks, small
+//! unmaps; see `pool.rs`), and big arrays in bounded pieces (a 128 MiB
+//! array takes 0.1–0.5 s to fault in on the test machine), new arrays'
+//! faulting in before old arrays' unmapping, so neither a refill nor a new
+//! array waits long.
 
 use crate::bucket::{Bucket, BUCKET_BYTES};
+use crate::pool::{self, MAX_RUN_BUCKETS};
 use std::alloc::{self, Layout};
+use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Sender};
-use std::sync::OnceLock;
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
-/// Arrays of at least this many bytes are freed on the background thread.
+/// Arrays from the global allocator (where nothing is mapped, i.e. not on
+/// Unix) of at least this many bytes are freed on the background thread.
 pub const LAZY_FREE_BYTES: usize = 1 << 20;
 
-/// Arrays of at least this many bytes are mapped from the OS (on Unix).
-pub const MAP_BYTES: usize = 1 << 20;
+/// Arrays of at least this many bytes are mapped from the OS (on Unix);
+/// smaller ones come from the pool.
+pub const MAP_BYTES: usize = 64 << 10;
+
+const _: () = assert!(MAX_RUN_BUCKETS * BUCKET_BYTES < MAP_BYTES);
 
 static MAPPED: AtomicUsize = AtomicUsize::new(0);
 
-/// Bytes of bucket arrays currently mapped from the OS by all tables of the
-/// process, outside the global allocator (see the module docs). Includes
-/// arrays waiting for the background free. A server that reports its memory
-/// from its allocator should add this.
+/// The newest mapped array and how much of each of its halves the
+/// background thread has faulted in (`usize::MAX`: all, or given up).
+static POPULATING: AtomicUsize = AtomicUsize::new(0);
+static POPULATED: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Bytes of each half of array `p` known to be faulted in: the newest
+/// mapped array's progress, `usize::MAX` for any other array (done, or
+/// never mapped). A doubling rehash, which writes both halves from the
+/// front, may wait for this rather than fault pages itself.
+pub(crate) fn populated_bytes(p: *const Bucket) -> usize {
+    if POPULATING.load(Ordering::Acquire) != p.addr() {
+        return usize::MAX;
+    }
+    POPULATED.load(Ordering::Acquire)
+}
+
+/// Bytes mapped from the OS by the tables of the process, outside the
+/// global allocator (see the module docs): big bucket arrays, including
+/// those waiting for the background free, and the pool's chunks (as far as
+/// they have been touched; see [`pool_stats`](crate::pool_stats)). A
+/// server that reports its memory from its allocator should add this.
 pub fn mapped_bytes() -> usize {
     MAPPED.load(Ordering::Relaxed)
+}
+
+/// Adds `delta` to [`mapped_bytes`] (the pool's accounting).
+pub(crate) fn count_mapped(delta: isize) {
+    if cfg!(unix) {
+        if delta >= 0 {
+            MAPPED.fetch_add(delta.unsigned_abs(), Ordering::Relaxed);
+        } else {
+            MAPPED.fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
+        }
+    }
 }
 
 fn is_mapped(buckets: usize) -> bool {
@@ -80,46 +126,52 @@ mod os {
         NonNull::new(p.cast())
     }
 
-    /// Faults in the pages of a mapping from [`map`] without changing its
-    /// contents (`MADV_POPULATE_WRITE`), so the table's own first touches
-    /// do not fault. The two halves are done side by side, in the order a
-    /// doubling rehash first writes them (old bucket `i` goes to `i` and
-    /// `i + n`). Best effort: stops at the first error (e.g. a kernel
-    /// before 5.14).
+    /// A fresh mapping of `bytes` (a power of two, at least a page) aligned
+    /// to `bytes`: twice the size is mapped and the misaligned head and the
+    /// tail are unmapped again.
+    pub(super) fn map_aligned(bytes: usize) -> Option<NonNull<u8>> {
+        debug_assert!(bytes.is_power_of_two());
+        let raw = map(2 * bytes)?;
+        let start = raw.as_ptr().addr();
+        let head = start.next_multiple_of(bytes) - start;
+        let tail = bytes - head;
+        // SAFETY: both trimmed ranges lie inside the mapping just made, are
+        // page aligned (bytes is a multiple of the page size, so is head),
+        // and nothing uses them; the aligned middle stays mapped.
+        unsafe {
+            if head > 0 {
+                libc::munmap(raw.as_ptr().cast(), head);
+            }
+            if tail > 0 {
+                libc::munmap(raw.as_ptr().add(head + bytes).cast(), tail);
+            }
+            Some(NonNull::new_unchecked(raw.as_ptr().add(head)))
+        }
+    }
+
+    /// Faults in `[p, p + len)` without changing its contents
+    /// (`MADV_POPULATE_WRITE`), so the owner's first touches do not fault.
+    /// False on error (e.g. a kernel before 5.14): the caller gives up.
     ///
     /// # Safety
-    /// The mapping stays mapped until this returns (the background thread
-    /// runs this and the array's eventual unmap in order).
-    pub(super) unsafe fn populate(p: NonNull<u8>, bytes: usize) {
+    /// The range is mapped (or was: populating an unmapped range fails
+    /// harmlessly). Populating changes no byte, so the owner may use the
+    /// memory meanwhile.
+    pub(super) unsafe fn populate(p: *mut u8, len: usize) -> bool {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            const CHUNK: usize = 256 << 10;
-            let half = bytes / 2;
-            let mut off = 0;
-            while off < half {
-                let len = CHUNK.min(half - off);
-                for base in [off, half + off] {
-                    // SAFETY: [base, base + len) is inside the live
-                    // mapping (len <= half - off); populating changes no
-                    // byte of it, so the owner may use it concurrently.
-                    let r = unsafe {
-                        libc::madvise(p.as_ptr().add(base).cast(), len, libc::MADV_POPULATE_WRITE)
-                    };
-                    if r != 0 {
-                        return;
-                    }
-                }
-                off += len;
-            }
-        }
+        // SAFETY: per the contract.
+        return unsafe { libc::madvise(p.cast(), len, libc::MADV_POPULATE_WRITE) == 0 };
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        let _ = (p, bytes);
+        {
+            let _ = (p, len);
+            false
+        }
     }
 
     /// # Safety
-    /// `p` and `bytes` come from one [`map`] call and the memory is unused.
+    /// `[p, p + bytes)` is part of one mapping from [`map`] and unused.
     pub(super) unsafe fn unmap(p: NonNull<u8>, bytes: usize) {
-        // SAFETY: the caller guarantees this is exactly one live mapping.
+        // SAFETY: per the contract.
         let r = unsafe { libc::munmap(p.as_ptr().cast(), bytes) };
         debug_assert_eq!(r, 0, "munmap failed");
     }
@@ -129,9 +181,9 @@ fn array_layout(buckets: usize) -> Layout {
     Layout::array::<Bucket>(buckets).expect("bucket array size overflows")
 }
 
-/// Arrays of at least this many bytes are over-allocated with the
-/// allocator's natural alignment and aligned by hand (see [`alloc_array`]);
-/// below it, zeroing by hand costs a few microseconds at most.
+/// Where there is no mapping, arrays of at least this many bytes are
+/// over-allocated with the allocator's natural alignment and aligned by
+/// hand (see [`alloc_array`]).
 const CALLOC_BYTES: usize = 64 << 10;
 
 fn is_big(buckets: usize) -> bool {
@@ -150,16 +202,20 @@ fn big_layout(buckets: usize) -> Layout {
 
 /// A zeroed array of `buckets` buckets (`buckets > 0`).
 ///
-/// Big arrays must not be zeroed by writing to them: std's allocator serves
-/// a zeroed allocation aligned above 16 bytes with `posix_memalign` plus a
+/// Without mappings (not Unix), big arrays come from the global allocator
+/// and must not be zeroed by writing to them: std's allocator serves a
+/// zeroed allocation aligned above 16 bytes with `posix_memalign` plus a
 /// `memset` of the whole block (measured: 96 ms for the 128 MiB array of a
 /// 10M-entry table, in a single insert). So they are requested with 16-byte
-/// alignment, which std turns into `calloc` (and other allocators into their
-/// own zeroed path), whose fresh pages are zero without being touched; the
-/// 64-byte aligned array starts inside the block, and the byte before it
-/// records the offset back to the block's start.
+/// alignment, which std turns into `calloc`, whose fresh pages are zero
+/// without being touched; the 64-byte aligned array starts inside the
+/// block, and the byte before it records the offset back to the block's
+/// start.
 pub(crate) fn alloc_array(buckets: usize) -> NonNull<Bucket> {
     debug_assert!(buckets > 0);
+    if buckets <= MAX_RUN_BUCKETS {
+        return pool::alloc_run(buckets);
+    }
     #[cfg(unix)]
     if is_mapped(buckets) {
         let bytes = array_layout(buckets).size();
@@ -168,8 +224,16 @@ pub(crate) fn alloc_array(buckets: usize) -> NonNull<Bucket> {
                 MAPPED.fetch_add(bytes, Ordering::Relaxed);
                 // Fault the pages in on the background thread, ahead of the
                 // rehash. Its eventual unmap is queued behind this job.
-                if let Some(tx) = background() {
-                    let _ = tx.send(Job::Populate(Mapping(p, bytes)));
+                POPULATED.store(0, Ordering::Release);
+                POPULATING.store(p.as_ptr().addr(), Ordering::Release);
+                let job = Job::Populate(Populate {
+                    p,
+                    bytes,
+                    done: 0,
+                    halves: true,
+                });
+                if submit(job).is_err() {
+                    POPULATED.store(usize::MAX, Ordering::Release);
                 }
                 // A mapping is page aligned, so cache-line aligned.
                 return p.cast();
@@ -203,18 +267,24 @@ pub(crate) fn alloc_array(buckets: usize) -> NonNull<Bucket> {
     NonNull::new(p.cast()).unwrap_or_else(|| alloc::handle_alloc_error(layout))
 }
 
-/// Frees an array from [`alloc_array`]; large ones are freed in the background.
+/// Frees an array from [`alloc_array`]; mapped and big ones are freed in
+/// the background.
 ///
 /// # Safety
 /// `p` must come from `alloc_array(buckets)` and not be used afterwards. The
 /// buckets' entries and children must already have been moved or freed.
 pub(crate) unsafe fn free_array(p: NonNull<Bucket>, buckets: usize) {
+    if buckets <= MAX_RUN_BUCKETS {
+        // SAFETY: alloc_array took it from the pool with this count.
+        return unsafe { pool::free_run(p.as_ptr(), buckets) };
+    }
     if is_big(buckets) {
         let garbage = if is_mapped(buckets) {
+            let bytes = array_layout(buckets).size();
             Garbage {
                 p: p.cast(),
-                layout: array_layout(buckets),
-                mapped: true,
+                bytes,
+                from: From::Mapping { counted: bytes },
             }
         } else {
             // SAFETY: a big array is preceded by its pad byte inside the
@@ -222,25 +292,24 @@ pub(crate) unsafe fn free_array(p: NonNull<Bucket>, buckets: usize) {
             unsafe {
                 let p = p.as_ptr().cast::<u8>();
                 let pad = usize::from(p.sub(1).read());
+                let layout = big_layout(buckets);
                 Garbage {
                     p: NonNull::new_unchecked(p.sub(pad)),
-                    layout: big_layout(buckets),
-                    mapped: false,
+                    bytes: layout.size(),
+                    from: From::Allocator(layout),
                 }
             }
         };
-        // A mapping must be unmapped by the background thread (if there is
-        // one), after any populate job for it: they are no smaller anyway.
-        let lazy = garbage.mapped || garbage.layout.size() >= LAZY_FREE_BYTES;
-        match background().filter(|_| lazy) {
-            // If the thread is gone, the block comes back and is freed here
-            // (no populate job of it can be running then).
-            Some(tx) => {
-                if let Err(mpsc::SendError(Job::Free(g))) = tx.send(Job::Free(garbage)) {
-                    g.free_now();
-                }
+        // A mapping is unmapped by the background thread (if there is one),
+        // after its populate job.
+        let lazy = matches!(garbage.from, From::Mapping { .. }) || garbage.bytes >= LAZY_FREE_BYTES;
+        if lazy {
+            if let Err(Job::Free(g)) = submit(Job::Free(garbage)) {
+                // No thread, so no populate job of it is running.
+                g.free_now();
             }
-            None => garbage.free_now(),
+        } else {
+            garbage.free_now();
         }
         return;
     }
@@ -248,82 +317,303 @@ pub(crate) unsafe fn free_array(p: NonNull<Bucket>, buckets: usize) {
     unsafe { alloc::dealloc(p.as_ptr().cast(), array_layout(buckets)) }
 }
 
-/// A zeroed child bucket.
-pub(crate) fn alloc_child() -> *mut Bucket {
-    alloc_array(1).as_ptr()
+/// Maps a zeroed block of `bytes` (a power of two, at least a page) aligned
+/// to its size, for the pool: from the OS on Unix (not counted here: the
+/// pool counts what it touches), else from the global allocator. `None`
+/// when the memory is refused.
+pub(crate) fn map_chunk(bytes: usize) -> Option<NonNull<u8>> {
+    #[cfg(unix)]
+    return os::map_aligned(bytes);
+    #[cfg(not(unix))]
+    {
+        let layout = Layout::from_size_align(bytes, bytes).ok()?;
+        // SAFETY: the layout has a non-zero size.
+        NonNull::new(unsafe { alloc::alloc_zeroed(layout) })
+    }
 }
 
+/// Gives back a block from [`map_chunk`] of which the pool counted
+/// `counted` bytes in [`mapped_bytes`], now.
+///
 /// # Safety
-/// `p` must come from [`alloc_child`] and not be used afterwards.
-pub(crate) unsafe fn free_child(p: *mut Bucket) {
-    // SAFETY: the caller guarantees `p` came from alloc_child, i.e. a one-bucket array.
-    unsafe { alloc::dealloc(p.cast(), array_layout(1)) }
+/// `p` comes from `map_chunk(bytes)` and nothing uses it any more.
+pub(crate) unsafe fn unmap_chunk(p: NonNull<u8>, bytes: usize, counted: usize) {
+    let from = if cfg!(unix) {
+        From::Mapping { counted }
+    } else {
+        From::Allocator(Layout::from_size_align(bytes, bytes).expect("chunk layout"))
+    };
+    Garbage { p, bytes, from }.free_now();
 }
 
+/// Faults in `[p, p + bytes)` without changing its contents; best effort
+/// (a no-op where the kernel cannot).
+///
+/// # Safety
+/// The range is part of a block from [`map_chunk`] that stays mapped until
+/// this returns.
+pub(crate) unsafe fn populate_chunk(p: NonNull<u8>, bytes: usize) {
+    #[cfg(unix)]
+    // SAFETY: per the contract.
+    unsafe {
+        os::populate(p.as_ptr(), bytes);
+    }
+    #[cfg(not(unix))]
+    let _ = (p, bytes);
+}
+
+/// Asks the background thread to run `pool::background_work` soon. False
+/// when there is no background thread (the pool then does without).
+/// Allocates nothing, so it adds no allocator slow path to the operation
+/// that asks.
+pub(crate) fn wake_pool_work() -> bool {
+    if !start_worker() {
+        return false;
+    }
+    let mut q = queues();
+    if !q.pool_work {
+        q.pool_work = true;
+        drop(q);
+        WAKE.notify_one();
+    }
+    true
+}
+
+/// Starts the background thread if it is not running; false if it cannot
+/// be started. Tables call this when they are created, so that neither the
+/// thread's start nor its allocations (tens of microseconds, more if the
+/// global allocator faults in fresh memory for them) land in the first
+/// operation that needs it.
+pub(crate) fn start_worker() -> bool {
+    *WORKER_STARTED.get_or_init(|| {
+        // Room for the jobs of many resizes at once, so that queueing one
+        // does not allocate.
+        let mut q = queues();
+        q.populates.reserve(32);
+        q.frees.reserve(32);
+        drop(q);
+        std::thread::Builder::new()
+            .name("table-bg".into())
+            .spawn(work)
+            .is_ok()
+    })
+}
+
+/// Whether the background thread runs.
+#[cfg(test)]
+pub(crate) fn worker_started() -> bool {
+    WORKER_STARTED.get() == Some(&true)
+}
+
+/// Where a [`Garbage`] block came from.
+enum From {
+    /// A mapping (or part of one), of which `counted` bytes are counted in
+    /// [`MAPPED`].
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Mapping {
+        counted: usize,
+    },
+    Allocator(Layout),
+}
+
+/// A block to give back.
 struct Garbage {
     p: NonNull<u8>,
-    layout: Layout,
-    /// From `os::map` (size `layout.size()`), not the allocator.
-    mapped: bool,
+    bytes: usize,
+    from: From,
 }
 
 // SAFETY: a Garbage is the sole owner of a plain memory block with no thread
 // affinity; the global allocator may free it from any thread.
 unsafe impl Send for Garbage {}
 
+/// Unmapping is done in pieces of this size, so the pool's jobs do not
+/// wait behind the unmap of a whole big array.
+const UNMAP_PIECE: usize = 8 << 20;
+
 impl Garbage {
-    fn free_now(self) {
-        #[cfg(unix)]
-        if self.mapped {
-            // SAFETY: constructed only in free_array from one mapping of
-            // this size, no longer used by any table.
-            unsafe { os::unmap(self.p, self.layout.size()) };
-            MAPPED.fetch_sub(self.layout.size(), Ordering::Relaxed);
-            return;
+    /// Gives back a piece of the block; true while some remains.
+    fn step(&mut self) -> bool {
+        match self.from {
+            #[cfg(unix)]
+            From::Mapping { counted } => {
+                let n = self.bytes.min(UNMAP_PIECE);
+                // SAFETY: constructed from one mapping of this size (or its
+                // rest), no longer used by anyone.
+                unsafe { os::unmap(self.p, n) };
+                self.bytes -= n;
+                if self.bytes == 0 {
+                    MAPPED.fetch_sub(counted, Ordering::Relaxed);
+                    return false;
+                }
+                // SAFETY: n < bytes, so still inside the mapping.
+                self.p = unsafe { NonNull::new_unchecked(self.p.as_ptr().add(n)) };
+                true
+            }
+            #[cfg(not(unix))]
+            From::Mapping { .. } => unreachable!("no mappings without unix"),
+            From::Allocator(layout) => {
+                // SAFETY: constructed from a block with this layout.
+                unsafe { alloc::dealloc(self.p.as_ptr(), layout) };
+                false
+            }
         }
-        // SAFETY: constructed only in free_array from a block with this layout.
-        unsafe { alloc::dealloc(self.p.as_ptr(), self.layout) }
+    }
+
+    fn free_now(mut self) {
+        while self.step() {}
     }
 }
 
-/// A mapped array, for a populate job.
-struct Mapping(NonNull<u8>, usize);
+/// A range to fault in.
+struct Populate {
+    p: NonNull<u8>,
+    bytes: usize,
+    /// Bytes done (of each half, with `halves`).
+    done: usize,
+    /// The two halves side by side, in the order a doubling rehash first
+    /// writes them (old bucket `i` goes to `i` and `i + n`).
+    halves: bool,
+}
 
-// SAFETY: only the address range is sent; the job changes no byte of it.
-unsafe impl Send for Mapping {}
+// SAFETY: only the address range is sent; populating changes no byte of it.
+unsafe impl Send for Populate {}
 
-/// Work for the background thread, done in the order sent.
+impl Populate {
+    /// Faults in up to 1 MiB; true while some remains.
+    #[cfg(unix)]
+    fn step(&mut self) -> bool {
+        const PIECE: usize = 256 << 10;
+        let (parts, len) = if self.halves {
+            (2, self.bytes / 2)
+        } else {
+            (1, self.bytes)
+        };
+        for _ in 0..4 / parts {
+            if self.done >= len {
+                return false;
+            }
+            let n = PIECE.min(len - self.done);
+            for part in 0..parts {
+                // SAFETY: inside the range sent (done + n <= len); its unmap
+                // is queued behind this job.
+                let ok = unsafe { os::populate(self.p.as_ptr().add(part * len + self.done), n) };
+                if !ok {
+                    self.publish(usize::MAX);
+                    return false;
+                }
+            }
+            self.done += n;
+            self.publish(if self.done < len {
+                self.done
+            } else {
+                usize::MAX
+            });
+        }
+        self.done < len
+    }
+
+    /// Publishes the progress of an array's populate (see
+    /// [`populated_bytes`]), if it is still the newest.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    fn publish(&self, done: usize) {
+        if self.halves && POPULATING.load(Ordering::Acquire) == self.p.as_ptr().addr() {
+            POPULATED.store(done, Ordering::Release);
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn step(&mut self) -> bool {
+        false
+    }
+}
+
+/// Work for the background thread about big arrays, done a bounded piece
+/// at a time.
 enum Job {
     Free(Garbage),
-    #[cfg_attr(not(unix), allow(dead_code))]
-    Populate(Mapping),
+    Populate(Populate),
 }
 
-impl Job {
-    fn run(self) {
-        match self {
-            Job::Free(g) => g.free_now(),
-            #[cfg(unix)]
-            // SAFETY: the mapping's unmap, if any, is a later job.
-            Job::Populate(Mapping(p, bytes)) => unsafe { os::populate(p, bytes) },
-            #[cfg(not(unix))]
-            Job::Populate(_) => {}
+struct Queues {
+    /// The pool has work (`pool::background_work`): done first.
+    pool_work: bool,
+    /// Arrays to fault in, oldest first: before any free, so that a new
+    /// array is ready soon even while old ones are being unmapped. (An
+    /// array's own free is queued after its populate, so it still comes
+    /// after it.)
+    populates: VecDeque<Populate>,
+    frees: VecDeque<Garbage>,
+}
+
+static QUEUES: Mutex<Queues> = Mutex::new(Queues {
+    pool_work: false,
+    populates: VecDeque::new(),
+    frees: VecDeque::new(),
+});
+static WAKE: Condvar = Condvar::new();
+static WORKER_STARTED: OnceLock<bool> = OnceLock::new();
+
+fn queues() -> MutexGuard<'static, Queues> {
+    // Nothing panics while holding it: take it even if poisoned.
+    QUEUES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Hands a big array's `job` to the background thread; gives it back if
+/// there is no thread (then the caller does it).
+fn submit(job: Job) -> Result<(), Job> {
+    if !start_worker() {
+        return Err(job);
+    }
+    let mut q = queues();
+    match job {
+        Job::Free(g) => q.frees.push_back(g),
+        Job::Populate(p) => q.populates.push_back(p),
+    }
+    drop(q);
+    WAKE.notify_one();
+    Ok(())
+}
+
+/// The background thread: the pool's work first, then a piece of the
+/// oldest populate, else of the oldest free; when idle for a second after
+/// a burst, it trims the pool's spares (`pool::trim`).
+fn work() {
+    let mut q = queues();
+    loop {
+        if q.pool_work {
+            q.pool_work = false;
+            drop(q);
+            pool::background_work();
+            q = queues();
+        } else if let Some(mut job) = q.populates.pop_front() {
+            drop(q);
+            let more = job.step();
+            q = queues();
+            if more {
+                q.populates.push_front(job);
+            }
+        } else if let Some(mut job) = q.frees.pop_front() {
+            drop(q);
+            let more = job.step();
+            q = queues();
+            if more {
+                q.frees.push_front(job);
+            }
+        } else if pool::trim_due() {
+            let (guard, timeout) = WAKE
+                .wait_timeout(q, std::time::Duration::from_secs(1))
+                .unwrap_or_else(|e| e.into_inner());
+            q = guard;
+            if timeout.timed_out() && !q.pool_work && q.populates.is_empty() && q.frees.is_empty() {
+                drop(q);
+                pool::trim();
+                q = queues();
+            }
+        } else {
+            q = WAKE.wait(q).unwrap_or_else(|e| e.into_inner());
         }
     }
-}
-
-/// The background thread that frees big arrays and faults in new ones.
-fn background() -> Option<&'static Sender<Job>> {
-    static TX: OnceLock<Option<Sender<Job>>> = OnceLock::new();
-    TX.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("table-lazy-free".into())
-            .spawn(move || rx.into_iter().for_each(Job::run))
-            .ok()
-            .map(|_| tx)
-    })
-    .as_ref()
 }
 
 #[cfg(test)]
@@ -332,8 +622,8 @@ mod tests {
 
     #[test]
     fn arrays_are_zeroed_and_freed() {
-        let (big, lazy) = (CALLOC_BYTES / 64, LAZY_FREE_BYTES / 64);
-        for n in [1usize, 2, big - 1, big, big + 1, lazy - 1, lazy, 4 * lazy] {
+        let (map, lazy) = (MAP_BYTES / 64, LAZY_FREE_BYTES / 64);
+        for n in [1usize, 2, 8, MAX_RUN_BUCKETS, map, 2 * map, lazy, 4 * lazy] {
             let p = alloc_array(n);
             if is_mapped(n) {
                 // Other tests may map and unmap concurrently: a lower bound.
@@ -345,12 +635,50 @@ mod tests {
                 "{n} buckets: not cache-line aligned"
             );
             // SAFETY: p points to n zeroed, initialised buckets.
-            let all_empty = unsafe { std::slice::from_raw_parts(p.as_ptr(), n) }
-                .iter()
-                .all(Bucket::is_empty);
-            assert!(all_empty);
+            let buckets = unsafe { std::slice::from_raw_parts_mut(p.as_ptr(), n) };
+            assert!(buckets.iter().all(Bucket::is_empty));
+            // Dirty it: a reused block must come back zeroed.
+            for b in buckets.iter_mut() {
+                b.set_raw(3, core::ptr::without_provenance_mut(0x40));
+            }
             // SAFETY: allocated above with the same count, not used again.
             unsafe { free_array(p, n) };
+        }
+    }
+
+    #[test]
+    fn jobs_run_piece_by_piece_in_order() {
+        // 16 MiB faulted in 1 MiB steps (both halves side by side), then
+        // unmapped in two pieces, the count dropped at the end.
+        let bytes = 16 << 20;
+        let p = map_chunk(bytes).expect("mapped");
+        let mut job = Populate {
+            p,
+            bytes,
+            done: 0,
+            halves: true,
+        };
+        let mut steps = 1;
+        while job.step() {
+            steps += 1;
+        }
+        // (Kernels before 5.14 refuse the first piece: nothing to check.)
+        if cfg!(target_os = "linux") && job.done > 0 {
+            assert_eq!((steps, job.done), (16, bytes / 2));
+        }
+        let from = if cfg!(unix) {
+            count_mapped(4096);
+            From::Mapping { counted: 4096 }
+        } else {
+            From::Allocator(Layout::from_size_align(bytes, bytes).unwrap())
+        };
+        let mut g = Garbage { p, bytes, from };
+        let mut pieces = 1;
+        while g.step() {
+            pieces += 1;
+        }
+        if cfg!(unix) {
+            assert_eq!(pieces, bytes / UNMAP_PIECE);
         }
     }
 }

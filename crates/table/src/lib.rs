@@ -29,7 +29,8 @@
 //!    the two levels (never anywhere else: no displacement, which is what
 //!    makes [`Table::scan`]'s guarantee possible).
 //! 2. While rehashing (level 1 allocated), chains of level 0 below
-//!    `rehash_idx` are empty; new entries go to level 1 only.
+//!    `rehash_idx` are empty; a new entry goes to level 1, or to its
+//!    level-0 chain if that is not moved yet (it moves with the chain).
 //! 3. In a chain, every bucket but the last is full, and the last of a chain
 //!    of two or more is not empty. Deletes fill their hole from the chain's
 //!    tail (`compact_chain`), so chains stay short after churn. The safe
@@ -61,6 +62,7 @@ mod fenwick;
 mod hash;
 mod iter;
 mod kvstore;
+mod pool;
 mod prefetch;
 mod sample;
 mod scan;
@@ -70,5 +72,6 @@ pub use alloc::{mapped_bytes, LAZY_FREE_BYTES, MAP_BYTES};
 pub use hash::DefaultHashBuilder;
 pub use iter::{Iter, IterMut};
 pub use kvstore::{KvEntry, KvIter, KvOccupied, KvStore, KvVacant, MAX_SLOTS};
+pub use pool::{pool_stats, PoolStats};
 
 pub use table::{Entry, EntryRef, Occupied, Ref, RefMut, ResizePolicy, Table, Vacant};

@@ -5,9 +5,10 @@
 //! Scanning, iteration and random sampling live in `scan.rs`, `iter.rs` and
 //! `sample.rs` as further `impl` blocks.
 
-use crate::alloc::{alloc_array, alloc_child, free_array, free_child};
+use crate::alloc::{alloc_array, free_array, populated_bytes, MAP_BYTES};
 use crate::bucket::{filter_bit, tag_of, Bucket, BUCKET_BYTES, LINK_SLOT, SLOTS};
 use crate::hash::DefaultHashBuilder;
+use crate::pool::{alloc_child, free_child, Arena, FreeBatch, ARENA_MIN_BUCKETS};
 use core::hash::{BuildHasher, Hash, Hasher};
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
@@ -71,6 +72,10 @@ pub enum ResizePolicy {
 /// for 1/(8 * this) of the doubling's inserts.
 const REHASH_STEP_BUCKETS: usize = 4;
 
+/// Rehash steps an operation skips in a row at most while the background
+/// thread faults the new array in (`Table::populated_ahead`).
+const MAX_REHASH_WAITS: u8 = 8;
+
 /// Grow when an insert would take the fill above this (percent of slots).
 const MAX_FILL_SOFT: usize = 100;
 const MAX_FILL_HARD: usize = 500;
@@ -87,6 +92,9 @@ pub(crate) struct Level {
     mask: usize,
     pub(crate) used: usize,
     pub(crate) children: usize,
+    /// Where the children come from when the level is big (see
+    /// [`Level::alloc_child`]).
+    arena: Arena,
 }
 
 impl Level {
@@ -95,7 +103,53 @@ impl Level {
         mask: usize::MAX,
         used: 0,
         children: 0,
+        arena: Arena::NONE,
     };
+
+    fn new(exp: i8) -> Level {
+        Level {
+            buckets: alloc_array(1 << exp).as_ptr(),
+            mask: (1 << exp) - 1,
+            used: 0,
+            children: 0,
+            arena: Arena::NONE,
+        }
+    }
+
+    /// Whether the children come from the level's own arena rather than
+    /// the shared pool (`pool::Arena` tells why).
+    #[inline]
+    fn has_arena(&self) -> bool {
+        self.num_buckets() >= ARENA_MIN_BUCKETS
+    }
+
+    /// A zeroed child bucket for a chain of this level, counted.
+    #[inline]
+    fn alloc_child(&mut self) -> *mut Bucket {
+        self.children += 1;
+        if self.has_arena() {
+            self.arena.alloc()
+        } else {
+            alloc_child()
+        }
+    }
+
+    /// Frees a child of this level, uncounted.
+    ///
+    /// # Safety
+    /// `b` came from this level's `alloc_child` and is not used afterwards.
+    #[inline]
+    unsafe fn free_child(&mut self, b: *mut Bucket) {
+        self.children -= 1;
+        // SAFETY: per the contract, from the matching source.
+        unsafe {
+            if self.has_arena() {
+                self.arena.free(b);
+            } else {
+                free_child(b);
+            }
+        }
+    }
 
     /// The bucket exponent (`num_buckets() == 1 << exp`), -1 for no array.
     #[inline]
@@ -147,6 +201,14 @@ pub struct Table<E: Entry, S = DefaultHashBuilder> {
     pub(crate) rehash_idx: usize,
     pause_rehash: u32,
     pause_shrink: u32,
+    /// While rehashing: level 1 may hold entries whose level-0 chain is
+    /// not moved yet (see `insert_level`). Without them, a lookup in an
+    /// unmoved chain need not read level 1 — whose pages may not be
+    /// faulted in yet.
+    level1_has_unmoved: bool,
+    /// Rehash steps skipped in a row waiting for the background thread
+    /// (see `populated_ahead`).
+    rehash_waits: u8,
     hasher: S,
     _owns: PhantomData<E>,
 }
@@ -328,11 +390,16 @@ fn exp_for_capacity(capacity: usize) -> i8 {
 
 impl<E: Entry, S: BuildHasher> Table<E, S> {
     pub fn with_hasher(hasher: S) -> Self {
+        // The background thread, started now rather than inside the first
+        // operation that needs it (see `alloc::start_worker`).
+        crate::alloc::start_worker();
         Table {
             levels: [Level::NONE; 2],
             rehash_idx: 0,
             pause_rehash: 0,
             pause_shrink: 0,
+            level1_has_unmoved: false,
+            rehash_waits: 0,
             hasher,
             _owns: PhantomData,
         }
@@ -518,26 +585,35 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
     #[inline(never)]
     fn find_rehashing(&self, hash: u64, key: &E::Key) -> Option<Pos> {
         let tag = tag_of(hash);
-        for level in 0..2 {
-            let l = &self.levels[level];
-            if !l.is_allocated() {
-                continue;
-            }
-            let idx = hash as usize & l.mask();
-            if level == 0 && idx < self.rehash_idx {
-                continue; // already moved to level 1
-            }
-            // SAFETY: idx is masked to the allocated level's size; the
+        let l0 = &self.levels[0];
+        let idx0 = hash as usize & l0.mask();
+        if l0.is_allocated() && idx0 >= self.rehash_idx {
+            // Not moved yet: the entry is in level 0, if anywhere (or also
+            // possibly in level 1, see level1_has_unmoved).
+            // SAFETY: idx0 is masked to the allocated level's size; the
             // chain's buckets live while &self does.
-            if let Some((bucket, slot)) = unsafe { find_in_chain::<E>(l.bucket(idx), tag, key) } {
+            if let Some((bucket, slot)) = unsafe { find_in_chain::<E>(l0.bucket(idx0), tag, key) } {
                 return Some(Pos {
-                    level,
+                    level: 0,
                     bucket,
                     slot,
                 });
             }
+            if !self.level1_has_unmoved {
+                return None;
+            }
         }
-        None
+        let l1 = &self.levels[1];
+        if !l1.is_allocated() {
+            return None;
+        }
+        // SAFETY: as above, for level 1.
+        let found = unsafe { find_in_chain::<E>(l1.bucket(hash as usize & l1.mask()), tag, key) };
+        found.map(|(bucket, slot)| Pos {
+            level: 1,
+            bucket,
+            slot,
+        })
     }
 
     // ---- insert --------------------------------------------------------
@@ -545,7 +621,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
     /// Stores an entry whose key is known to be absent.
     pub(crate) fn insert_new(&mut self, hash: u64, e: E) -> Pos {
         self.expand_if_needed(1);
-        let level = usize::from(self.is_rehashing());
+        let level = self.insert_level(hash);
         let l = &self.levels[level];
         let (idx, hint) = (hash as usize & l.mask(), hint_for(hash, l.exp()));
         // SAFETY: expand_if_needed allocated the target level.
@@ -554,6 +630,40 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         unsafe { (*pos.bucket).store_hinted(pos.slot, e.into_raw().as_ptr(), tag_of(hash), hint) };
         self.levels[level].used += 1;
         pos
+    }
+
+    /// The level a new entry with `hash` goes to while rehashing. Level 1
+    /// if its level-0 chain has been moved. Otherwise, for a new array
+    /// that is mapped (`alloc::MAP_BYTES` and up), level 0: the entry moves
+    /// later with its chain, which costs little (by its hint, unread), and
+    ///
+    /// - the new array's pages are first written by the rehash, behind the
+    ///   background thread that faults them in, instead of at random by
+    ///   inserts racing it (each first touch is a page fault in the
+    ///   insert: microseconds usually, hundreds of them now and then on a
+    ///   loaded machine);
+    /// - lookups of unmoved chains, every insert's included, need not read
+    ///   level 1 (`level1_has_unmoved`): one cache miss fewer.
+    ///
+    /// Smaller tables are in cache: there the second move costs more than
+    /// it saves, and the entry goes to level 1. So does any entry while the
+    /// rehash does not progress (paused or forbidden).
+    #[inline]
+    fn insert_level(&mut self, hash: u64) -> usize {
+        if !self.is_rehashing() {
+            return 0;
+        }
+        if hash as usize & self.levels[0].mask() < self.rehash_idx {
+            return 1; // moved already
+        }
+        if self.levels[1].num_buckets() * BUCKET_BYTES >= MAP_BYTES
+            && self.pause_rehash == 0
+            && self.policy_for(self.levels[1].exp()) != ResizePolicy::Forbid
+        {
+            return 0;
+        }
+        self.level1_has_unmoved = true;
+        1
     }
 
     /// An empty slot at the end of chain `idx` for an entry tagged `tag`
@@ -583,12 +693,11 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
             }
             // Full: the last slot's entry moves to a new child, the slot
             // becomes the link, and the new entry goes next to the moved one.
-            let child = alloc_child();
+            let child = l.alloc_child();
             (*child).set_raw(0, (*b).raw(LINK_SLOT));
             let filter = (*child).entries_filter() | filter_bit(tag);
             (*b).clear(LINK_SLOT);
             (*b).set_child(child, filter);
-            l.children += 1;
             Pos {
                 level,
                 bucket: child,
@@ -639,8 +748,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
                 }
                 if (*last).is_empty() {
                     (*parent).clear_child();
-                    free_child(last);
-                    l.children -= 1;
+                    l.free_child(last);
                     if parent == head && !(*head).is_chained() {
                         return;
                     }
@@ -753,12 +861,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         let new = if exp < 0 {
             Level::NONE
         } else {
-            Level {
-                buckets: alloc_array(1 << exp).as_ptr(),
-                mask: (1 << exp) - 1,
-                used: 0,
-                children: 0,
-            }
+            Level::new(exp)
         };
         if self.levels[0].used == 0 {
             // Nothing to move: swap the arrays at once.
@@ -768,6 +871,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
         } else {
             self.levels[1] = new;
             self.rehash_idx = 0;
+            self.level1_has_unmoved = false;
         }
     }
 
@@ -788,12 +892,41 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
             ResizePolicy::Avoid if is_insert => {}
             _ => return,
         }
+        if !self.populated_ahead() && self.rehash_waits < MAX_REHASH_WAITS {
+            self.rehash_waits += 1;
+            return;
+        }
+        self.rehash_waits = 0;
         for _ in 0..REHASH_STEP_BUCKETS {
             self.rehash_bucket();
             if !self.is_rehashing() {
                 break;
             }
         }
+    }
+
+    /// Whether this operation's rehash step may go on: its writes to the
+    /// new array land on pages the background thread has faulted in (see
+    /// `alloc::populated_bytes`; a doubling writes old chain `i` to new
+    /// buckets `i` and `i + n`, and the background thread faults both
+    /// halves in from the front), or level 0 is already 3 % over full.
+    /// The background thread is usually far ahead (faulting in runs a few
+    /// times faster than a rehash writes); when it lags, operations skip
+    /// their step and their inserts go to unmoved level-0 chains
+    /// (`insert_level`), rather than fault (measured: 1.2k faults in the
+    /// rehash steps of one 10M run in nine without this). Bounded: the 3 %
+    /// limits the extra entries to move, and at most [`MAX_REHASH_WAITS`]
+    /// steps in a row are skipped, so a rehash never lasts more than
+    /// that many times longer, however far behind the thread is (under
+    /// valgrind it hardly runs).
+    #[inline]
+    fn populated_ahead(&self) -> bool {
+        let (l0, l1) = (&self.levels[0], &self.levels[1]);
+        if l1.exp() != l0.exp() + 1 || l0.used * 100 > l0.num_buckets() * SLOTS * 103 {
+            return true;
+        }
+        let need = (self.rehash_idx + REHASH_STEP_BUCKETS) * BUCKET_BYTES;
+        populated_bytes(l1.buckets) >= need
     }
 
     /// Moves up to `steps` buckets of an ongoing rehash (ignoring the resize
@@ -863,8 +996,7 @@ impl<E: Entry, S: BuildHasher> Table<E, S> {
                     moved += 1;
                 }
                 if b != head {
-                    free_child(b);
-                    self.levels[0].children -= 1;
+                    self.levels[0].free_child(b);
                 }
                 b = child;
             }
@@ -1019,21 +1151,27 @@ unsafe fn free_level(l: Level) {
     if !l.is_allocated() {
         return;
     }
+    // A big level's children go back with its arena, unwalked. Otherwise
     // `children` is exact (invariant 5): a level that has none — always the
     // case when a rehash completes, which frees children as it goes — skips
     // the walk, which would read the whole array (milliseconds for a large
     // table, inside the single operation that completes the rehash).
-    for idx in 0..if l.children > 0 { l.num_buckets() } else { 0 } {
+    let walk = l.children > 0 && !l.has_arena();
+    // SAFETY: the level is detached: nothing uses its children any more.
+    unsafe { l.arena.release() };
+    let mut batch = FreeBatch::new();
+    for idx in 0..if walk { l.num_buckets() } else { 0 } {
         // SAFETY: idx < num_buckets; children are owned by this level.
         unsafe {
             let mut c = (*l.bucket(idx)).child();
             while !c.is_null() {
                 let next = (*c).child();
-                free_child(c);
+                batch.push(c);
                 c = next;
             }
         }
     }
+    drop(batch);
     // SAFETY: allocated by alloc_array with this many buckets.
     unsafe { free_array(NonNull::new_unchecked(l.buckets), l.num_buckets()) };
 }

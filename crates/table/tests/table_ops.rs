@@ -376,6 +376,58 @@ fn pause_rehashing_stops_progress_until_resumed() {
     assert!((0..6000).all(|i| t.contains_key(&key(i))));
 }
 
+/// Mid-rehash, inserts go to level 0 while their chain is not moved (and
+/// lookups of unmoved chains read level 0 only), but to level 1 while the
+/// rehash is paused; every key stays findable through pauses, resumes and
+/// partial progress.
+#[test]
+fn inserts_mid_rehash_are_found_paused_or_not() {
+    // 8192 buckets, full: the next insert starts a grow of 8192 chains.
+    let base = 65536;
+    let mut t = filled(base);
+    settle(&mut t);
+    t.insert(Bytes::new(&key(base))); // starts the grow
+    assert!(t.is_rehashing());
+    t.rehash_steps(100); // part of the way
+    let mut next = base + 1;
+    let check = |t: &Table<Bytes>, upto: u64| {
+        for i in 0..upto {
+            assert!(t.contains_key(&key(i)), "key {i} lost");
+        }
+        assert!(!t.contains_key(&key(upto)));
+    };
+    for round in 0..6 {
+        let paused = round % 2 == 1;
+        if paused {
+            t.pause_rehashing();
+        }
+        for _ in 0..300 {
+            t.insert(Bytes::new(&key(next)));
+            next += 1;
+        }
+        assert!(t.is_rehashing(), "round {round}");
+        check(&t, next);
+        if paused {
+            t.resume_rehashing();
+        }
+        t.rehash_steps(50);
+        check(&t, next);
+    }
+    // Removing keys inserted while paused (some in level 1 for unmoved
+    // chains) and finishing the rehash.
+    for i in (base..next).step_by(3) {
+        assert!(t.remove(&key(i)).is_some(), "key {i}");
+    }
+    while t.rehash_steps(64) {}
+    for i in 0..next {
+        assert_eq!(
+            t.contains_key(&key(i)),
+            i < base || (i - base) % 3 != 0,
+            "key {i}"
+        );
+    }
+}
+
 #[test]
 fn pause_auto_shrink_defers_the_shrink() {
     let mut t = filled(10_000);
