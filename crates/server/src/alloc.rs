@@ -98,8 +98,6 @@ pub fn count_external(delta: isize) {
     }
 }
 
-/// Bytes currently allocated: usable sizes of all live blocks, plus the
-/// big table bucket arrays the table crate maps from the OS itself.
 /// Hands memory the allocator keeps cached back to the OS: after a big
 /// transient buffer is freed (a whole RDB file read for loading), mimalloc
 /// would otherwise keep its pages resident until later allocations reuse
@@ -110,8 +108,13 @@ pub fn release_free_memory() {
     unsafe { mi::mi_collect(true) }
 }
 
+/// Bytes currently allocated: usable sizes of all live blocks, plus the
+/// bucket memory the table crate maps from the OS itself (big arrays, and
+/// the pool's chunks that hold buckets; not its spare chunks, which are
+/// cached free memory like the allocator's own and which freeing data would
+/// not give back — counting them would make eviction chase them).
 pub fn used_memory() -> usize {
-    USED.load(Ordering::Relaxed) + ferrokey_table::mapped_bytes()
+    USED.load(Ordering::Relaxed) + ferrokey_table::in_use_bytes()
 }
 
 /// What one allocation of `size` bytes really occupies.

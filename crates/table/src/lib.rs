@@ -68,7 +68,7 @@ mod sample;
 mod scan;
 mod table;
 
-pub use alloc::{mapped_bytes, LAZY_FREE_BYTES, MAP_BYTES};
+pub use alloc::{in_use_bytes, mapped_bytes, LAZY_FREE_BYTES, MAP_BYTES};
 pub use hash::DefaultHashBuilder;
 pub use iter::{Iter, IterMut};
 pub use kvstore::{KvEntry, KvIter, KvOccupied, KvStore, KvVacant, MAX_SLOTS};

@@ -73,7 +73,9 @@
 //! spares included, not the untouched tail of a chunk. [`pool_stats`]
 //! tells used from held.
 
-use crate::alloc::{count_mapped, map_chunk, populate_chunk, unmap_chunk, wake_pool_work};
+use crate::alloc::{
+    count_idle, count_mapped, map_chunk, populate_chunk, unmap_chunk, wake_pool_work,
+};
 use crate::bucket::{Bucket, BUCKET_BYTES};
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -124,6 +126,7 @@ pub(crate) fn trim() {
         unsafe {
             p.spare = (*c).next;
             p.spares -= 1;
+            count_idle(-((*c).counted as isize));
             p.give_back(c);
         }
     }
@@ -809,7 +812,10 @@ impl Pool {
     fn small_chunk(&mut self) -> Option<NonNull<Chunk>> {
         if let Some(c) = NonNull::new(self.spare) {
             // SAFETY: the head of the spare list is a live empty chunk.
-            self.spare = unsafe { (*c.as_ptr()).next };
+            unsafe {
+                self.spare = (*c.as_ptr()).next;
+                count_idle(-((*c.as_ptr()).counted as isize));
+            }
             self.spares -= 1;
             self.refill_spares();
             return Some(c);
@@ -956,7 +962,10 @@ impl Pool {
     /// `c` is an empty 64 KiB chunk of this pool, on no list.
     unsafe fn push_spare(&mut self, c: *mut Chunk) {
         // SAFETY: per the contract.
-        unsafe { (*c).next = self.spare };
+        unsafe {
+            (*c).next = self.spare;
+            count_idle((*c).counted as isize);
+        }
         self.spare = c;
         self.spares += 1;
     }
@@ -1012,6 +1021,7 @@ impl Pool {
             while !self.spare.is_null() {
                 let c = self.spare;
                 self.spare = (*c).next;
+                count_idle(-((*c).counted as isize));
                 self.give_back(c);
             }
         }
