@@ -281,6 +281,11 @@ pub struct Client {
     pub wpos: usize,
     /// WRITABLE interest is registered (the socket was full).
     pub wants_write: bool,
+    /// On the event loop's ready list (cut off at the end of its turn with
+    /// input left): it must be queued once, or every event it gets while
+    /// queued would add a turn to each round and the round would grow
+    /// without bound.
+    pub queued: bool,
     /// Since when the output is above the soft limit of
     /// `client-output-buffer-limit`.
     pub obuf_soft_since: Option<Instant>,
@@ -299,6 +304,7 @@ impl Client {
             out: Reply::new(Protocol::Resp2),
             wpos: 0,
             wants_write: false,
+            queued: false,
             obuf_soft_since: None,
             state,
         }

@@ -214,6 +214,9 @@ impl EventLoop {
             }
             // Clients cut off at the end of their turn (fairness, below).
             for slot in std::mem::take(&mut self.ready) {
+                if let Some(Some(c)) = self.srv.clients.get_mut(slot) {
+                    c.queued = false;
+                }
                 self.on_readable(slot, true);
             }
             if !self.srv.block_deadlines.is_empty() {
@@ -408,7 +411,11 @@ impl EventLoop {
         let mut reads = 0;
         while !c.wants_write {
             if reads == READS_PER_TURN {
-                self.ready.push(slot);
+                if !c.queued {
+                    debug_assert!(!self.ready.contains(&slot), "client {slot} queued twice");
+                    c.queued = true;
+                    self.ready.push(slot);
+                }
                 break;
             }
             reads += 1;
@@ -754,7 +761,11 @@ impl EventLoop {
         if c.state.is_pubsub() {
             self.srv.pubsub.forget(c.state.id);
         }
-        self.srv.client_slots.remove(&c.state.id);
+        let slot = self.srv.client_slots.remove(&c.state.id);
+        if c.queued {
+            // The slot may go to a new client before the ready list runs.
+            self.ready.retain(|&s| Some(s) != slot);
+        }
         super::tracking::disable(&mut self.srv, c.state.id);
         super::exec::unwatch_all(&mut self.srv, &mut c.state);
         if c.state.monitor {
