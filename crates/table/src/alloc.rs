@@ -80,28 +80,23 @@ pub fn mapped_bytes() -> usize {
     MAPPED.load(Ordering::Relaxed)
 }
 
-/// Bytes of [`mapped_bytes`] that no table uses and that the pool keeps
-/// only to make the next allocations fast: its spare chunks, faulted in
-/// ahead. Like an allocator's cached free pages they are resident, but
-/// freeing data would not give them back; a server's `used_memory` (what
-/// eviction works against) should leave them out. See [`in_use_bytes`].
+/// Bytes of [`mapped_bytes`] that the bucket pool holds and no table uses:
+/// its spare chunks, faulted in ahead, and free runs in its chunks. Like an
+/// allocator's cached free pages they are resident, but freeing data would
+/// not give them back; a server's `used_memory` (what eviction works
+/// against) leaves them out. Published by the pool under its lock.
 static IDLE: AtomicUsize = AtomicUsize::new(0);
 
 /// The part of [`mapped_bytes`] that holds tables' buckets: mapped arrays
-/// and the pool's chunks in use (with their free buckets), not its spare
-/// chunks. What a server should add to its allocator's figure for
+/// and the pool's runs in use (arenas' chunks whole), not its spare chunks
+/// or free runs. What a server should add to its allocator's figure for
 /// `used_memory`; [`mapped_bytes`] is the resident figure.
 pub fn in_use_bytes() -> usize {
     mapped_bytes().saturating_sub(IDLE.load(Ordering::Relaxed))
 }
 
-/// Adds `delta` to the idle part of [`mapped_bytes`] (spare chunks).
-pub(crate) fn count_idle(delta: isize) {
-    if delta >= 0 {
-        IDLE.fetch_add(delta.unsigned_abs(), Ordering::Relaxed);
-    } else {
-        IDLE.fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
-    }
+pub(crate) fn set_idle(bytes: usize) {
+    IDLE.store(bytes, Ordering::Relaxed);
 }
 
 /// Adds `delta` to [`mapped_bytes`] (the pool's accounting).

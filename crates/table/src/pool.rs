@@ -74,7 +74,7 @@
 //! tells used from held.
 
 use crate::alloc::{
-    count_idle, count_mapped, map_chunk, populate_chunk, unmap_chunk, wake_pool_work,
+    count_mapped, map_chunk, populate_chunk, set_idle, unmap_chunk, wake_pool_work,
 };
 use crate::bucket::{Bucket, BUCKET_BYTES};
 use core::ptr::{self, NonNull};
@@ -126,7 +126,6 @@ pub(crate) fn trim() {
         unsafe {
             p.spare = (*c).next;
             p.spares -= 1;
-            count_idle(-((*c).counted as isize));
             p.give_back(c);
         }
     }
@@ -264,8 +263,31 @@ static POOL: Mutex<Pool> = Mutex::new(Pool::new(true));
 /// 1 % on small tables, within noise.) A panic cannot leave the pool
 /// inconsistent (nothing inside panics but debug assertions), so a
 /// poisoned lock is taken anyway.
-fn pool() -> MutexGuard<'static, Pool> {
-    POOL.lock().unwrap_or_else(|e| e.into_inner())
+fn pool() -> PoolGuard {
+    PoolGuard(POOL.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The locked pool. Unlocking publishes its slack (see
+/// [`crate::in_use_bytes`]), so the figure is never read mid-change.
+struct PoolGuard(MutexGuard<'static, Pool>);
+
+impl core::ops::Deref for PoolGuard {
+    type Target = Pool;
+    fn deref(&self) -> &Pool {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for PoolGuard {
+    fn deref_mut(&mut self) -> &mut Pool {
+        &mut self.0
+    }
+}
+
+impl Drop for PoolGuard {
+    fn drop(&mut self) {
+        set_idle(self.0.slack());
+    }
 }
 
 fn out_of_memory(class: usize) -> ! {
@@ -680,6 +702,15 @@ pub struct PoolStats {
     pub sync_maps: usize,
 }
 
+impl Pool {
+    /// Bytes it holds (counted in [`crate::mapped_bytes`]) that no table
+    /// uses: spare chunks and free runs of shared chunks. Arenas' chunks
+    /// count as used whole (their free buckets are few; see `Arena`).
+    fn slack(&self) -> usize {
+        self.held.saturating_sub(self.used + self.lent * BASE_CHUNK)
+    }
+}
+
 /// The bucket pool's figures (see [`PoolStats`]).
 pub fn pool_stats() -> PoolStats {
     pool().stats()
@@ -812,10 +843,7 @@ impl Pool {
     fn small_chunk(&mut self) -> Option<NonNull<Chunk>> {
         if let Some(c) = NonNull::new(self.spare) {
             // SAFETY: the head of the spare list is a live empty chunk.
-            unsafe {
-                self.spare = (*c.as_ptr()).next;
-                count_idle(-((*c.as_ptr()).counted as isize));
-            }
+            self.spare = unsafe { (*c.as_ptr()).next };
             self.spares -= 1;
             self.refill_spares();
             return Some(c);
@@ -962,10 +990,7 @@ impl Pool {
     /// `c` is an empty 64 KiB chunk of this pool, on no list.
     unsafe fn push_spare(&mut self, c: *mut Chunk) {
         // SAFETY: per the contract.
-        unsafe {
-            (*c).next = self.spare;
-            count_idle((*c).counted as isize);
-        }
+        unsafe { (*c).next = self.spare };
         self.spare = c;
         self.spares += 1;
     }
@@ -1021,7 +1046,6 @@ impl Pool {
             while !self.spare.is_null() {
                 let c = self.spare;
                 self.spare = (*c).next;
-                count_idle(-((*c).counted as isize));
                 self.give_back(c);
             }
         }
