@@ -588,6 +588,9 @@ impl EventLoop {
         if c.qend == 0 && c.qbuf.len() > 4 * READ_CHUNK {
             c.qbuf = Vec::new();
         }
+        if !c.parser.in_progress() {
+            c.args.trim();
+        }
         // A big bulk in progress: room for all of it, allocated once.
         if let Some(n) = pending_bulk {
             if n > c.qbuf.len() {
