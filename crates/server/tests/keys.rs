@@ -90,6 +90,55 @@ fn del_unlink_exists_type() {
     assert_eq!(c.call(&["DEL", "x"]), int(0));
 }
 
+/// Big values go to the lazy-free thread and INFO counts them
+/// (lazyfree.tcl): UNLINK always, DEL per `lazyfree-lazy-user-del`,
+/// FLUSHALL ASYNC one object per key; CONFIG RESETSTAT clears the count.
+#[test]
+fn lazy_free_is_counted_in_info() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    let freed = |c: &mut Client| -> i64 {
+        // The background thread may still be at it: wait for it to drain.
+        let field = |c: &mut Client, name: &str| -> i64 {
+            let info = c.call(&["INFO", "memory"]).text();
+            info_field(&info, name).unwrap().parse().unwrap()
+        };
+        wait_until(Duration::from_secs(5), "lazy free drained", || {
+            field(c, "lazyfree_pending_objects") == 0
+        });
+        field(c, "lazyfreed_objects")
+    };
+    let big_set = |c: &mut Client, key: &str| {
+        let mut args = vec!["SADD".to_string(), key.to_string()];
+        args.extend((0..200).map(|i| format!("m{i}")));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(c.call(&args), int(200));
+    };
+    assert_eq!(freed(&mut c), 0);
+    big_set(&mut c, "s1");
+    assert_eq!(c.call(&["UNLINK", "s1"]), int(1));
+    assert_eq!(freed(&mut c), 1);
+    // A small value is freed in place, even by UNLINK.
+    assert_eq!(c.call(&["SADD", "small", "a"]), int(1));
+    assert_eq!(c.call(&["UNLINK", "small"]), int(1));
+    assert_eq!(freed(&mut c), 1);
+    big_set(&mut c, "s2");
+    assert_eq!(c.call(&["DEL", "s2"]), int(1));
+    assert_eq!(freed(&mut c), 2);
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "lazyfree-lazy-user-del", "no"]),
+        ok()
+    );
+    big_set(&mut c, "s3");
+    assert_eq!(c.call(&["DEL", "s3"]), int(1));
+    assert_eq!(freed(&mut c), 2);
+    assert_eq!(c.call(&["CONFIG", "RESETSTAT"]), ok());
+    assert_eq!(freed(&mut c), 0);
+    assert_eq!(c.call(&["MSET", "a", "1", "b", "2", "c", "3"]), ok());
+    assert_eq!(c.call(&["FLUSHALL", "ASYNC"]), ok());
+    assert_eq!(freed(&mut c), 3);
+}
+
 #[test]
 fn keys_patterns_and_dbsize() {
     let s = TestServer::start();

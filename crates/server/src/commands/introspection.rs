@@ -752,6 +752,7 @@ fn apply_config_changes(srv: &mut crate::server::Server, changed: &[&str]) -> Re
 
 fn config_resetstat(ctx: &mut Ctx<'_>) {
     ctx.srv.stats = Default::default();
+    crate::lazyfree::reset_stats();
     ctx.out.ok();
 }
 
@@ -1131,8 +1132,8 @@ fn info_memory(ctx: &Ctx<'_>) -> String {
         "mem_allocator" => "mimalloc",
         "mem_overhead_db_hashtable_rehashing" => 0,
         "active_defrag_running" => 0,
-        "lazyfree_pending_objects" => 0,
-        "lazyfreed_objects" => 0,
+        "lazyfree_pending_objects" => crate::lazyfree::pending_objects(),
+        "lazyfreed_objects" => crate::lazyfree::freed_objects(),
     );
     s
 }

@@ -254,9 +254,12 @@ fn rekey_record(mut rec: Record, key: &[u8]) -> Record {
 
 // ---- DEL, EXISTS, TYPE, TOUCH -------------------------------------------------
 
+/// DEL and UNLINK: UNLINK always frees big values in the background, DEL
+/// when `lazyfree-lazy-user-del` is on (Valkey 8's default).
 fn del(ctx: &mut Ctx<'_>) {
     let now = ctx.now();
     let dbi = ctx.client.db;
+    let lazy = ctx.srv.config.lazyfree_lazy_user_del || ctx.arg(0).eq_ignore_ascii_case(b"unlink");
     let mut n = 0;
     for i in 1..ctx.argc() {
         let key = ctx.arg(i);
@@ -266,11 +269,11 @@ fn del(ctx: &mut Ctx<'_>) {
         if is_past(old.expire(), now) {
             // Already logically gone: an expiry, not a deletion (Valkey
             // expires it first and does not count it).
-            crate::lazyfree::drop_value(Some(old));
+            crate::lazyfree::drop_value_if(Some(old), ctx.srv.config.lazyfree_lazy_expire);
             note_expired(ctx.srv, dbi, key);
             continue;
         }
-        crate::lazyfree::drop_value(Some(old));
+        crate::lazyfree::drop_value_if(Some(old), lazy);
         ctx.modified(key);
         notify(ctx, notify::GENERIC, "del", key);
         n += 1;

@@ -116,11 +116,7 @@ pub fn free_memory_if_needed(srv: &mut Server) -> bool {
         };
         round_samples = samples;
         let old = srv.keyspace.dbs[dbi].remove(&key);
-        if srv.config.lazyfree_lazy_eviction {
-            crate::lazyfree::drop_value(old);
-        } else {
-            drop(old);
-        }
+        crate::lazyfree::drop_value_if(old, srv.config.lazyfree_lazy_eviction);
         srv.stats.evicted_keys += 1;
         // The deletion reaches the AOF as its own DEL / UNLINK.
         let lazy = srv.config.lazyfree_lazy_eviction;
