@@ -144,13 +144,22 @@ fn resp3_subscribers_get_pushes_and_may_run_any_command() {
     c.send(&["SUBSCRIBE", "ch"]);
     assert_eq!(c.read(), sub_reply("subscribe", "ch", 1));
     assert_eq!(c.call(&["SET", "k", "v"]), ok());
-    // Publishing to itself: the message comes before the reply.
+    // Publishing to itself: the reply, then the message (Valkey 8.1.8
+    // sends `:1` and then the push; Redis 7.0 did the opposite).
     c.send(&["PUBLISH", "ch", "self"]);
+    assert_eq!(c.read(), int(1));
     assert_eq!(
         c.read(),
         arr(vec![bulk("message"), bulk("ch"), bulk("self")])
     );
-    assert_eq!(c.read(), int(1));
+    // Inside MULTI: after EXEC's whole reply.
+    c.call(&["MULTI"]);
+    c.call(&["PUBLISH", "ch", "a"]);
+    c.call(&["PUBLISH", "ch", "b"]);
+    assert_eq!(c.call(&["EXEC"]), arr(vec![int(1), int(1)]));
+    for m in ["a", "b"] {
+        assert_eq!(c.read(), arr(vec![bulk("message"), bulk("ch"), bulk(m)]));
+    }
     // A null channel when there is nothing left to unsubscribe from.
     c.call(&["PSUBSCRIBE", "p*"]);
     c.send(&["UNSUBSCRIBE", "ch"]);

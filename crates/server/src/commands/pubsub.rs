@@ -214,12 +214,9 @@ fn sunsubscribe(ctx: &mut Ctx<'_>) {
 
 fn publish_generic(ctx: &mut Ctx<'_>, shard: bool) {
     let (channel, msg) = (ctx.arg(1), ctx.arg(2));
-    let id = ctx.client.id;
-    // A message to itself goes ahead of the reply, except when replies are
-    // silenced or inside EXEC: then after the whole reply, as in Valkey.
-    let inline = ctx.client.reply_mode == ReplyMode::On && !ctx.client.deny_blocking;
-    let me = inline.then_some((id, &mut *ctx.out));
-    let n = pubsub::publish(ctx.srv, me, shard, channel, msg);
+    // A message to itself goes after the reply (after EXEC's whole reply
+    // inside a transaction), as in Valkey 8 (`pending_push_messages`).
+    let n = pubsub::publish(ctx.srv, shard, channel, msg);
     ctx.out.integer(n as i64);
 }
 

@@ -569,11 +569,11 @@ impl Server {
         if flags & notify::KEYSPACE != 0 {
             let mut ch = format!("__keyspace@{db}__:").into_bytes();
             ch.extend_from_slice(key);
-            pubsub::publish(self, None, false, &ch, event.as_bytes());
+            pubsub::publish(self, false, &ch, event.as_bytes());
         }
         if flags & notify::KEYEVENT != 0 {
             let ch = format!("__keyevent@{db}__:{event}").into_bytes();
-            pubsub::publish(self, None, false, &ch, key);
+            pubsub::publish(self, false, &ch, key);
         }
     }
 

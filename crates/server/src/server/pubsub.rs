@@ -179,15 +179,9 @@ fn write_message(out: &mut Reply, kind: Kind, pattern: Option<&[u8]>, channel: &
 }
 
 /// Delivers `msg` on `channel` (channels and matching patterns, or shard
-/// channels) and returns the number of receivers. `me` is the running
-/// client (id and reply buffer), if any.
-pub fn publish(
-    srv: &mut Server,
-    mut me: Option<(u64, &mut Reply)>,
-    shard: bool,
-    channel: &[u8],
-    msg: &[u8],
-) -> usize {
+/// channels) and returns the number of receivers. A message to the
+/// running client goes after its reply.
+pub fn publish(srv: &mut Server, shard: bool, channel: &[u8], msg: &[u8]) -> usize {
     let mut deliveries: Vec<(u64, Option<Vec<u8>>)> = Vec::new();
     let kind = if shard { Kind::Shard } else { Kind::Channel };
     if let Some(ids) = srv.pubsub.map_ref(kind).get(channel) {
@@ -206,36 +200,28 @@ pub fn publish(
         } else {
             kind
         };
-        match &mut me {
-            Some((my_id, out)) if *my_id == *id => {
-                write_message(out, k, pattern.as_deref(), channel, msg);
-            }
-            _ if srv.current.is_some_and(|c| c.id == *id) => {
-                // The running client, with no reply buffer at hand: after
-                // its reply.
-                let resp3 = srv.current.is_some_and(|c| c.resp3);
-                let mut r = Reply::new(if resp3 {
-                    Protocol::Resp3
-                } else {
-                    Protocol::Resp2
-                });
-                write_message(&mut r, k, pattern.as_deref(), channel, msg);
-                srv.pending_push.extend_from_slice(r.buf());
-            }
-            _ => {
-                let Some(&slot) = srv.client_slots.get(id) else {
-                    continue;
-                };
-                let Some(Some(c)) = srv.clients.get_mut(slot) else {
-                    continue;
-                };
-                if c.state.killed {
-                    continue;
-                }
-                write_message(&mut c.out, k, pattern.as_deref(), channel, msg);
-                srv.pending_writes.push(slot);
-            }
+        if let Some(me) = srv.current.filter(|c| c.id == *id) {
+            // The running client (out of its slot): after its reply.
+            let mut r = Reply::new(if me.resp3 {
+                Protocol::Resp3
+            } else {
+                Protocol::Resp2
+            });
+            write_message(&mut r, k, pattern.as_deref(), channel, msg);
+            srv.pending_push.extend_from_slice(r.buf());
+            continue;
         }
+        let Some(&slot) = srv.client_slots.get(id) else {
+            continue;
+        };
+        let Some(Some(c)) = srv.clients.get_mut(slot) else {
+            continue;
+        };
+        if c.state.killed {
+            continue;
+        }
+        write_message(&mut c.out, k, pattern.as_deref(), channel, msg);
+        srv.pending_writes.push(slot);
     }
     deliveries.len()
 }
