@@ -6,7 +6,7 @@
 //! port rollback, CLUSTER / MODULE without cluster mode or modules.
 
 mod common;
-use common::{encode, err, info_field as field, ok, Client, TestServer, V};
+use common::{bulk, encode, err, info_field as field, ok, wait_until, Client, TestServer, V};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -347,6 +347,39 @@ fn monitor_feeds_executed_commands() {
     assert_eq!(m.call(&["RESET"]), V::Simple("RESET".into()));
     c.call(&["PING"]);
     assert_eq!(m.call(&["PING"]), V::Simple("PONG".into()));
+}
+
+/// A blocking command is shown when it blocks, not again when it is served
+/// (introspection.tcl "MONITOR log blocked command only once").
+#[test]
+fn monitor_shows_a_blocked_command_once() {
+    let s = TestServer::start();
+    let mut m = Client::new(&s);
+    assert_eq!(m.call(&["MONITOR"]), ok());
+    let mut b = Client::new(&s);
+    let mut c = Client::new(&s);
+    b.send(&["BLPOP", "mylist", "0"]);
+    wait_until(Duration::from_secs(5), "blocked", || {
+        field(&c.call(&["INFO", "clients"]).text(), "blocked_clients").as_deref() == Some("1")
+    });
+    c.call(&["LPUSH", "mylist", "1"]);
+    assert_eq!(b.read(), V::Arr(vec![bulk("mylist"), bulk("1")]));
+    c.call(&["LPUSH", "mylist", "2"]);
+    let mut shown = Vec::new();
+    while shown.len() < 3 {
+        let l = m.line();
+        if !l.contains("\"INFO\"") {
+            shown.push(l.split_once("] ").unwrap().1.trim_end().to_string());
+        }
+    }
+    assert_eq!(
+        shown,
+        [
+            "\"BLPOP\" \"mylist\" \"0\"",
+            "\"LPUSH\" \"mylist\" \"1\"",
+            "\"LPUSH\" \"mylist\" \"2\"",
+        ]
+    );
 }
 
 // ---- DEBUG, MEMORY, LASTSAVE, COMMAND DOCS --------------------------------

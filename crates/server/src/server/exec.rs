@@ -383,8 +383,17 @@ fn call_with(
         let failed = out.buf().get(reply_start) == Some(&b'-');
         propagate_call(srv, client, cmd, &args, dirty_before, prop, failed, nested);
     }
+    // Valkey feeds MONITOR when a command first runs, blocked or not, and
+    // not when a served blocked command runs again.
+    let feed_monitor = !srv.monitors.is_empty()
+        && cmd.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0
+        && client.reblock_deadline.is_none()
+        && client.id != crate::persistence::aof::load::AOF_CLIENT_ID;
     if client.blocked.is_some() {
         // Counted once, when it is finally served or times out.
+        if feed_monitor {
+            feed_monitors(srv, client, cmd, &args);
+        }
         srv.collect_expired();
         return;
     }
@@ -435,7 +444,7 @@ fn call_with(
     if !cmd.has(flags::SKIP_SLOWLOG) {
         slowlog_push_if_needed(srv, client, cmd, &args, usec);
     }
-    if !srv.monitors.is_empty() && cmd.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0 {
+    if feed_monitor {
         feed_monitors(srv, client, cmd, &args);
     }
 }
