@@ -392,6 +392,7 @@ def main():
     cheader = ["test", "P"] + ["%s us/req" % n for n in names]
     if fk:
         cheader += ["%s/%s" % (r, fk) for r in refs]
+    cheader += ["%s busy" % n for n in names]
     ctable = []
     for pipeline in pipelines:
         for t in tests:
@@ -400,11 +401,18 @@ def main():
             line = [t, pipeline] + ["-" if med[nm] is None else "%.2f" % med[nm] for nm in names]
             if fk:
                 line += [bl.ratio(med[r], med[fk]) or "-" for r in refs]
+            # How much of its core the server used: well below 100 %, the
+            # client (or the network path) set the rate, not the server.
+            rates = samples.get((t, pipeline), {})
+            for nm in names:
+                rps = bl.median([v for v in rates.get(nm, []) if v is not None])
+                line.append("-" if med[nm] is None or rps is None else "%.0f%%" % (med[nm] * rps / 1e4))
             ctable.append(line)
     print()
     print("Server CPU (user + system) per request, median over rounds: lower is better; the ratio"
           " reference/Ferrokey > 1 means Ferrokey spends less CPU per request. Steadier than"
-          " requests/s on a busy machine (with the server saturated, requests/s ~ 1 / this).")
+          " requests/s on a busy machine (with the server saturated, requests/s ~ 1 / this)."
+          " 'busy' = CPU per request x requests/s: the share of its core the server used.")
     print(bl.fmt_table(cheader, ctable))
     print("(%s; %s)" % (quiet_note, bl.end_note()))
     if DEATHS:
