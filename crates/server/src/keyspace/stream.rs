@@ -997,7 +997,7 @@ impl NodeIndex {
             let k = self.rank(s.chunk);
             assert!(k < self.chunks.len(), "slot of a dropped chunk");
             let lp = self.lp_of(s).expect("node in its chunk");
-            assert!(Listpack::from_bytes(lp.0.to_vec()).is_some(), "bad node");
+            assert!(Listpack::from_bytes(lp.0).is_some(), "bad node");
             if let Some((m, pk, end)) = prev {
                 assert!(m < s.master, "masters out of order");
                 assert!(pk <= k, "chunks out of order");
@@ -2190,7 +2190,7 @@ mod tests {
         e.append(&[b"x", b"y"], NewId::Exact(id(7, 9)), c, 0)
             .unwrap();
         let (_, lp) = e.nodes().next().unwrap();
-        let lp = Listpack::from_bytes(lp.as_bytes().to_vec()).unwrap();
+        let lp = Listpack::from_bytes(lp.as_bytes()).unwrap();
         let items: Vec<Vec<u8>> = lp.iter().map(|i| i.to_vec()).collect();
         let expect: Vec<&[u8]> = vec![
             b"3", b"0", b"2", b"f", b"g", b"0", // master entry
