@@ -711,9 +711,10 @@ fn entry_body_len(buf: &[u8], pos: usize) -> Option<usize> {
     (pos.checked_add(len)? <= buf.len()).then_some(len)
 }
 
-/// Size of the entry at `pos`, backlen included.
+/// Size of the entry at `pos`, backlen included; None if it runs past the
+/// buffer or uses an unknown encoding.
 #[inline]
-fn entry_size(buf: &[u8], pos: usize) -> Option<usize> {
+pub fn entry_size(buf: &[u8], pos: usize) -> Option<usize> {
     let body = entry_body_len(buf, pos)?;
     Some(body + backlen_size(body))
 }

@@ -289,9 +289,9 @@ impl<H: Header> ThinBuf<H> {
         let new = old - remove + add;
         let tail = old - at - remove;
         if add > remove {
-            // Bins only grow with the size, so a length within the bin of
-            // the old one fits without asking the allocator.
-            if new > alloc::alloc_size(old) && new > self.alloc_bytes() {
+            // The block's real size, not a computed bin: after a shrink the
+            // allocator may have kept a bigger block, and that room is used.
+            if new > self.alloc_bytes() {
                 let want = alloc::alloc_size(new).max(new);
                 // SAFETY: a live block, replaced by the one realloc returns.
                 let block = unsafe { alloc::realloc(self.block(), want) };
