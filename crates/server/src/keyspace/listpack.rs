@@ -155,6 +155,7 @@ struct Encoded {
     head_len: usize,
 }
 
+#[inline]
 fn encode_int(i: i64) -> Encoded {
     let mut head = [0u8; 9];
     let head_len = if (0..=127).contains(&i) {
@@ -185,6 +186,7 @@ fn encode_int(i: i64) -> Encoded {
     Encoded { head, head_len }
 }
 
+#[inline]
 fn encode_str_header(len: usize) -> Encoded {
     let mut head = [0u8; 9];
     let head_len = if len < 64 {
@@ -203,6 +205,7 @@ fn encode_str_header(len: usize) -> Encoded {
 }
 
 /// Bytes the backlen of an entry of `len` bytes takes.
+#[inline]
 fn backlen_size(len: usize) -> usize {
     match len {
         0..=127 => 1,
@@ -214,6 +217,7 @@ fn backlen_size(len: usize) -> usize {
 }
 
 /// Writes the backlen of an entry of `len` bytes at the start of `out`.
+#[inline]
 fn write_backlen(out: &mut [u8], len: usize) {
     let n = backlen_size(len);
     // Most significant group first; every byte but the first carries the
@@ -262,13 +266,6 @@ impl<'a> Element<'a> {
         out[head.len()..body].copy_from_slice(data);
         write_backlen(&mut out[body..], body);
     }
-
-    /// Appends the entry to a listpack being built in `out`.
-    fn push_onto(&self, out: &mut Vec<u8>) {
-        let at = out.len();
-        out.resize(at + self.total_len(), 0);
-        self.write_into(&mut out[at..]);
-    }
 }
 
 // ---- entries for listpacks that live inside other buffers -------------------
@@ -278,23 +275,72 @@ impl<'a> Element<'a> {
 
 /// Bytes `v` takes as an entry (encoding, data, backlen); canonical integers
 /// are stored as integers, as [`Listpack::push_back`] does.
+#[inline]
 pub fn entry_len(v: &[u8]) -> usize {
-    Element::of(v).total_len()
+    if let Some(i) = parse_canonical_int(v) {
+        return int_entry_len(i);
+    }
+    let body = v.len()
+        + match v.len() {
+            0..=63 => 1,
+            64..=4095 => 2,
+            _ => 5,
+        };
+    body + backlen_size(body)
 }
 
-/// Bytes the integer `i` takes as an entry.
+/// Bytes the integer `i` takes as an entry (the backlen is one byte: an
+/// integer's body is at most 9).
+#[inline]
 pub fn int_entry_len(i: i64) -> usize {
-    Element::Int(encode_int(i)).total_len()
+    match i {
+        0..=127 => 2,
+        -4096..=4095 => 3,
+        -32768..=32767 => 4,
+        -8_388_608..=8_388_607 => 5,
+        _ if i32::try_from(i).is_ok() => 6,
+        _ => 10,
+    }
 }
 
 /// Appends `v` as an entry to the listpack being built at the end of `out`.
+#[inline]
 pub fn push_entry(out: &mut Vec<u8>, v: &[u8]) {
-    Element::of(v).push_onto(out);
+    if let Some(i) = parse_canonical_int(v) {
+        return push_int_entry(out, i);
+    }
+    // Byte pushes for the few header and backlen bytes: a call to memcpy
+    // per piece costs more than the bytes (stream appends live on this).
+    let len = v.len();
+    let body = if len < 64 {
+        out.push(0x80 | len as u8);
+        1 + len
+    } else if len < 4096 {
+        out.push(0xe0 | (len >> 8) as u8);
+        out.push(len as u8);
+        2 + len
+    } else {
+        out.push(0xf0);
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        5 + len
+    };
+    out.extend_from_slice(v);
+    let n = backlen_size(body);
+    for k in (0..n).rev() {
+        let b = ((body >> (7 * k)) & 127) as u8;
+        out.push(if k == n - 1 { b } else { b | 128 });
+    }
 }
 
 /// Appends the integer `i` as an entry.
+#[inline]
 pub fn push_int_entry(out: &mut Vec<u8>, i: i64) {
-    Element::Int(encode_int(i)).push_onto(out);
+    let e = encode_int(i);
+    let mut buf = [0u8; 10];
+    buf[..9].copy_from_slice(&e.head);
+    // An integer's body is at most 9 bytes: a one-byte backlen.
+    buf[e.head_len] = e.head_len as u8;
+    out.extend_from_slice(&buf[..e.head_len + 1]);
 }
 
 /// Writes the integer `i` as an entry into `out`, which is exactly
@@ -684,6 +730,7 @@ impl Listpack {
 
 /// Size of encoding+data of the entry at `pos`; None if it runs past the
 /// buffer or uses an unknown encoding.
+#[inline]
 fn entry_body_len(buf: &[u8], pos: usize) -> Option<usize> {
     let b = *buf.get(pos)?;
     let len = if b & 0x80 == 0 {
@@ -720,6 +767,7 @@ pub fn entry_size(buf: &[u8], pos: usize) -> Option<usize> {
 }
 
 /// Reads the backlen whose last byte is at `at`.
+#[inline]
 fn read_backlen(buf: &[u8], at: usize) -> Option<usize> {
     let mut v = 0usize;
     let mut shift = 0;

@@ -165,9 +165,12 @@ impl Word {
 }
 
 /// The block of an allocation that must be 8-byte aligned to carry a tag.
+/// Asks for the allocator's bin size itself, so that the block's usable
+/// size is at least `alloc_size(len)` for any length up to `size` (see
+/// [`ThinBuf::splice`]).
 fn aligned_block(size: usize) -> NonNull<u8> {
     // At least 8 bytes: mimalloc's 8-byte-aligned bins start there.
-    let p = alloc::malloc(size.max(8));
+    let p = alloc::malloc(alloc::alloc_size(size.max(8)));
     assert_eq!(
         p.as_ptr() as usize & TAG_BITS,
         0,
@@ -183,7 +186,10 @@ fn aligned_block(size: usize) -> NonNull<u8> {
 /// Invariants: the pointer is a live block from [`crate::alloc::malloc`]
 /// plus `H::TAG`; the block's first `H::FIXED` bytes are a header with
 /// `H::valid`; `H::byte_len(header) <= usable size`; bytes `0..byte_len`
-/// are initialised.
+/// are initialised; the block was asked for with a bin size
+/// (`alloc::alloc_size(n)` for some `n >= byte_len`), so its usable size is
+/// at least `alloc::alloc_size(byte_len)` (the allocator hands out at least
+/// what is asked, and bins grow with the size).
 #[repr(transparent)]
 pub struct ThinBuf<H: Header> {
     word: Word,
@@ -289,21 +295,30 @@ impl<H: Header> ThinBuf<H> {
         let new = old - remove + add;
         let tail = old - at - remove;
         if add > remove {
-            // The block's real size, not a computed bin: after a shrink the
-            // allocator may have kept a bigger block, and that room is used.
-            if new > self.alloc_bytes() {
-                let want = alloc::alloc_size(new).max(new);
-                // SAFETY: a live block, replaced by the one realloc returns.
-                let block = unsafe { alloc::realloc(self.block(), want) };
-                self.word = Word::with_tag(block, H::TAG);
+            // Every block is asked for with a bin size at least its length
+            // (aligned_block, and the reallocs below), so it holds at least
+            // alloc_size(old): an insert within that needs no look at the
+            // block itself (and no realloc).
+            if new > alloc::alloc_size(old) {
+                let want = alloc::alloc_size(new);
+                // A block kept by a shrinking realloc may hold it already.
+                if self.alloc_bytes() < want {
+                    // SAFETY: a live block, replaced by the one realloc
+                    // returns.
+                    let block = unsafe { alloc::realloc(self.block(), want) };
+                    self.word = Word::with_tag(block, H::TAG);
+                }
             }
             let p = self.block().as_ptr();
-            // SAFETY: the block holds at least `new` bytes; old..new is
-            // zeroed first so every byte up to `new` is initialised, then
-            // the tail moves right (ptr::copy allows the overlap).
+            // SAFETY: the block holds at least `new` bytes. The tail moves
+            // right (ptr::copy allows the overlap) to end at `new`; what it
+            // does not cover past the old length, old..at+add, is zeroed,
+            // so every byte up to `new` is initialised.
             unsafe {
-                ptr::write_bytes(p.add(old), 0, new - old);
                 ptr::copy(p.add(at + remove), p.add(at + add), tail);
+                if at + add > old {
+                    ptr::write_bytes(p.add(old), 0, at + add - old);
+                }
             }
         } else if add < remove {
             let p = self.block().as_ptr();
@@ -312,8 +327,9 @@ impl<H: Header> ThinBuf<H> {
         }
         H::set_byte_len(self.header_mut(), new);
         if add < remove && self.alloc_bytes() >= alloc::alloc_size(new) + SHRINK_SLACK {
-            // SAFETY: a live block; the first `new` bytes are kept.
-            let block = unsafe { alloc::realloc(self.block(), new.max(8)) };
+            // SAFETY: a live block; the first `new` bytes are kept. Asked
+            // for a bin size, like every block.
+            let block = unsafe { alloc::realloc(self.block(), alloc::alloc_size(new.max(8))) };
             debug_assert_eq!(block.as_ptr() as usize & TAG_BITS, 0);
             self.word = Word::with_tag(block, H::TAG);
         }
