@@ -12,11 +12,12 @@
 //!   handed out (`mi_usable_size`), so the buffer carries no byte of its own
 //!   beyond the format. `Listpack` and `IntSet` are `ThinBuf`s of their
 //!   formats with methods of their own.
-//! - [`StrBuf`]: a raw string. It has no header, so its length (56 bits)
-//!   sits in the bytes of the `Value` that would otherwise be padding next
-//!   to the enum tag; a zero byte beside it gives `Value` the niche for its
-//!   tag. The allocation holds exactly the string (an 8 KiB value is an
-//!   8 KiB block, not the next bin up).
+//! - [`StrBuf`]: a raw string. It has no header, so its length (48 bits)
+//!   and a byte saying how big its block is (so an append needs no call
+//!   into the allocator) sit in the bytes of the `Value` that would
+//!   otherwise be padding next to the enum tag; a zero byte beside them
+//!   gives `Value` the niche for its tag. The allocation holds exactly the
+//!   string (an 8 KiB value is an 8 KiB block, not the next bin up).
 //! - [`one_word!`]: an owned handle on one of a collection's encodings in
 //!   one word, the encoding in the pointer's three low bits (every block is
 //!   8-byte aligned). Thin buffers carry the tag of their format in their
@@ -380,18 +381,40 @@ enum Niche {
     Zero = 0,
 }
 
-/// Largest length a [`StrBuf`] can say (56 bits).
-const STR_LEN_MAX: usize = (1 << 56) - 1;
+/// Largest length a [`StrBuf`] can say (48 bits, 256 TiB).
+const STR_LEN_MAX: usize = (1 << 48) - 1;
+
+/// `c` rounded down to a number of the form `(4 + m) << (e - 2)`, encoded
+/// in a byte as `e << 2 | m` (0 for 0..4). mimalloc's bins all have that
+/// form (four per doubling, 8-byte steps below 64), so a block's usable
+/// size is usually encoded exactly.
+fn cap_code(c: usize) -> u8 {
+    if c < 4 {
+        return 0;
+    }
+    let e = usize::BITS - 1 - c.leading_zeros();
+    let m = (c >> (e - 2)) & 3;
+    (e << 2) as u8 | m as u8
+}
+
+fn cap_of(code: u8) -> usize {
+    if code == 0 {
+        return 0;
+    }
+    (4 + (code & 3) as usize) << ((code >> 2) - 2)
+}
 
 /// A raw string: the bytes in a block of their own (none while empty and
-/// never grown), the length next to the pointer.
+/// never grown), the length next to the pointer, with a byte that says how
+/// far the block goes (so an append need not ask the allocator).
 ///
-/// Invariants: `block` is None and `len` 0, or a live block from
-/// [`crate::alloc::malloc`] whose usable size is at least `len`, the first
-/// `len` bytes initialised.
+/// Invariants: `block` is None and `len` and `cap` 0, or a live block from
+/// [`crate::alloc::malloc`] whose usable size is at least `cap_of(cap)` and
+/// at least `len`, the first `len` bytes initialised.
 pub struct StrBuf {
     _niche: Niche,
-    len: [u8; 7],
+    len: [u8; 6],
+    cap: u8,
     block: Option<NonNull<u8>>,
 }
 
@@ -404,7 +427,8 @@ impl StrBuf {
     pub const fn new() -> StrBuf {
         StrBuf {
             _niche: Niche::Zero,
-            len: [0; 7],
+            len: [0; 6],
+            cap: 0,
             block: None,
         }
     }
@@ -427,7 +451,7 @@ impl StrBuf {
     #[inline]
     pub fn len(&self) -> usize {
         let mut b = [0u8; 8];
-        b[..7].copy_from_slice(&self.len);
+        b[..6].copy_from_slice(&self.len);
         u64::from_le_bytes(b) as usize
     }
 
@@ -439,8 +463,8 @@ impl StrBuf {
     /// # Safety
     /// `len` bytes of the block are initialised and within it.
     unsafe fn set_len(&mut self, len: usize) {
-        assert!(len <= STR_LEN_MAX, "string longer than 2^56 bytes");
-        self.len.copy_from_slice(&(len as u64).to_le_bytes()[..7]);
+        assert!(len <= STR_LEN_MAX, "string longer than 2^48 bytes");
+        self.len.copy_from_slice(&(len as u64).to_le_bytes()[..6]);
     }
 
     /// Bytes the allocator holds for the string (what it can grow to in
@@ -484,13 +508,19 @@ impl StrBuf {
             None => alloc::malloc(cap),
         };
         self.block = Some(block);
+        // SAFETY: the live block just set.
+        self.cap = cap_code(unsafe { alloc::usable_size(block) });
     }
 
     /// Room for `additional` more bytes; grows the way `Vec` does (at least
     /// doubling), so appends are amortised O(1).
+    #[inline]
     pub fn reserve(&mut self, additional: usize) {
         let len = self.len();
         let need = len.checked_add(additional).expect("string length overflow");
+        if need <= cap_of(self.cap) {
+            return;
+        }
         let cap = self.capacity();
         if need > cap {
             self.grow_exact(need.max(cap.saturating_mul(2)).max(8));
@@ -1061,6 +1091,33 @@ mod tests {
         e.splice(0..0, b"");
         e.resize(0, 0);
         assert!(e.is_empty());
+    }
+
+    #[test]
+    fn capacity_codes_round_down_and_are_exact_for_bins() {
+        for c in 0..5000usize {
+            let d = cap_of(cap_code(c));
+            assert!(d <= c, "{c}");
+            assert!(c < 8 || d * 5 / 4 > c, "{c} -> {d}");
+        }
+        for bin in [
+            8usize,
+            16,
+            24,
+            40,
+            56,
+            64,
+            80,
+            112,
+            320,
+            1280,
+            5120,
+            1 << 20,
+        ] {
+            assert_eq!(cap_of(cap_code(bin)), bin);
+            assert_eq!(crate::alloc::alloc_size(bin), bin);
+        }
+        assert_eq!(cap_of(cap_code(usize::MAX)), 7 << 61);
     }
 
     #[test]
