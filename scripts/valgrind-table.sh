@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test binary of the table crate (ferrokey-table) under valgrind
 # memcheck, then the server's unit tests of its other `unsafe` code (the
-# key record layout, collection members, the record slab): those are the
-# only places with `unsafe`, so their unit, model and property tests double
-# as a memory-safety check — invalid reads/writes, double frees and leaks
-# fail the run.
+# key record layout, the one-pointer buffers of `thinbuf` and the listpacks,
+# intsets, sets, hashes and lists built on them, collection members, the
+# record slab): those are the only places with `unsafe`, so their unit,
+# model and property tests double as a memory-safety check — invalid
+# reads/writes, double frees and leaks fail the run.
 #
 #   scripts/valgrind-table.sh            # a few minutes
 #   scripts/valgrind-table.sh --quick    # CI: fewer property-test cases
@@ -112,11 +113,13 @@ if [[ -z $server_bin ]]; then
     echo "no server test binary found" >&2
     status=1
 else
-    echo "== valgrind: server record layout, members, slab, sorted-set tree, fork child"
+    echo "== valgrind: server record layout, thin buffers and the collections on them, members, slab, sorted-set tree, fork child"
     if valgrind --tool=memcheck --error-exitcode=1 --leak-check=full \
         --errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible \
         --suppressions="$supp" --quiet "$server_bin" --test-threads=2 -q \
-        keyspace::record keyspace::member keyspace::slab keyspace::varint keyspace::zset &&
+        keyspace::record keyspace::member keyspace::slab keyspace::varint keyspace::zset \
+        keyspace::thinbuf keyspace::listpack keyspace::set keyspace::hash keyspace::list \
+        keyspace::value &&
         # The fork tests alone and without the leak check: a forked child
         # leaves through _exit, skipping the destructors of threads that
         # only the parent has, which memcheck would count as the child's

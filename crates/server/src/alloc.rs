@@ -88,6 +88,60 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 }
 
+/// A block of at least `size` bytes (8-byte aligned: see `PLAIN_ALIGN`),
+/// counted like every other. For owners that keep no `Layout` (the one-word
+/// buffers of `keyspace::thinbuf`): free it with [`free`], size it with
+/// [`usable_size`]. Aborts on exhaustion, like the global allocator.
+pub fn malloc(size: usize) -> std::ptr::NonNull<u8> {
+    // SAFETY: mimalloc accepts any size.
+    let p = count_in(unsafe { mi::mi_malloc(size.max(1)).cast() });
+    match std::ptr::NonNull::new(p) {
+        Some(p) => p,
+        None => std::alloc::handle_alloc_error(
+            Layout::from_size_align(size.max(1), 1).unwrap_or(Layout::new::<u8>()),
+        ),
+    }
+}
+
+/// Moves the block `p` (from [`malloc`]) to one of at least `size` bytes,
+/// contents kept up to the smaller size.
+///
+/// # Safety
+/// `p` is a live block from [`malloc`] or [`realloc`]; it is dangling after.
+pub unsafe fn realloc(p: std::ptr::NonNull<u8>, size: usize) -> std::ptr::NonNull<u8> {
+    let old = usable(p.as_ptr());
+    // SAFETY: the caller hands over a live mimalloc block.
+    let q: *mut u8 = unsafe { mi::mi_realloc(p.as_ptr().cast(), size.max(1)).cast() };
+    match std::ptr::NonNull::new(q) {
+        Some(q) => {
+            USED.fetch_sub(old, Ordering::Relaxed);
+            USED.fetch_add(usable(q.as_ptr()), Ordering::Relaxed);
+            q
+        }
+        None => std::alloc::handle_alloc_error(
+            Layout::from_size_align(size.max(1), 1).unwrap_or(Layout::new::<u8>()),
+        ),
+    }
+}
+
+/// Frees a block from [`malloc`] / [`realloc`].
+///
+/// # Safety
+/// `p` is a live block from them, not used again.
+pub unsafe fn free(p: std::ptr::NonNull<u8>) {
+    USED.fetch_sub(usable(p.as_ptr()), Ordering::Relaxed);
+    // SAFETY: a live mimalloc block owned by the caller.
+    unsafe { mi::mi_free(p.as_ptr().cast()) }
+}
+
+/// What the block `p` really holds (at least what was asked for).
+///
+/// # Safety
+/// `p` is a live block from the allocator.
+pub unsafe fn usable_size(p: std::ptr::NonNull<u8>) -> usize {
+    usable(p.as_ptr())
+}
+
 /// Accounts for memory mapped outside the allocator (the record slab's
 /// pages), so `used_memory` stays the whole truth.
 pub fn count_external(delta: isize) {

@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn payload_of_a_raw_string_value() {
-        let v = Value::Str(b"abc".to_vec());
+        let v = Value::Str(b"abc"[..].into());
         let p = create_payload(&ValueRef::Heap(&v), false);
         assert_eq!(&p[..6], b"\x00\x03abc\x0b");
     }

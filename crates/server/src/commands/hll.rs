@@ -31,6 +31,7 @@
 
 use super::strings::{cstr, split, with_raw_mut};
 use super::{acl, err, flags::*, Command, Ctx};
+use crate::keyspace::thinbuf::StrBuf;
 use crate::keyspace::Record;
 
 pub static COMMANDS: &[Command] = {
@@ -175,7 +176,7 @@ pub fn is_hll(v: &[u8]) -> bool {
 
 /// A new, empty HLL: sparse, all registers in XZERO runs, cached
 /// cardinality 0 (valid).
-pub fn new_sparse() -> Vec<u8> {
+pub fn new_sparse() -> StrBuf {
     let mut v = Vec::with_capacity(HDR_SIZE + 2);
     v.extend_from_slice(b"HYLL");
     v.push(SPARSE);
@@ -186,7 +187,7 @@ pub fn new_sparse() -> Vec<u8> {
         push_xzero(&mut v, n);
         left -= n;
     }
-    v
+    StrBuf::from(v)
 }
 
 fn invalidate_cache(v: &mut [u8]) {
@@ -273,11 +274,12 @@ fn walk_sparse(v: &[u8], mut f: impl FnMut(usize, usize, u8)) -> Result<(), Corr
 
 /// Converts a sparse value to dense in place, keeping the header (magic,
 /// unused bytes and cached cardinality). Leaves a corrupt value alone.
-pub fn sparse_to_dense(v: &mut Vec<u8>) -> Result<(), Corrupt> {
+pub fn sparse_to_dense(v: &mut StrBuf) -> Result<(), Corrupt> {
     if v[4] == DENSE {
         return Ok(());
     }
-    let mut dense = vec![0u8; DENSE_SIZE];
+    let mut dense = StrBuf::new();
+    dense.resize(DENSE_SIZE, 0);
     dense[..HDR_SIZE].copy_from_slice(&v[..HDR_SIZE]);
     dense[4] = DENSE;
     walk_sparse(v, |first, span, val| {
@@ -293,7 +295,7 @@ pub fn sparse_to_dense(v: &mut Vec<u8>) -> Result<(), Corrupt> {
 
 /// Promotes a sparse value to dense and sets register `index` there (it is
 /// always raised: sparse registers never exceed 32 or `count`).
-fn promote(v: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrupt> {
+fn promote(v: &mut StrBuf, index: usize, count: u8) -> Result<bool, Corrupt> {
     sparse_to_dense(v)?;
     dense_raise(&mut v[HDR_SIZE..], index, count);
     Ok(true)
@@ -304,7 +306,7 @@ fn promote(v: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrupt> {
 /// least `count`. The value may be promoted to dense. Only the opcodes up
 /// to the register are checked, as in Valkey: the rest may be corrupt.
 pub fn sparse_set(
-    v: &mut Vec<u8>,
+    v: &mut StrBuf,
     index: usize,
     count: u8,
     max_bytes: usize,
@@ -388,7 +390,7 @@ pub fn sparse_set(
         return promote(v, index, count);
     }
     let stop = (p + oplen).min(end);
-    v.splice(p..stop, seq);
+    v.splice(p..stop, &seq);
     // An XZERO truncated by the end of the string counts as two bytes, as
     // in Valkey (whose resulting length is computed the same way).
     v.truncate(new_len.max(0) as usize);
@@ -401,7 +403,7 @@ pub fn sparse_set(
 /// value while their run fits one opcode, looking at up to five opcodes
 /// from the one before the change. Also invalidates the cached
 /// cardinality, as every successful sparse update does.
-fn merge_adjacent_vals(v: &mut Vec<u8>, start: usize) {
+fn merge_adjacent_vals(v: &mut StrBuf, start: usize) {
     let mut p = start;
     let mut budget = 5;
     while p < v.len() && budget > 0 {
@@ -431,7 +433,7 @@ fn merge_adjacent_vals(v: &mut Vec<u8>, start: usize) {
 }
 
 /// Adds one element (Valkey's `hllAdd`): Ok(true) if a register changed.
-pub fn add(v: &mut Vec<u8>, ele: &[u8], max_bytes: usize) -> Result<bool, Corrupt> {
+pub fn add(v: &mut StrBuf, ele: &[u8], max_bytes: usize) -> Result<bool, Corrupt> {
     let (index, count) = pat_len(ele);
     match v[4] {
         DENSE => Ok(dense_raise(&mut v[HDR_SIZE..], index, count)),
@@ -612,12 +614,12 @@ fn lookup_hll(
 
 /// Runs `f` on the HLL at `key` as a raw string that may be changed in
 /// place (Valkey's `dbUnshareStringValue`: OBJECT ENCODING becomes raw).
-fn with_hll_mut<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&mut Vec<u8>) -> R) -> Option<R> {
+fn with_hll_mut<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&mut StrBuf) -> R) -> Option<R> {
     let (db, _, _, now, touch) = split(ctx);
     with_raw_mut(db, key, now, touch, f)
 }
 
-fn store_new(ctx: &mut Ctx<'_>, key: &[u8], v: Vec<u8>) {
+fn store_new(ctx: &mut Ctx<'_>, key: &[u8], v: StrBuf) {
     let clock = ctx.now().clock;
     ctx.db().insert(Record::new_raw(key, v, None, clock));
 }
@@ -627,7 +629,7 @@ fn pfadd(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let elems: Vec<&[u8]> = (2..ctx.argc()).map(|i| ctx.arg(i)).collect();
     let max_bytes = ctx.srv.config.hll_sparse_max_bytes;
-    let add_all = |v: &mut Vec<u8>| -> Result<u64, Corrupt> {
+    let add_all = |v: &mut StrBuf| -> Result<u64, Corrupt> {
         let mut updated = 0;
         for e in &elems {
             if add(v, e, max_bytes)? {
@@ -726,7 +728,7 @@ fn pfmerge(ctx: &mut Ctx<'_>) {
 
     let dest = ctx.arg(1);
     let max_bytes = ctx.srv.config.hll_sparse_max_bytes;
-    let write = |v: &mut Vec<u8>| -> Result<(), Corrupt> {
+    let write = |v: &mut StrBuf| -> Result<(), Corrupt> {
         if use_dense {
             sparse_to_dense(v)?;
         }
@@ -788,7 +790,7 @@ fn pfdebug(ctx: &mut Ctx<'_>) {
     let mut converted = false;
     // Valkey unshares the value before looking at the subcommand.
     let res = with_hll_mut(ctx, key, |v| {
-        let to_dense = |v: &mut Vec<u8>, converted: &mut bool| {
+        let to_dense = |v: &mut StrBuf, converted: &mut bool| {
             if v[4] == SPARSE {
                 sparse_to_dense(v)?;
                 *converted = true;
@@ -948,7 +950,7 @@ mod tests {
             .collect()
     }
 
-    fn build(elems: impl IntoIterator<Item = String>) -> Vec<u8> {
+    fn build(elems: impl IntoIterator<Item = String>) -> StrBuf {
         let mut v = new_sparse();
         for e in elems {
             add(&mut v, e.as_bytes(), 3000).unwrap();
@@ -1066,7 +1068,7 @@ mod tests {
         assert_eq!(sparse_to_dense(&mut v.clone()), Err(Corrupt));
         assert_eq!(merge_into(&mut [0u8; REGISTERS], &v), Err(Corrupt));
         // Truncated: the runs cover too few registers.
-        let short = from_hex("48594c4c01000000000000000000008040ff");
+        let short = StrBuf::from(from_hex("48594c4c01000000000000000000008040ff"));
         assert_eq!(count(&short), Err(Corrupt));
         let mut s = short.clone();
         assert_eq!(sparse_set(&mut s, 16383, 1, 3000), Err(Corrupt));

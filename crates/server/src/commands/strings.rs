@@ -12,6 +12,7 @@
 use super::keys::{notify, notify_miss, notify_new};
 use super::{acl, err, flags::*, Command, Ctx};
 use crate::config::notify::{GENERIC, STRING};
+use crate::keyspace::thinbuf::StrBuf;
 use crate::keyspace::{Db, Now, ObjType, Payload, Record, Value, ValueRef};
 use crate::resp::Reply;
 use crate::server::Stats;
@@ -222,7 +223,7 @@ pub(crate) fn with_raw_mut<R>(
     key: &[u8],
     now: Now,
     touch: bool,
-    f: impl FnOnce(&mut Vec<u8>) -> R,
+    f: impl FnOnce(&mut StrBuf) -> R,
 ) -> Option<R> {
     let mut rec = db.get_with(key, now, touch)?;
     if rec.obj_type() != ObjType::String {
@@ -232,7 +233,7 @@ pub(crate) fn with_raw_mut<R>(
         return Some(f(v));
     }
     let mut buf = [0u8; 24];
-    let mut v = rec.string_value(&mut buf)?.to_vec();
+    let mut v = StrBuf::from_slice(rec.string_value(&mut buf)?);
     let (expire, clock) = (rec.expire(), rec.clock());
     drop(rec);
     let r = f(&mut v);
@@ -764,7 +765,7 @@ fn setrange(ctx: &mut Ctx<'_>) {
             if !check_string_length(ctx, offset, value.len() as u64) {
                 return;
             }
-            let mut v = Vec::with_capacity(offset as usize + value.len());
+            let mut v = StrBuf::with_capacity(offset as usize + value.len());
             v.resize(offset as usize, 0);
             v.extend_from_slice(value);
             let len = v.len();

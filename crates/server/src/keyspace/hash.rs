@@ -34,6 +34,7 @@
 
 use super::listpack::{Listpack, LpItem};
 use super::member::Member;
+use super::thinbuf::{one_word, LpHeader};
 use ferrokey_table::{EntryRef, Table};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -64,21 +65,24 @@ impl HashConfig {
     }
 }
 
-/// A hash value. The large encoding is boxed so that the common small hash
-/// costs one pointer-sized word beyond its listpack buffer.
+/// A hash value: one tagged pointer (see `thinbuf`), so the common small
+/// hash costs its listpack and nothing more.
 #[derive(Default)]
 pub struct Hash {
     enc: Enc,
 }
 
-enum Enc {
-    Listpack(Listpack),
-    Table(Box<Table<Member>>),
-    /// A small hash that has (or had) field TTLs: Redis 7.4's `listpackex`.
-    /// Boxed with its TTLs so the enum stays three words.
-    ListpackEx(Box<LpEx>),
-    /// A big hash with field TTLs (still reported as `hashtable`).
-    TableEx(Box<TableEx>),
+one_word! {
+    /// The encoding, in one word (see `thinbuf`): `listpack`, `hashtable`;
+    /// a small hash that has (or had) field TTLs is `ListpackEx`, Redis
+    /// 7.4's `listpackex`, boxed with its TTLs; a big hash with field TTLs
+    /// is `TableEx` (still reported as `hashtable`).
+    struct Enc / EncOwn / EncRef / EncMut {
+        thin Listpack(LpHeader),
+        boxed Table(Table<Member>) = 2,
+        boxed ListpackEx(LpEx) = 3,
+        boxed TableEx(TableEx) = 4,
+    }
 }
 
 struct LpEx {
@@ -93,7 +97,7 @@ struct TableEx {
 
 impl Default for Enc {
     fn default() -> Enc {
-        Enc::Listpack(Listpack::new())
+        Enc::new(EncOwn::Listpack(Listpack::new()))
     }
 }
 
@@ -193,17 +197,17 @@ impl Clone for Hash {
             }
             copy
         }
-        let enc = match &self.enc {
-            Enc::Listpack(lp) => Enc::Listpack(lp.clone()),
-            Enc::Table(t) => Enc::Table(Box::new(copy_table(t))),
-            Enc::ListpackEx(x) => Enc::ListpackEx(Box::new(LpEx {
+        let enc = match self.enc.get() {
+            EncRef::Listpack(lp) => Enc::new(EncOwn::Listpack(lp.clone())),
+            EncRef::Table(t) => Enc::new(EncOwn::Table(Box::new(copy_table(t)))),
+            EncRef::ListpackEx(x) => Enc::new(EncOwn::ListpackEx(Box::new(LpEx {
                 lp: x.lp.clone(),
                 ttl: x.ttl.clone(),
-            })),
-            Enc::TableEx(x) => Enc::TableEx(Box::new(TableEx {
+            }))),
+            EncRef::TableEx(x) => Enc::new(EncOwn::TableEx(Box::new(TableEx {
                 t: copy_table(&x.t),
                 ttl: x.ttl.clone(),
-            })),
+            }))),
         };
         Hash { enc }
     }
@@ -255,31 +259,31 @@ impl Hash {
 
     #[inline]
     fn store(&self) -> Store<'_> {
-        match &self.enc {
-            Enc::Listpack(lp) => Store::Lp(lp),
-            Enc::Table(t) => Store::Table(t),
-            Enc::ListpackEx(x) => Store::Lp(&x.lp),
-            Enc::TableEx(x) => Store::Table(&x.t),
+        match self.enc.get() {
+            EncRef::Listpack(lp) => Store::Lp(lp),
+            EncRef::Table(t) => Store::Table(t),
+            EncRef::ListpackEx(x) => Store::Lp(&x.lp),
+            EncRef::TableEx(x) => Store::Table(&x.t),
         }
     }
 
     /// The storage and, when the hash has TTL metadata, its TTLs.
     #[inline]
     fn parts_mut(&mut self) -> (StoreMut<'_>, Option<&mut FieldTtls>) {
-        match &mut self.enc {
-            Enc::Listpack(lp) => (StoreMut::Lp(lp), None),
-            Enc::Table(t) => (StoreMut::Table(t), None),
-            Enc::ListpackEx(x) => (StoreMut::Lp(&mut x.lp), Some(&mut x.ttl)),
-            Enc::TableEx(x) => (StoreMut::Table(&mut x.t), Some(&mut x.ttl)),
+        match self.enc.get_mut() {
+            EncMut::Listpack(lp) => (StoreMut::Lp(lp), None),
+            EncMut::Table(t) => (StoreMut::Table(t), None),
+            EncMut::ListpackEx(x) => (StoreMut::Lp(&mut x.lp), Some(&mut x.ttl)),
+            EncMut::TableEx(x) => (StoreMut::Table(&mut x.t), Some(&mut x.ttl)),
         }
     }
 
     #[inline]
     fn ttls(&self) -> Option<&FieldTtls> {
-        match &self.enc {
-            Enc::Listpack(_) | Enc::Table(_) => None,
-            Enc::ListpackEx(x) => Some(&x.ttl),
-            Enc::TableEx(x) => Some(&x.ttl),
+        match self.enc.get() {
+            EncRef::Listpack(_) | EncRef::Table(_) => None,
+            EncRef::ListpackEx(x) => Some(&x.ttl),
+            EncRef::TableEx(x) => Some(&x.ttl),
         }
     }
 
@@ -301,10 +305,10 @@ impl Hash {
     /// Valkey's name of the encoding (`OBJECT ENCODING`); `listpackex` for a
     /// small hash with field TTL metadata, as Redis 7.4.
     pub fn encoding_name(&self) -> &'static str {
-        match &self.enc {
-            Enc::Listpack(_) => "listpack",
-            Enc::ListpackEx(_) => "listpackex",
-            Enc::Table(_) | Enc::TableEx(_) => "hashtable",
+        match self.enc.get() {
+            EncRef::Listpack(_) => "listpack",
+            EncRef::ListpackEx(_) => "listpackex",
+            EncRef::Table(_) | EncRef::TableEx(_) => "hashtable",
         }
     }
 
@@ -343,7 +347,7 @@ impl Hash {
             }
         }
         let mut h = Hash {
-            enc: Enc::Listpack(lp),
+            enc: Enc::new(EncOwn::Listpack(lp)),
         };
         if too_long || h.len() > cfg.max_listpack_entries {
             h.convert();
@@ -358,11 +362,11 @@ impl Hash {
     pub fn memory_usage(&self, samples: usize) -> usize {
         use crate::alloc::alloc_size;
         use std::mem::size_of;
-        let boxed = match &self.enc {
-            Enc::Listpack(_) => 0,
-            Enc::Table(_) => alloc_size(size_of::<Table<Member>>()),
-            Enc::ListpackEx(_) => alloc_size(size_of::<LpEx>()),
-            Enc::TableEx(_) => alloc_size(size_of::<TableEx>()),
+        let boxed = match self.enc.get() {
+            EncRef::Listpack(_) => 0,
+            EncRef::Table(_) => alloc_size(size_of::<Table<Member>>()),
+            EncRef::ListpackEx(_) => alloc_size(size_of::<LpEx>()),
+            EncRef::TableEx(_) => alloc_size(size_of::<TableEx>()),
         };
         let ttl = self.ttls().map_or(0, FieldTtls::memory_usage);
         boxed
@@ -479,17 +483,17 @@ impl Hash {
     /// Moves a listpack hash into a table (no-op for a table). TTLs move
     /// along untouched: they are keyed by field name, not by position.
     fn convert(&mut self) {
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Listpack(lp) => {
                 let t = table_from(lp);
-                self.enc = Enc::Table(Box::new(t));
+                self.enc = Enc::new(EncOwn::Table(Box::new(t)));
             }
-            Enc::ListpackEx(x) => {
+            EncMut::ListpackEx(x) => {
                 let t = table_from(&x.lp);
                 let ttl = std::mem::take(&mut x.ttl);
-                self.enc = Enc::TableEx(Box::new(TableEx { t, ttl }));
+                self.enc = Enc::new(EncOwn::TableEx(Box::new(TableEx { t, ttl })));
             }
-            Enc::Table(_) | Enc::TableEx(_) => {}
+            EncMut::Table(_) | EncMut::TableEx(_) => {}
         }
     }
 
@@ -614,22 +618,22 @@ impl Hash {
     /// listpack as soon as an HEXPIRE-family command reaches it, whether or
     /// not a TTL gets set.
     pub fn enable_field_expires(&mut self) {
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Listpack(lp) => {
                 let lp = std::mem::take(lp);
-                self.enc = Enc::ListpackEx(Box::new(LpEx {
+                self.enc = Enc::new(EncOwn::ListpackEx(Box::new(LpEx {
                     lp,
                     ttl: FieldTtls::default(),
-                }));
+                })));
             }
-            Enc::Table(t) => {
-                let t = std::mem::replace(&mut **t, Table::new());
-                self.enc = Enc::TableEx(Box::new(TableEx {
+            EncMut::Table(t) => {
+                let t = std::mem::replace(t, Table::new());
+                self.enc = Enc::new(EncOwn::TableEx(Box::new(TableEx {
                     t,
                     ttl: FieldTtls::default(),
-                }));
+                })));
             }
-            Enc::ListpackEx(_) | Enc::TableEx(_) => {}
+            EncMut::ListpackEx(_) | EncMut::TableEx(_) => {}
         }
     }
 
@@ -893,8 +897,8 @@ mod tests {
 
     #[test]
     fn small_struct() {
-        // The listpack Vec and the boxed table share one 24-byte slot.
-        assert_eq!(std::mem::size_of::<Hash>(), 24);
+        // The listpack and the boxed encodings share one tagged pointer.
+        assert_eq!(std::mem::size_of::<Hash>(), 8);
     }
 
     #[test]
@@ -1118,10 +1122,10 @@ mod tests {
     }
 
     #[test]
-    fn value_stays_32_bytes_with_ttl_encodings() {
+    fn value_stays_16_bytes_with_ttl_encodings() {
         // The TTL encodings are boxed: neither Hash nor Value grows.
-        assert_eq!(std::mem::size_of::<Hash>(), 24);
-        assert_eq!(std::mem::size_of::<crate::keyspace::Value>(), 32);
+        assert_eq!(std::mem::size_of::<Hash>(), 8);
+        assert_eq!(std::mem::size_of::<crate::keyspace::Value>(), 16);
     }
 
     #[test]

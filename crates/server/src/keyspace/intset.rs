@@ -15,16 +15,15 @@
 //! searches, inserts and deletes shift the tail: the set is small by
 //! construction (`set-max-intset-entries`).
 
+use super::super::thinbuf::{IsHeader, ThinBuf};
 use std::fmt;
 
 /// Header: encoding and length.
 const HEADER: usize = 8;
 
-/// An intset. The buffer is always a well-formed intset.
-#[derive(Clone, PartialEq, Eq)]
-pub struct IntSet {
-    buf: Vec<u8>,
-}
+/// An intset: a [`ThinBuf`] in Valkey's intset format (its header gives its
+/// length). The buffer is always a well-formed intset.
+pub type IntSet = ThinBuf<IsHeader>;
 
 impl Default for IntSet {
     fn default() -> Self {
@@ -69,13 +68,30 @@ fn int_bytes(v: i64, width: usize) -> ([u8; 8], usize) {
     (out, width)
 }
 
+/// An intset header: encoding and count.
+fn header(width: usize, count: usize) -> [u8; HEADER] {
+    let mut h = [0u8; HEADER];
+    h[..4].copy_from_slice(&(width as u32).to_le_bytes());
+    h[4..].copy_from_slice(&(count as u32).to_le_bytes());
+    h
+}
+
+/// An intset of `width`-byte integers holding `ints` (sorted, distinct,
+/// each fitting the width).
+fn build(width: usize, count: usize, ints: impl Iterator<Item = i64>) -> IntSet {
+    ThinBuf::with_header(&header(width, count), |body| {
+        for (chunk, v) in body.chunks_exact_mut(width).zip(ints) {
+            let (b, n) = int_bytes(v, width);
+            chunk.copy_from_slice(&b[..n]);
+        }
+    })
+    .expect("2, 4 and 8 are intset encodings")
+}
+
 impl IntSet {
     /// An empty intset in the narrowest encoding (2 bytes per integer).
     pub fn new() -> IntSet {
-        let mut buf = Vec::with_capacity(HEADER);
-        buf.extend_from_slice(&2u32.to_le_bytes());
-        buf.extend_from_slice(&0u32.to_le_bytes());
-        IntSet { buf }
+        build(2, 0, std::iter::empty())
     }
 
     /// An intset holding these integers (any order, duplicates ignored).
@@ -86,21 +102,15 @@ impl IntSet {
         let width = v
             .first()
             .map_or(2, |&lo| width_of(lo).max(width_of(v[v.len() - 1])));
-        let mut buf = Vec::with_capacity(HEADER + v.len() * width);
-        buf.extend_from_slice(&(width as u32).to_le_bytes());
-        buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        for i in v {
-            let (b, n) = int_bytes(i, width);
-            buf.extend_from_slice(&b[..n]);
-        }
-        IntSet { buf }
+        build(width, v.len(), v.into_iter())
     }
 
     /// Adopts a serialized intset after checking it the way Valkey's
     /// `intsetValidateIntegrity` does: a known encoding, a length that
     /// matches the buffer, at least one element, strictly ascending
-    /// integers. None if it is malformed in any way.
-    pub fn from_bytes(buf: Vec<u8>) -> Option<IntSet> {
+    /// integers; the bytes are copied once into the intset's own block.
+    /// None if it is malformed in any way.
+    pub fn from_bytes(buf: &[u8]) -> Option<IntSet> {
         if buf.len() < HEADER {
             return None;
         }
@@ -112,49 +122,48 @@ impl IntSet {
         if len == 0 || len.checked_mul(width)?.checked_add(HEADER)? != buf.len() {
             return None;
         }
-        let is = IntSet { buf };
-        let mut prev = is.get(0);
-        for i in 1..len {
-            let cur = is.get(i);
-            if cur <= prev {
+        let ints = buf[HEADER..]
+            .chunks_exact(width)
+            .map(|c| read_int(c, width));
+        let mut prev = None;
+        for cur in ints {
+            if prev.is_some_and(|p| cur <= p) {
                 return None;
             }
-            prev = cur;
+            prev = Some(cur);
         }
-        Some(is)
+        ThinBuf::copy_of(buf)
     }
 
     /// The serialized form (what RDB and DUMP carry).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+        self.bytes()
     }
 
     /// Bytes per integer (2, 4 or 8).
     fn width(&self) -> usize {
-        u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize
+        let b = self.bytes();
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
     }
 
     pub fn len(&self) -> usize {
-        u32::from_le_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]]) as usize
+        let b = self.bytes();
+        u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn set_len(&mut self, len: usize) {
-        self.buf[4..8].copy_from_slice(&(len as u32).to_le_bytes());
-    }
-
-    /// Bytes held in the allocator (the buffer; the struct is the caller's).
+    /// Bytes held in the allocator (the whole intset: it is one block).
     pub fn memory_usage(&self) -> usize {
-        crate::alloc::alloc_size(self.buf.capacity())
+        self.alloc_bytes()
     }
 
     /// The integer at index `i` (in ascending order); `i < len()`.
     pub fn get(&self, i: usize) -> i64 {
         let w = self.width();
-        read_int(&self.buf[HEADER + i * w..], w)
+        read_int(&self.bytes()[HEADER + i * w..], w)
     }
 
     /// The smallest integer.
@@ -209,13 +218,9 @@ impl IntSet {
         };
         let w = self.width();
         let (b, n) = int_bytes(v, w);
-        // Grow by exactly one element: the set is small and memory is what
-        // it is kept compact for.
-        self.buf.reserve_exact(w);
-        let off = HEADER + at * w;
-        self.buf.splice(off..off, b[..n].iter().copied());
-        let len = self.len();
-        self.set_len(len + 1);
+        // The count follows the length (the buffer sets it); the block grows
+        // to the allocator's bin, which it holds anyway.
+        self.splice(HEADER + at * w, 0, w).copy_from_slice(&b[..n]);
         true
     }
 
@@ -223,26 +228,16 @@ impl IntSet {
     /// outside the current range (it did not fit the old encoding), so it
     /// goes first when negative and last otherwise.
     fn upgrade_and_add(&mut self, v: i64) {
-        let old_w = self.width();
         let new_w = width_of(v);
         let len = self.len();
-        let mut buf = Vec::with_capacity(HEADER + (len + 1) * new_w);
-        buf.extend_from_slice(&(new_w as u32).to_le_bytes());
-        buf.extend_from_slice(&((len + 1) as u32).to_le_bytes());
-        let push = |buf: &mut Vec<u8>, x: i64| {
-            let (b, n) = int_bytes(x, new_w);
-            buf.extend_from_slice(&b[..n]);
+        let (front, back) = if v < 0 {
+            (Some(v), None)
+        } else {
+            (None, Some(v))
         };
-        if v < 0 {
-            push(&mut buf, v);
-        }
-        for i in 0..len {
-            push(&mut buf, read_int(&self.buf[HEADER + i * old_w..], old_w));
-        }
-        if v >= 0 {
-            push(&mut buf, v);
-        }
-        self.buf = buf;
+        let ints = front.into_iter().chain(self.iter()).chain(back);
+        let grown = build(new_w, len + 1, ints);
+        *self = grown;
     }
 
     /// Removes `v`; false if it was not present.
@@ -257,30 +252,20 @@ impl IntSet {
         true
     }
 
-    /// Removes the integer at index `i` (< len) and returns it.
+    /// Removes the integer at index `i` (< len) and returns it. The block
+    /// follows the length down once the slack is worth a realloc, as Valkey
+    /// reallocates an intset to its exact size.
     pub fn remove_at(&mut self, i: usize) -> i64 {
         let v = self.get(i);
         let w = self.width();
-        let off = HEADER + i * w;
-        self.buf.drain(off..off + w);
-        let len = self.len();
-        self.set_len(len - 1);
-        self.shrink();
+        self.splice(HEADER + i * w, w, 0);
         v
-    }
-
-    /// Keeps the buffer close to its length after deletes, as Valkey
-    /// reallocates an intset to its exact size.
-    fn shrink(&mut self) {
-        if self.buf.capacity() - self.buf.len() >= 64 {
-            self.buf.shrink_to_fit();
-        }
     }
 
     /// The integers in ascending order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = i64> + ExactSizeIterator + '_ {
         let w = self.width();
-        self.buf[HEADER..]
+        self.bytes()[HEADER..]
             .chunks_exact(w)
             .map(move |c| read_int(c, w))
     }
@@ -358,22 +343,22 @@ mod tests {
     fn from_bytes_validates() {
         let good = IntSet::from_ints([1, 2, 300000]).as_bytes().to_vec();
         assert_eq!(
-            IntSet::from_bytes(good.clone()).map(|s| s.iter().collect::<Vec<_>>()),
+            IntSet::from_bytes(&good).map(|s| s.iter().collect::<Vec<_>>()),
             Some(vec![1, 2, 300000])
         );
         // Bad encoding, wrong length, empty, unsorted, duplicates.
         let mut bad = good.clone();
         bad[0] = 3;
-        assert!(IntSet::from_bytes(bad).is_none());
+        assert!(IntSet::from_bytes(&bad).is_none());
         let mut bad = good.clone();
         bad[4] = 4;
-        assert!(IntSet::from_bytes(bad).is_none());
-        assert!(IntSet::from_bytes(IntSet::new().as_bytes().to_vec()).is_none());
-        assert!(IntSet::from_bytes(vec![2, 0, 0, 0, 2, 0, 0, 0, 5, 0, 1, 0]).is_none());
-        assert!(IntSet::from_bytes(vec![2, 0, 0, 0, 2, 0, 0, 0, 5, 0, 5, 0]).is_none());
-        assert!(IntSet::from_bytes(vec![2, 0, 0]).is_none());
+        assert!(IntSet::from_bytes(&bad).is_none());
+        assert!(IntSet::from_bytes(IntSet::new().as_bytes()).is_none());
+        assert!(IntSet::from_bytes(&[2, 0, 0, 0, 2, 0, 0, 0, 5, 0, 1, 0]).is_none());
+        assert!(IntSet::from_bytes(&[2, 0, 0, 0, 2, 0, 0, 0, 5, 0, 5, 0]).is_none());
+        assert!(IntSet::from_bytes(&[2, 0, 0]).is_none());
         // A wider encoding than needed is still valid.
-        let wide = IntSet::from_bytes(vec![8, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+        let wide = IntSet::from_bytes(&[8, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(wide.map(|s| s.get(0)), Some(9));
     }
 
@@ -403,7 +388,7 @@ mod tests {
                 prop_assert!(is.contains(*v));
             }
             if !model.is_empty() {
-                let again = IntSet::from_bytes(is.as_bytes().to_vec());
+                let again = IntSet::from_bytes(is.as_bytes());
                 prop_assert_eq!(again.as_ref(), Some(&is));
             }
         }

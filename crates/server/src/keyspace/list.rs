@@ -28,7 +28,9 @@
 pub mod lzf;
 
 use super::listpack::{Listpack, LpItem};
+use super::thinbuf::{one_word, LpHeader};
 use std::collections::VecDeque;
+use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Which end of a list.
@@ -207,7 +209,7 @@ fn lp_concat(a: &Listpack, b: &Listpack) -> Listpack {
     buf.extend_from_slice(&ab[6..ab.len() - 1]);
     buf.extend_from_slice(&bb[6..bb.len() - 1]);
     buf.push(0xff);
-    match Listpack::from_bytes(buf) {
+    match Listpack::from_bytes(&buf) {
         Some(lp) => lp,
         None => {
             // Not reachable with well-formed inputs; rebuild the slow way.
@@ -377,7 +379,7 @@ impl Node {
         if *plain {
             Some(Raw::Plain(bytes))
         } else {
-            Listpack::from_bytes(bytes).map(Raw::Packed)
+            Listpack::from_bytes(&bytes).map(Raw::Packed)
         }
     }
 
@@ -913,10 +915,31 @@ impl Quick {
 
 // ---- the list -------------------------------------------------------------------
 
-#[derive(Clone, Debug)]
-enum Enc {
-    Pack(Listpack),
-    Quick(Box<Quick>),
+one_word! {
+    /// The encoding, in one word (see `thinbuf`): a small list costs only
+    /// its listpack.
+    struct Enc / EncOwn / EncRef / EncMut {
+        thin Pack(LpHeader),
+        boxed Quick(Quick) = 2,
+    }
+}
+
+impl Clone for Enc {
+    fn clone(&self) -> Enc {
+        Enc::new(match self.get() {
+            EncRef::Pack(lp) => EncOwn::Pack(lp.clone()),
+            EncRef::Quick(q) => EncOwn::Quick(Box::new(q.clone())),
+        })
+    }
+}
+
+impl fmt::Debug for Enc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.get() {
+            EncRef::Pack(lp) => f.debug_tuple("Pack").field(lp).finish(),
+            EncRef::Quick(q) => f.debug_tuple("Quick").field(q).finish(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -968,7 +991,7 @@ pub enum StoredNode<'a> {
 impl List {
     pub fn new() -> List {
         List {
-            enc: Enc::Pack(Listpack::new()),
+            enc: Enc::new(EncOwn::Pack(Listpack::new())),
         }
     }
 
@@ -1006,7 +1029,7 @@ impl List {
         }
         q.settle();
         let mut l = List {
-            enc: Enc::Quick(Box::new(q)),
+            enc: Enc::new(EncOwn::Quick(Box::new(q))),
         };
         l.convert_auto(cfg);
         l
@@ -1015,7 +1038,9 @@ impl List {
     /// A list that was one listpack (RDB `LIST_LISTPACK`-style payloads),
     /// converted to a quicklist if it is over the limits.
     pub fn from_listpack(lp: Listpack, cfg: &ListConfig) -> List {
-        let mut l = List { enc: Enc::Pack(lp) };
+        let mut l = List {
+            enc: Enc::new(EncOwn::Pack(lp)),
+        };
         l.convert_auto(cfg);
         l
     }
@@ -1026,14 +1051,14 @@ impl List {
     /// converts.
     pub fn new_quicklist(cfg: &ListConfig) -> List {
         List {
-            enc: Enc::Quick(Box::new(Quick::new(cfg))),
+            enc: Enc::new(EncOwn::Quick(Box::new(Quick::new(cfg)))),
         }
     }
 
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Pack(lp) => lp.len(),
-            Enc::Quick(q) => q.count,
+        match self.enc.get() {
+            EncRef::Pack(lp) => lp.len(),
+            EncRef::Quick(q) => q.count,
         }
     }
 
@@ -1042,29 +1067,29 @@ impl List {
     }
 
     pub fn encoding_name(&self) -> &'static str {
-        match &self.enc {
-            Enc::Pack(_) => "listpack",
-            Enc::Quick(_) => "quicklist",
+        match self.enc.get() {
+            EncRef::Pack(_) => "listpack",
+            EncRef::Quick(_) => "quicklist",
         }
     }
 
     pub fn is_quicklist(&self) -> bool {
-        matches!(self.enc, Enc::Quick(_))
+        matches!(self.enc.get(), EncRef::Quick(_))
     }
 
     /// Number of quicklist nodes (1 for a listpack).
     pub fn node_count(&self) -> usize {
-        match &self.enc {
-            Enc::Pack(_) => 1,
-            Enc::Quick(q) => q.nodes.len(),
+        match self.enc.get() {
+            EncRef::Pack(_) => 1,
+            EncRef::Quick(q) => q.nodes.len(),
         }
     }
 
     /// Number of compressed quicklist nodes.
     pub fn compressed_nodes(&self) -> usize {
-        match &self.enc {
-            Enc::Pack(_) => 0,
-            Enc::Quick(q) => q
+        match self.enc.get() {
+            EncRef::Pack(_) => 0,
+            EncRef::Quick(q) => q
                 .nodes
                 .iter()
                 .filter(|n| matches!(n, Node::Lzf { .. }))
@@ -1076,9 +1101,9 @@ impl List {
     /// non-zero (Valkey's objectComputeSize samples quicklist nodes), exact
     /// when 0.
     pub fn memory_usage(&self, samples: usize) -> usize {
-        match &self.enc {
-            Enc::Pack(lp) => lp.memory_usage(),
-            Enc::Quick(q) => {
+        match self.enc.get() {
+            EncRef::Pack(lp) => lp.memory_usage(),
+            EncRef::Quick(q) => {
                 let fixed = crate::alloc::alloc_size(std::mem::size_of::<Quick>())
                     + crate::alloc::alloc_size(q.nodes.capacity() * std::mem::size_of::<Node>());
                 if samples == 0 || samples >= q.nodes.len() {
@@ -1099,9 +1124,9 @@ impl List {
 
     /// Valkey's lazyfree effort: how many allocations dropping this frees.
     pub fn free_effort(&self) -> usize {
-        match &self.enc {
-            Enc::Pack(_) => 1,
-            Enc::Quick(q) => q.nodes.len().max(1),
+        match self.enc.get() {
+            EncRef::Pack(_) => 1,
+            EncRef::Quick(q) => q.nodes.len().max(1),
         }
     }
 
@@ -1119,9 +1144,9 @@ impl List {
 
     /// The nodes as RDB stores them (a listpack list is one packed node).
     pub fn for_each_node(&self, mut f: impl FnMut(NodeRef<'_>)) {
-        match &self.enc {
-            Enc::Pack(lp) => f(NodeRef::Packed(lp.as_bytes())),
-            Enc::Quick(q) => {
+        match self.enc.get() {
+            EncRef::Pack(lp) => f(NodeRef::Packed(lp.as_bytes())),
+            EncRef::Quick(q) => {
                 for n in &q.nodes {
                     n.view(|v| match v {
                         View::Packed(lp) => f(NodeRef::Packed(lp.as_bytes())),
@@ -1135,9 +1160,9 @@ impl List {
     /// The nodes as they are kept (compressed ones still compressed), for
     /// RDB saving; a listpack list is one packed node.
     pub fn for_each_stored_node(&self, mut f: impl FnMut(StoredNode<'_>)) {
-        match &self.enc {
-            Enc::Pack(lp) => f(StoredNode::Packed(lp.as_bytes())),
-            Enc::Quick(q) => {
+        match self.enc.get() {
+            EncRef::Pack(lp) => f(StoredNode::Packed(lp.as_bytes())),
+            EncRef::Quick(q) => {
                 for n in &q.nodes {
                     f(match n {
                         Node::Packed { lp, .. } => StoredNode::Packed(lp.as_bytes()),
@@ -1163,13 +1188,13 @@ impl List {
     /// returns false or the list ends. Reaching `start` costs
     /// O(distance from the nearer end).
     pub fn walk(&self, start: usize, reverse: bool, mut f: impl FnMut(LpItem<'_>) -> bool) {
-        match &self.enc {
-            Enc::Pack(lp) => {
+        match self.enc.get() {
+            EncRef::Pack(lp) => {
                 if start < lp.len() {
                     walk_lp(lp, Some(start), reverse, &mut f);
                 }
             }
-            Enc::Quick(q) => q.walk(start, reverse, f),
+            EncRef::Quick(q) => q.walk(start, reverse, f),
         }
     }
 
@@ -1223,7 +1248,7 @@ impl List {
     /// `add_bytes` bytes in all would take it over the limit (Valkey checks
     /// this before any addition, for the whole batch).
     fn grow(&mut self, add_bytes: usize, add_count: usize, cfg: &ListConfig) {
-        let Enc::Pack(lp) = &mut self.enc else {
+        let EncMut::Pack(lp) = self.enc.get_mut() else {
             return;
         };
         if !exceeds_limit(cfg.fill, lp.byte_len() + add_bytes, lp.len() + add_count) {
@@ -1235,13 +1260,13 @@ impl List {
             q.count = lp.len();
             q.nodes.push_back(Node::packed(lp));
         }
-        self.enc = Enc::Quick(Box::new(q));
+        self.enc = Enc::new(EncOwn::Quick(Box::new(q)));
     }
 
     /// A quicklist of one small packed node back into a listpack. The limit
     /// is halved when shrinking, so lists near it do not flip back and forth.
     fn repack_if_small(&mut self, cfg: &ListConfig, shrinking: bool) {
-        let Enc::Quick(q) = &mut self.enc else {
+        let EncMut::Quick(q) = self.enc.get_mut() else {
             return;
         };
         if q.nodes.len() != 1 || q.nodes[0].is_plain() {
@@ -1256,7 +1281,7 @@ impl List {
             return;
         }
         if let Some(Raw::Packed(lp)) = q.nodes.pop_front().map(Node::into_raw) {
-            self.enc = Enc::Pack(lp);
+            self.enc = Enc::new(EncOwn::Pack(lp));
         }
     }
 
@@ -1267,19 +1292,19 @@ impl List {
 
     /// The encoding a freshly built list gets (`LIST_CONV_AUTO`).
     pub fn convert_auto(&mut self, cfg: &ListConfig) {
-        match &self.enc {
-            Enc::Pack(_) => self.grow(0, 0, cfg),
-            Enc::Quick(_) => self.repack_if_small(cfg, false),
+        match self.enc.get() {
+            EncRef::Pack(_) => self.grow(0, 0, cfg),
+            EncRef::Quick(_) => self.repack_if_small(cfg, false),
         }
     }
 
     fn push_raw(&mut self, end: End, v: &[u8]) {
-        match &mut self.enc {
-            Enc::Pack(lp) => match end {
+        match self.enc.get_mut() {
+            EncMut::Pack(lp) => match end {
                 End::Head => lp.push_front(v),
                 End::Tail => lp.push_back(v),
             },
-            Enc::Quick(q) => q.push(end, v),
+            EncMut::Quick(q) => q.push(end, v),
         }
     }
 
@@ -1315,8 +1340,8 @@ impl List {
     /// Removes and returns the element at `end`. The encoding is left as it
     /// is: callers apply [`List::shrink`] once they are done removing.
     pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
-        match &mut self.enc {
-            Enc::Pack(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Pack(lp) => {
                 let p = match end {
                     End::Head => lp.first()?,
                     End::Tail => lp.last()?,
@@ -1325,7 +1350,7 @@ impl List {
                 lp.delete(p);
                 Some(v)
             }
-            Enc::Quick(q) => q.pop(end),
+            EncMut::Quick(q) => q.pop(end),
         }
     }
 
@@ -1337,13 +1362,13 @@ impl List {
         let Some(i) = self.resolve(index) else {
             return false;
         };
-        match &mut self.enc {
-            Enc::Pack(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Pack(lp) => {
                 if let Some(p) = lp.seek(i as i64) {
                     lp.replace(p, v);
                 }
             }
-            Enc::Quick(q) => {
+            EncMut::Quick(q) => {
                 if let Some((ni, off)) = q.locate(i) {
                     q.replace(ni, off, v);
                 }
@@ -1367,8 +1392,8 @@ impl List {
 
     /// Inserts `v` before or after the element at index `i`.
     pub fn insert_at(&mut self, i: usize, v: &[u8], after: bool) {
-        match &mut self.enc {
-            Enc::Pack(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Pack(lp) => {
                 let Some(p) = lp.seek(i as i64) else {
                     return;
                 };
@@ -1379,7 +1404,7 @@ impl List {
                 };
                 lp.insert_at(at, v);
             }
-            Enc::Quick(q) => {
+            EncMut::Quick(q) => {
                 if let Some((ni, off)) = q.locate(i) {
                     q.insert(ni, off, v, after);
                 }
@@ -1397,9 +1422,9 @@ impl List {
             n => usize::try_from(n).unwrap_or(usize::MAX),
         };
         let reverse = count < 0;
-        match &mut self.enc {
-            Enc::Pack(lp) => lp_remove(lp, &needle, max, reverse),
-            Enc::Quick(q) => q.remove(&needle, max, reverse),
+        match self.enc.get_mut() {
+            EncMut::Pack(lp) => lp_remove(lp, &needle, max, reverse),
+            EncMut::Quick(q) => q.remove(&needle, max, reverse),
         }
     }
 
@@ -1409,13 +1434,13 @@ impl List {
         if count == 0 || start >= self.len() {
             return;
         }
-        match &mut self.enc {
-            Enc::Pack(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Pack(lp) => {
                 if let Some(p) = lp.seek(start as i64) {
                     lp.delete_range(p, count);
                 }
             }
-            Enc::Quick(q) => q.del_range(start, count),
+            EncMut::Quick(q) => q.del_range(start, count),
         }
     }
 
@@ -1467,7 +1492,7 @@ mod tests {
         }
         back.reverse();
         assert_eq!(fwd, back);
-        if let Enc::Quick(q) = &l.enc {
+        if let EncRef::Quick(q) = l.enc.get() {
             let total: usize = q.nodes.iter().map(Node::count).sum();
             assert_eq!(total, q.count);
             for (i, n) in q.nodes.iter().enumerate() {
@@ -1495,7 +1520,8 @@ mod tests {
             "{}",
             std::mem::size_of::<Node>()
         );
-        assert!(std::mem::size_of::<List>() <= 24);
+        // Both encodings share one tagged pointer.
+        assert_eq!(std::mem::size_of::<List>(), 8);
     }
 
     #[test]
@@ -1745,7 +1771,7 @@ mod tests {
         let mut nodes = Vec::new();
         l.for_each_node(|n| {
             nodes.push(match n {
-                NodeRef::Packed(b) => RawNode::Packed(Listpack::from_bytes(b.to_vec()).unwrap()),
+                NodeRef::Packed(b) => RawNode::Packed(Listpack::from_bytes(b).unwrap()),
                 NodeRef::Plain(d) => RawNode::Plain(d.to_vec()),
             })
         });

@@ -24,13 +24,16 @@
 //! Positions handed out are byte offsets of entries; they stay valid until
 //! the next change.
 
+use super::thinbuf::{LpHeader, ThinBuf};
 use std::borrow::Cow;
 use std::fmt;
 
-const HEADER: usize = 6;
-const EOF: u8 = 0xff;
+/// Header bytes: total bytes and count.
+pub const HEADER: usize = 6;
+/// The end marker.
+pub const EOF: u8 = 0xff;
 /// Count value meaning "too many to count in the header".
-const COUNT_UNKNOWN: u16 = u16::MAX;
+pub const COUNT_UNKNOWN: u16 = u16::MAX;
 
 /// One element, as stored.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -128,11 +131,10 @@ pub fn parse_canonical_int(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// A listpack. The buffer is always a well-formed listpack.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Listpack {
-    buf: Vec<u8>,
-}
+/// A listpack: a [`ThinBuf`] in Valkey's listpack format, one pointer to one
+/// allocation whose header gives its length. The buffer is always a
+/// well-formed listpack.
+pub type Listpack = ThinBuf<LpHeader>;
 
 impl Default for Listpack {
     fn default() -> Self {
@@ -153,6 +155,7 @@ struct Encoded {
     head_len: usize,
 }
 
+#[inline]
 fn encode_int(i: i64) -> Encoded {
     let mut head = [0u8; 9];
     let head_len = if (0..=127).contains(&i) {
@@ -183,6 +186,7 @@ fn encode_int(i: i64) -> Encoded {
     Encoded { head, head_len }
 }
 
+#[inline]
 fn encode_str_header(len: usize) -> Encoded {
     let mut head = [0u8; 9];
     let head_len = if len < 64 {
@@ -201,6 +205,7 @@ fn encode_str_header(len: usize) -> Encoded {
 }
 
 /// Bytes the backlen of an entry of `len` bytes takes.
+#[inline]
 fn backlen_size(len: usize) -> usize {
     match len {
         0..=127 => 1,
@@ -212,10 +217,11 @@ fn backlen_size(len: usize) -> usize {
 }
 
 /// Writes the backlen of an entry of `len` bytes at the start of `out`.
+#[inline]
 fn write_backlen(out: &mut [u8], len: usize) {
     let n = backlen_size(len);
     // Most significant group first; every byte but the first carries the
-    // "more to the left" bit.
+    // "more to the left" bit, so it can be read right to left.
     for (i, k) in (0..n).rev().enumerate() {
         let b = ((len >> (7 * k)) & 127) as u8;
         out[i] = if k == n - 1 { b } else { b | 128 };
@@ -262,23 +268,180 @@ impl<'a> Element<'a> {
     }
 }
 
+// ---- entries for listpacks that live inside other buffers -------------------
+//
+// Stream nodes are listpacks laid back to back in shared chunks: they are
+// written with these and read through [`Lp`], the same code `Listpack` uses.
+
+/// Bytes `v` takes as an entry (encoding, data, backlen); canonical integers
+/// are stored as integers, as [`Listpack::push_back`] does.
+#[inline]
+pub fn entry_len(v: &[u8]) -> usize {
+    if let Some(i) = parse_canonical_int(v) {
+        return int_entry_len(i);
+    }
+    let body = v.len()
+        + match v.len() {
+            0..=63 => 1,
+            64..=4095 => 2,
+            _ => 5,
+        };
+    body + backlen_size(body)
+}
+
+/// Bytes the integer `i` takes as an entry (the backlen is one byte: an
+/// integer's body is at most 9).
+#[inline]
+pub fn int_entry_len(i: i64) -> usize {
+    match i {
+        0..=127 => 2,
+        -4096..=4095 => 3,
+        -32768..=32767 => 4,
+        -8_388_608..=8_388_607 => 5,
+        _ if i32::try_from(i).is_ok() => 6,
+        _ => 10,
+    }
+}
+
+/// Appends `v` as an entry to the listpack being built at the end of `out`.
+#[inline]
+pub fn push_entry(out: &mut Vec<u8>, v: &[u8]) {
+    if let Some(i) = parse_canonical_int(v) {
+        return push_int_entry(out, i);
+    }
+    // Byte pushes for the few header and backlen bytes: a call to memcpy
+    // per piece costs more than the bytes (stream appends live on this).
+    let len = v.len();
+    let body = if len < 64 {
+        out.push(0x80 | len as u8);
+        1 + len
+    } else if len < 4096 {
+        out.push(0xe0 | (len >> 8) as u8);
+        out.push(len as u8);
+        2 + len
+    } else {
+        out.push(0xf0);
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        5 + len
+    };
+    out.extend_from_slice(v);
+    let n = backlen_size(body);
+    for k in (0..n).rev() {
+        let b = ((body >> (7 * k)) & 127) as u8;
+        out.push(if k == n - 1 { b } else { b | 128 });
+    }
+}
+
+/// Appends the integer `i` as an entry.
+#[inline]
+pub fn push_int_entry(out: &mut Vec<u8>, i: i64) {
+    let e = encode_int(i);
+    let mut buf = [0u8; 10];
+    buf[..9].copy_from_slice(&e.head);
+    // An integer's body is at most 9 bytes: a one-byte backlen.
+    buf[e.head_len] = e.head_len as u8;
+    out.extend_from_slice(&buf[..e.head_len + 1]);
+}
+
+/// Writes the integer `i` as an entry into `out`, which is exactly
+/// [`int_entry_len`] bytes.
+pub fn write_int_entry(out: &mut [u8], i: i64) {
+    Element::Int(encode_int(i)).write_into(out);
+}
+
+/// Sets the header of the listpack `lp` (which ends where the slice does):
+/// its total bytes, and `added` more elements in its count (a count already
+/// too big to hold stays "unknown").
+pub fn fix_header(lp: &mut [u8], added: usize) {
+    let total = lp.len();
+    let Some(h) = lp.get_mut(..HEADER) else {
+        return;
+    };
+    h[..4].copy_from_slice(&u32::try_from(total).unwrap_or(u32::MAX).to_le_bytes());
+    let c = u16::from_le_bytes([h[4], h[5]]);
+    if c != COUNT_UNKNOWN {
+        let n = (c as usize + added).min(COUNT_UNKNOWN as usize) as u16;
+        h[4..6].copy_from_slice(&n.to_le_bytes());
+    }
+}
+
+/// The total-bytes field of the listpack starting `lp`.
+pub fn total_bytes(lp: &[u8]) -> Option<usize> {
+    let b = lp.get(..4)?;
+    Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+}
+
+/// A listpack read where it lies: a [`Listpack`]'s own bytes or a stream
+/// node inside a chunk. Positions are byte offsets of entries. Reads never
+/// panic: on bytes that are not a well-formed listpack they end early (and
+/// a damaged entry reads as 0).
+#[derive(Clone, Copy)]
+pub struct Lp<'a>(pub &'a [u8]);
+
+impl<'a> Lp<'a> {
+    pub fn byte_len(self) -> usize {
+        self.0.len()
+    }
+
+    /// Position of the first element.
+    #[inline]
+    pub fn first(self) -> Option<usize> {
+        (*self.0.get(HEADER)? != EOF).then_some(HEADER)
+    }
+
+    /// Position of the element after the one at `pos`.
+    #[inline]
+    pub fn next(self, pos: usize) -> Option<usize> {
+        let n = pos + entry_size(self.0, pos)?;
+        (*self.0.get(n)? != EOF).then_some(n)
+    }
+
+    /// Position of the element before the one at `pos` (which may also be
+    /// the end marker's position).
+    #[inline]
+    pub fn prev(self, pos: usize) -> Option<usize> {
+        if pos <= HEADER {
+            return None;
+        }
+        let body = read_backlen(self.0, pos - 1)?;
+        pos.checked_sub(body + backlen_size(body))
+            .filter(|&p| p >= HEADER)
+    }
+
+    /// Position of the last element.
+    pub fn last(self) -> Option<usize> {
+        self.prev(self.0.len().checked_sub(1)?)
+    }
+
+    /// The element at `pos`.
+    #[inline]
+    pub fn get(self, pos: usize) -> LpItem<'a> {
+        decode(self.0, pos).unwrap_or(LpItem::Int(0))
+    }
+
+    /// Elements from `pos` on.
+    pub fn iter_from(self, pos: Option<usize>) -> Iter<'a> {
+        Iter { lp: self, pos }
+    }
+}
+
 impl Listpack {
     pub fn new() -> Listpack {
-        let mut buf = Vec::with_capacity(HEADER + 1);
-        buf.extend_from_slice(&((HEADER + 1) as u32).to_le_bytes());
-        buf.extend_from_slice(&0u16.to_le_bytes());
-        buf.push(EOF);
-        Listpack { buf }
+        let total = ((HEADER + 1) as u32).to_le_bytes();
+        // Count 0 and the end marker after the total.
+        ThinBuf::with_header(&total, |t| t.copy_from_slice(&[0, 0, EOF]))
+            .expect("a listpack header is valid")
     }
 
     /// Adopts a serialized listpack after checking every entry (lengths,
-    /// encodings, backlens, count), as `sanitize-dump-payload` would. None if
-    /// it is malformed in any way.
-    pub fn from_bytes(buf: Vec<u8>) -> Option<Listpack> {
+    /// encodings, backlens, count), as `sanitize-dump-payload` would: the
+    /// bytes are copied once into the listpack's own block. None if it is
+    /// malformed in any way.
+    pub fn from_bytes(buf: &[u8]) -> Option<Listpack> {
         if buf.len() < HEADER + 1 || buf.len() > u32::MAX as usize {
             return None;
         }
-        if u32::from_le_bytes(buf[0..4].try_into().ok()?) as usize != buf.len() {
+        if total_bytes(buf)? != buf.len() {
             return None;
         }
         if *buf.last()? != EOF {
@@ -288,13 +451,13 @@ impl Listpack {
         let mut pos = HEADER;
         let mut n = 0usize;
         while buf[pos] != EOF {
-            let body = entry_body_len(&buf, pos)?;
+            let body = entry_body_len(buf, pos)?;
             let bl = backlen_size(body);
             let end = pos.checked_add(body)?.checked_add(bl)?;
             if end >= buf.len() {
                 return None;
             }
-            if read_backlen(&buf, end - 1)? != body {
+            if read_backlen(buf, end - 1)? != body {
                 return None;
             }
             pos = end;
@@ -306,7 +469,7 @@ impl Listpack {
         if count != COUNT_UNKNOWN && count as usize != n {
             return None;
         }
-        Some(Listpack { buf })
+        ThinBuf::copy_of(buf)
     }
 
     /// A listpack of these elements, in order.
@@ -319,13 +482,21 @@ impl Listpack {
     }
 
     /// The serialized form (what RDB and DUMP carry).
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+        self.bytes()
+    }
+
+    /// The listpack as a borrowed view.
+    #[inline]
+    pub fn view(&self) -> Lp<'_> {
+        Lp(self.bytes())
     }
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        let c = u16::from_le_bytes([self.buf[4], self.buf[5]]);
+        let b = self.bytes();
+        let c = u16::from_le_bytes([b[4], b[5]]);
         if c != COUNT_UNKNOWN {
             return c as usize;
         }
@@ -333,57 +504,54 @@ impl Listpack {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.buf[HEADER] == EOF
+        self.view().first().is_none()
     }
 
     /// Bytes of the serialized listpack.
     pub fn byte_len(&self) -> usize {
-        self.buf.len()
+        self.bytes().len()
     }
 
-    /// Bytes held in the allocator (the buffer; the struct is the caller's).
+    /// Bytes held in the allocator (the whole listpack: it is one block).
     pub fn memory_usage(&self) -> usize {
-        crate::alloc::alloc_size(self.buf.capacity())
+        self.alloc_bytes()
     }
 
     /// Position of the first element.
+    #[inline]
     pub fn first(&self) -> Option<usize> {
-        (self.buf[HEADER] != EOF).then_some(HEADER)
+        self.view().first()
     }
 
     /// Position of the last element.
+    #[inline]
     pub fn last(&self) -> Option<usize> {
-        let end = self.buf.len() - 1;
-        if end == HEADER {
-            return None;
-        }
-        self.prev(end)
+        self.view().last()
     }
 
     /// Position of the element after the one at `pos`.
+    #[inline]
     pub fn next(&self, pos: usize) -> Option<usize> {
-        let n = pos + self.entry_size(pos);
-        (self.buf[n] != EOF).then_some(n)
+        self.view().next(pos)
     }
 
     /// Position of the element before the one at `pos` (`pos` may also be the
     /// end marker's position, see [`Listpack::end`]).
+    #[inline]
     pub fn prev(&self, pos: usize) -> Option<usize> {
-        if pos <= HEADER {
-            return None;
-        }
-        let body = read_backlen(&self.buf, pos - 1)?;
-        Some(pos - body - backlen_size(body))
+        self.view().prev(pos)
     }
 
     /// The position one past the last element (where an append goes).
+    #[inline]
     pub fn end(&self) -> usize {
-        self.buf.len() - 1
+        self.bytes().len() - 1
     }
 
     /// The element at `pos`.
+    #[inline]
     pub fn get(&self, pos: usize) -> LpItem<'_> {
-        decode(&self.buf, pos)
+        self.view().get(pos)
     }
 
     /// Position of the element at `index`; negative indexes count from the
@@ -394,16 +562,17 @@ impl Listpack {
         if idx < 0 || idx >= len {
             return None;
         }
+        let lp = self.view();
         if idx <= len / 2 {
-            let mut p = self.first()?;
+            let mut p = lp.first()?;
             for _ in 0..idx {
-                p = self.next(p)?;
+                p = lp.next(p)?;
             }
             Some(p)
         } else {
-            let mut p = self.last()?;
+            let mut p = lp.last()?;
             for _ in 0..(len - 1 - idx) {
-                p = self.prev(p)?;
+                p = lp.prev(p)?;
             }
             Some(p)
         }
@@ -411,18 +580,17 @@ impl Listpack {
 
     /// Elements front to back.
     pub fn iter(&self) -> Iter<'_> {
+        let lp = self.view();
         Iter {
-            lp: self,
-            pos: self.first(),
+            lp,
+            pos: lp.first(),
         }
     }
 
     /// Elements back to front.
     pub fn iter_rev(&self) -> RevIter<'_> {
-        RevIter {
-            lp: self,
-            pos: self.last(),
-        }
+        let lp = self.view();
+        RevIter { lp, pos: lp.last() }
     }
 
     /// Finds the first element equal to `v` from `pos` on, comparing only
@@ -430,9 +598,10 @@ impl Listpack {
     /// listpack).
     pub fn find(&self, pos: usize, v: &[u8], skip: usize) -> Option<usize> {
         let as_int = parse_canonical_int(v);
+        let lp = self.view();
         let mut p = Some(pos);
         while let Some(cur) = p {
-            let hit = match (self.get(cur), as_int) {
+            let hit = match (lp.get(cur), as_int) {
                 (LpItem::Int(i), Some(j)) => i == j,
                 (LpItem::Str(s), None) => s == v,
                 _ => false,
@@ -440,9 +609,9 @@ impl Listpack {
             if hit {
                 return Some(cur);
             }
-            p = self.next(cur);
+            p = lp.next(cur);
             for _ in 0..skip {
-                p = p.and_then(|q| self.next(q));
+                p = p.and_then(|q| lp.next(q));
             }
         }
         None
@@ -472,13 +641,13 @@ impl Listpack {
 
     /// Replaces the element at `pos` with `v`; the position stays valid.
     pub fn replace(&mut self, pos: usize, v: &[u8]) {
-        let old = self.entry_size(pos);
+        let old = self.entry_size_at(pos);
         self.splice_element(pos, old, &Element::of(v), 0);
     }
 
     /// Replaces the element at `pos` with an integer.
     pub fn replace_int(&mut self, pos: usize, i: i64) {
-        let old = self.entry_size(pos);
+        let old = self.entry_size_at(pos);
         self.splice_element(pos, old, &Element::Int(encode_int(i)), 0);
     }
 
@@ -486,24 +655,25 @@ impl Listpack {
     /// that followed it (the same offset), if any.
     pub fn delete(&mut self, pos: usize) -> Option<usize> {
         self.delete_range(pos, 1);
-        (self.buf[pos] != EOF).then_some(pos)
+        (self.bytes().get(pos).is_some_and(|&b| b != EOF)).then_some(pos)
     }
 
     /// Deletes up to `count` elements starting at `pos`; returns how many.
     pub fn delete_range(&mut self, pos: usize, count: usize) -> usize {
+        let b = self.bytes();
         let mut end = pos;
         let mut n = 0;
-        while n < count && self.buf[end] != EOF {
-            end += self.entry_size(end);
+        while n < count && b.get(end).is_some_and(|&x| x != EOF) {
+            match entry_size(b, end) {
+                Some(s) => end += s,
+                None => break,
+            }
             n += 1;
         }
-        self.buf.drain(pos..end);
-        // Give memory back only when it is worth a realloc.
-        if self.buf.capacity() > crate::alloc::alloc_size(self.buf.len()) + 64 {
-            self.buf.shrink_to_fit();
+        if n > 0 {
+            self.splice(pos, end - pos, 0);
+            self.add_count(-(n as i64));
         }
-        self.set_total();
-        self.add_count(-(n as i64));
         n
     }
 
@@ -525,48 +695,25 @@ impl Listpack {
     }
 
     /// Size of the entry at `pos`, backlen included.
-    fn entry_size(&self, pos: usize) -> usize {
-        let body = entry_body_len(&self.buf, pos).unwrap_or(0);
-        body + backlen_size(body)
+    fn entry_size_at(&self, pos: usize) -> usize {
+        entry_size(self.bytes(), pos).unwrap_or(0)
     }
 
     /// Replaces `remove` bytes at `pos` by `e`, adjusting the count by
-    /// `count_delta`.
+    /// `count_delta`. The buffer grows to the allocator's bin for the new
+    /// size: those bytes are held anyway, and the next small insert then
+    /// needs no realloc.
     fn splice_element(&mut self, pos: usize, remove: usize, e: &Element<'_>, count_delta: i64) {
-        let add = e.total_len();
-        let old_len = self.buf.len();
-        let new_len = old_len - remove + add;
-        if new_len > self.buf.capacity() {
-            // Grow to the allocator's bin for the new size: those bytes are
-            // held anyway, and the next small insert then needs no realloc.
-            let want = crate::alloc::alloc_size(new_len).max(new_len);
-            self.buf.reserve_exact(want - old_len);
-        }
-        if add > remove {
-            self.buf.resize(new_len, 0);
-            self.buf.copy_within(pos + remove..old_len, pos + add);
-        } else if add < remove {
-            self.buf.copy_within(pos + remove..old_len, pos + add);
-            self.buf.truncate(new_len);
-        }
-        e.write_into(&mut self.buf[pos..pos + add]);
-        if self.buf.capacity() > crate::alloc::alloc_size(new_len) + 64 {
-            self.buf.shrink_to_fit();
-        }
-        self.set_total();
+        e.write_into(self.splice(pos, remove, e.total_len()));
         self.add_count(count_delta);
-    }
-
-    fn set_total(&mut self) {
-        let total = self.buf.len() as u32;
-        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
     }
 
     fn add_count(&mut self, delta: i64) {
         if delta == 0 {
             return;
         }
-        let c = u16::from_le_bytes([self.buf[4], self.buf[5]]);
+        let b = self.bytes();
+        let c = u16::from_le_bytes([b[4], b[5]]);
         let n = if c == COUNT_UNKNOWN {
             self.iter().count() as i64
         } else {
@@ -577,12 +724,13 @@ impl Listpack {
         } else {
             n as u16
         };
-        self.buf[4..6].copy_from_slice(&stored.to_le_bytes());
+        self.tail_mut(4)[..2].copy_from_slice(&stored.to_le_bytes());
     }
 }
 
 /// Size of encoding+data of the entry at `pos`; None if it runs past the
 /// buffer or uses an unknown encoding.
+#[inline]
 fn entry_body_len(buf: &[u8], pos: usize) -> Option<usize> {
     let b = *buf.get(pos)?;
     let len = if b & 0x80 == 0 {
@@ -610,7 +758,16 @@ fn entry_body_len(buf: &[u8], pos: usize) -> Option<usize> {
     (pos.checked_add(len)? <= buf.len()).then_some(len)
 }
 
+/// Size of the entry at `pos`, backlen included; None if it runs past the
+/// buffer or uses an unknown encoding.
+#[inline]
+pub fn entry_size(buf: &[u8], pos: usize) -> Option<usize> {
+    let body = entry_body_len(buf, pos)?;
+    Some(body + backlen_size(body))
+}
+
 /// Reads the backlen whose last byte is at `at`.
+#[inline]
 fn read_backlen(buf: &[u8], at: usize) -> Option<usize> {
     let mut v = 0usize;
     let mut shift = 0;
@@ -629,49 +786,50 @@ fn read_backlen(buf: &[u8], at: usize) -> Option<usize> {
     }
 }
 
-/// Decodes the (validated) entry at `pos`.
-fn decode(buf: &[u8], pos: usize) -> LpItem<'_> {
-    let b = buf[pos];
-    let le = |n: usize| -> i64 {
+/// Decodes the entry at `pos`; None if it runs past the buffer.
+#[inline]
+fn decode(buf: &[u8], pos: usize) -> Option<LpItem<'_>> {
+    let b = *buf.get(pos)?;
+    let int = |n: usize| -> Option<i64> {
         let mut v = [0u8; 8];
-        v[..n].copy_from_slice(&buf[pos + 1..pos + 1 + n]);
+        v[..n].copy_from_slice(buf.get(pos + 1..pos + 1 + n)?);
         // Sign-extend from n bytes.
         let shift = 64 - 8 * n as u32;
-        (i64::from_le_bytes(v) << shift) >> shift
+        Some((i64::from_le_bytes(v) << shift) >> shift)
     };
-    if b & 0x80 == 0 {
+    Some(if b & 0x80 == 0 {
         LpItem::Int(b as i64)
     } else if b & 0xc0 == 0x80 {
-        let l = (b & 0x3f) as usize;
-        LpItem::Str(&buf[pos + 1..pos + 1 + l])
+        LpItem::Str(buf.get(pos + 1..pos + 1 + (b & 0x3f) as usize)?)
     } else if b & 0xe0 == 0xc0 {
-        let u = ((b & 0x1f) as i64) << 8 | buf[pos + 1] as i64;
+        let u = ((b & 0x1f) as i64) << 8 | *buf.get(pos + 1)? as i64;
         LpItem::Int((u << 51) >> 51)
     } else if b & 0xf0 == 0xe0 {
-        let l = ((b & 0x0f) as usize) << 8 | buf[pos + 1] as usize;
-        LpItem::Str(&buf[pos + 2..pos + 2 + l])
+        let l = ((b & 0x0f) as usize) << 8 | *buf.get(pos + 1)? as usize;
+        LpItem::Str(buf.get(pos + 2..pos + 2 + l)?)
     } else {
         match b {
             0xf0 => {
-                let l = u32::from_le_bytes([buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4]])
-                    as usize;
-                LpItem::Str(&buf[pos + 5..pos + 5 + l])
+                let l = u32::from_le_bytes(buf.get(pos + 1..pos + 5)?.try_into().ok()?) as usize;
+                LpItem::Str(buf.get(pos + 5..pos + 5 + l)?)
             }
-            0xf1 => LpItem::Int(le(2)),
-            0xf2 => LpItem::Int(le(3)),
-            0xf3 => LpItem::Int(le(4)),
-            _ => LpItem::Int(le(8)),
+            0xf1 => LpItem::Int(int(2)?),
+            0xf2 => LpItem::Int(int(3)?),
+            0xf3 => LpItem::Int(int(4)?),
+            0xf4 => LpItem::Int(int(8)?),
+            _ => return None,
         }
-    }
+    })
 }
 
 pub struct Iter<'a> {
-    lp: &'a Listpack,
+    lp: Lp<'a>,
     pos: Option<usize>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = LpItem<'a>;
+    #[inline]
     fn next(&mut self) -> Option<LpItem<'a>> {
         let p = self.pos?;
         self.pos = self.lp.next(p);
@@ -680,7 +838,7 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 pub struct RevIter<'a> {
-    lp: &'a Listpack,
+    lp: Lp<'a>,
     pos: Option<usize>,
 }
 
@@ -734,7 +892,7 @@ mod tests {
             let lp = Listpack::from_items([*v]);
             assert_eq!(&lp.as_bytes()[HEADER..lp.byte_len() - 1], *bytes, "{v:?}");
             assert_eq!(items(&lp), vec![v.to_vec()]);
-            assert!(Listpack::from_bytes(lp.as_bytes().to_vec()).is_some());
+            assert!(Listpack::from_bytes(lp.as_bytes()).is_some());
         }
     }
 
@@ -746,7 +904,7 @@ mod tests {
             assert_eq!(items(&lp), vec![b"a".to_vec(), v.clone(), b"z".to_vec()]);
             let back: Vec<_> = lp.iter_rev().map(LpItem::to_vec).collect();
             assert_eq!(back, vec![b"z".to_vec(), v.clone(), b"a".to_vec()]);
-            assert!(Listpack::from_bytes(lp.as_bytes().to_vec()).is_some());
+            assert!(Listpack::from_bytes(lp.as_bytes()).is_some());
             let p = lp.seek(1).unwrap();
             lp.delete(p);
             assert_eq!(items(&lp), vec![b"a".to_vec(), b"z".to_vec()]);
@@ -780,7 +938,7 @@ mod tests {
         assert!(lp.find(lp.first().unwrap(), b"mid", 0).is_some());
         lp.retain_range(1, 2);
         assert_eq!(items(&lp), vec![b"mid".to_vec(), b"b".to_vec()]);
-        assert!(Listpack::from_bytes(lp.as_bytes().to_vec()).is_some());
+        assert!(Listpack::from_bytes(lp.as_bytes()).is_some());
         assert_eq!(lp.as_bytes().len(), lp.byte_len());
     }
 
@@ -790,17 +948,17 @@ mod tests {
             .as_bytes()
             .to_vec();
         for cut in 0..good.len() {
-            assert!(Listpack::from_bytes(good[..cut].to_vec()).is_none());
+            assert!(Listpack::from_bytes(&good[..cut]).is_none());
         }
         let mut bad = good.clone();
         bad[HEADER] = 0x8f; // string length past the end
-        assert!(Listpack::from_bytes(bad).is_none());
+        assert!(Listpack::from_bytes(&bad).is_none());
         let mut bad = good.clone();
         bad[4] = 3; // wrong count
-        assert!(Listpack::from_bytes(bad).is_none());
+        assert!(Listpack::from_bytes(&bad).is_none());
         let mut bad = good;
         bad[HEADER + 4] = 9; // wrong backlen
-        assert!(Listpack::from_bytes(bad).is_none());
+        assert!(Listpack::from_bytes(&bad).is_none());
     }
 
     #[test]

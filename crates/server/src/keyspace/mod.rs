@@ -17,6 +17,7 @@ pub mod record;
 pub mod set;
 pub mod slab;
 pub mod stream;
+pub mod thinbuf;
 pub mod value;
 pub mod varint;
 pub mod zset;

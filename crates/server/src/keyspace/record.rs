@@ -25,6 +25,7 @@
 //! All fields are read and written unaligned; records are byte blobs.
 
 use super::slab;
+use super::thinbuf::StrBuf;
 use super::value::Value;
 use super::varint;
 use crate::util::num::parse_i64;
@@ -200,14 +201,19 @@ impl Record {
 
     /// A string record that keeps exactly these bytes as a raw string (no
     /// integer encoding): what APPEND, SETRANGE, SETBIT produce in Valkey.
-    pub fn new_raw(key: &[u8], val: Vec<u8>, expire: Option<i64>, clock: u32) -> Record {
-        Record::build(key, Payload::Heap(Box::new(Value::Str(val))), expire, clock)
+    pub fn new_raw(key: &[u8], val: impl Into<StrBuf>, expire: Option<i64>, clock: u32) -> Record {
+        Record::build(
+            key,
+            Payload::Heap(Box::new(Value::Str(val.into()))),
+            expire,
+            clock,
+        )
     }
 
     pub fn build(key: &[u8], payload: Payload<'_>, expire: Option<i64>, clock: u32) -> Record {
         let payload = match payload {
             Payload::Str(v) if v.len() > INLINE_MAX => {
-                Payload::Heap(Box::new(Value::Str(v.to_vec())))
+                Payload::Heap(Box::new(Value::Str(StrBuf::from_slice(v))))
             }
             p => p,
         };
@@ -546,7 +552,7 @@ impl Record {
             return None;
         }
         let off = self.payload_off();
-        let empty = Box::into_raw(Box::new(Value::Str(Vec::new())));
+        let empty = Box::into_raw(Box::new(Value::Str(StrBuf::new())));
         // SAFETY: swap the owned pointer for a fresh empty value.
         unsafe {
             let slot = self.0.as_ptr().add(off).cast::<*mut Value>();

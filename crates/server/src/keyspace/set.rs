@@ -20,6 +20,7 @@ pub mod intset;
 pub use self::intset::IntSet;
 use super::listpack::{parse_canonical_int, Listpack, LpItem};
 use super::member::Member;
+use super::thinbuf::{one_word, IsHeader, LpHeader};
 use crate::resp::Reply;
 use ferrokey_table::{EntryRef, Ref, Table};
 use std::borrow::Cow;
@@ -191,11 +192,13 @@ pub struct Set {
     enc: Enc,
 }
 
-enum Enc {
-    Int(IntSet),
-    Lp(Listpack),
-    /// Boxed so the small encodings keep the struct small.
-    Ht(Box<Table<Member>>),
+one_word! {
+    /// The encoding, in one word (see `thinbuf`).
+    struct Enc / EncOwn / EncRef / EncMut {
+        thin Lp(LpHeader),
+        thin Int(IsHeader),
+        boxed Ht(Table<Member>) = 2,
+    }
 }
 
 impl Default for Set {
@@ -206,16 +209,16 @@ impl Default for Set {
 
 impl Clone for Set {
     fn clone(&self) -> Set {
-        let enc = match &self.enc {
-            Enc::Int(is) => Enc::Int(is.clone()),
-            Enc::Lp(lp) => Enc::Lp(lp.clone()),
-            Enc::Ht(t) => {
+        let enc = match self.enc.get() {
+            EncRef::Int(is) => Enc::new(EncOwn::Int(is.clone())),
+            EncRef::Lp(lp) => Enc::new(EncOwn::Lp(lp.clone())),
+            EncRef::Ht(t) => {
                 let mut n = Table::new();
                 n.reserve(t.len());
                 for m in t.iter() {
                     n.insert((*m).clone());
                 }
-                Enc::Ht(Box::new(n))
+                Enc::new(EncOwn::Ht(Box::new(n)))
             }
         };
         Set { enc }
@@ -258,21 +261,21 @@ impl Set {
     /// adding a string to it moves it to a listpack).
     pub fn new() -> Set {
         Set {
-            enc: Enc::Int(IntSet::new()),
+            enc: Enc::new(EncOwn::Int(IntSet::new())),
         }
     }
 
     /// An empty listpack-encoded set.
     pub fn new_listpack() -> Set {
         Set {
-            enc: Enc::Lp(Listpack::new()),
+            enc: Enc::new(EncOwn::Lp(Listpack::new())),
         }
     }
 
     /// An empty hashtable-encoded set, presized for `cap` members.
     pub fn new_hashtable(cap: usize) -> Set {
         Set {
-            enc: Enc::Ht(new_table(cap)),
+            enc: Enc::new(EncOwn::Ht(new_table(cap))),
         }
     }
 
@@ -292,7 +295,9 @@ impl Set {
 
     /// A set holding an intset (loaded from RDB / RESTORE).
     pub fn from_intset(is: IntSet) -> Set {
-        Set { enc: Enc::Int(is) }
+        Set {
+            enc: Enc::new(EncOwn::Int(is)),
+        }
     }
 
     /// A set holding a listpack (loaded from RDB / RESTORE). None if the
@@ -304,66 +309,70 @@ impl Set {
                 return None;
             }
         }
-        Some(Set { enc: Enc::Lp(lp) })
+        Some(Set {
+            enc: Enc::new(EncOwn::Lp(lp)),
+        })
     }
 
     /// A set holding a listpack whose members the caller has already
     /// checked to be distinct (the RDB loader does so without allocating),
     /// so it is adopted as it is.
     pub fn from_distinct_listpack(lp: Listpack) -> Set {
-        Set { enc: Enc::Lp(lp) }
+        Set {
+            enc: Enc::new(EncOwn::Lp(lp)),
+        }
     }
 
     /// The intset, when that is the encoding (for RDB / DUMP).
     pub fn intset(&self) -> Option<&IntSet> {
-        match &self.enc {
-            Enc::Int(is) => Some(is),
+        match self.enc.get() {
+            EncRef::Int(is) => Some(is),
             _ => None,
         }
     }
 
     /// The listpack, when that is the encoding (for RDB / DUMP).
     pub fn listpack(&self) -> Option<&Listpack> {
-        match &self.enc {
-            Enc::Lp(lp) => Some(lp),
+        match self.enc.get() {
+            EncRef::Lp(lp) => Some(lp),
             _ => None,
         }
     }
 
     pub fn is_intset(&self) -> bool {
-        matches!(self.enc, Enc::Int(_))
+        matches!(self.enc.get(), EncRef::Int(_))
     }
 
     pub fn is_listpack(&self) -> bool {
-        matches!(self.enc, Enc::Lp(_))
+        matches!(self.enc.get(), EncRef::Lp(_))
     }
 
     pub fn is_hashtable(&self) -> bool {
-        matches!(self.enc, Enc::Ht(_))
+        matches!(self.enc.get(), EncRef::Ht(_))
     }
 
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Int(is) => is.len(),
-            Enc::Lp(lp) => lp.len(),
-            Enc::Ht(t) => t.len(),
+        match self.enc.get() {
+            EncRef::Int(is) => is.len(),
+            EncRef::Lp(lp) => lp.len(),
+            EncRef::Ht(t) => t.len(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        match &self.enc {
-            Enc::Int(is) => is.is_empty(),
-            Enc::Lp(lp) => lp.is_empty(),
-            Enc::Ht(t) => t.is_empty(),
+        match self.enc.get() {
+            EncRef::Int(is) => is.is_empty(),
+            EncRef::Lp(lp) => lp.is_empty(),
+            EncRef::Ht(t) => t.is_empty(),
         }
     }
 
     /// Valkey's name for the encoding (OBJECT ENCODING).
     pub fn encoding_name(&self) -> &'static str {
-        match &self.enc {
-            Enc::Int(_) => "intset",
-            Enc::Lp(_) => "listpack",
-            Enc::Ht(_) => "hashtable",
+        match self.enc.get() {
+            EncRef::Int(_) => "intset",
+            EncRef::Lp(_) => "listpack",
+            EncRef::Ht(_) => "hashtable",
         }
     }
 
@@ -372,10 +381,10 @@ impl Set {
     /// first `samples` of them, as Valkey's `objectComputeSize` does, so
     /// the cost does not grow with the set.
     pub fn memory_usage(&self, samples: usize) -> usize {
-        match &self.enc {
-            Enc::Int(is) => is.memory_usage(),
-            Enc::Lp(lp) => lp.memory_usage(),
-            Enc::Ht(t) => {
+        match self.enc.get() {
+            EncRef::Int(is) => is.memory_usage(),
+            EncRef::Lp(lp) => lp.memory_usage(),
+            EncRef::Ht(t) => {
                 let fixed = crate::alloc::alloc_size(std::mem::size_of::<Table<Member>>())
                     + t.bucket_bytes();
                 let members = if samples == 0 {
@@ -400,8 +409,8 @@ impl Set {
 
     /// Allocations a drop frees (decides lazy freeing).
     pub fn free_effort(&self) -> usize {
-        match &self.enc {
-            Enc::Ht(t) => t.len(),
+        match self.enc.get() {
+            EncRef::Ht(t) => t.len(),
             _ => 1,
         }
     }
@@ -416,26 +425,26 @@ impl Set {
     /// Every member: intsets in ascending order, listpacks in insertion
     /// order, hash tables in table order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter(match &self.enc {
-            Enc::Int(is) => IterInner::Int(is, 0),
-            Enc::Lp(lp) => IterInner::Lp(lp.iter()),
-            Enc::Ht(t) => IterInner::Ht(t.iter()),
+        Iter(match self.enc.get() {
+            EncRef::Int(is) => IterInner::Int(is, 0),
+            EncRef::Lp(lp) => IterInner::Lp(lp.iter()),
+            EncRef::Ht(t) => IterInner::Ht(t.iter()),
         })
     }
 
     pub fn contains(&self, m: &[u8]) -> bool {
-        match &self.enc {
-            Enc::Int(is) => parse_canonical_int(m).is_some_and(|v| is.contains(v)),
-            Enc::Lp(lp) => lp_contains(lp, m).is_some(),
-            Enc::Ht(t) => t.contains_key(m),
+        match self.enc.get() {
+            EncRef::Int(is) => parse_canonical_int(m).is_some_and(|v| is.contains(v)),
+            EncRef::Lp(lp) => lp_contains(lp, m).is_some(),
+            EncRef::Ht(t) => t.contains_key(m),
         }
     }
 
     /// Membership of an element of another set, without formatting
     /// integers when this one is an intset too.
     pub fn contains_elem(&self, e: &Elem<'_>) -> bool {
-        match (&self.enc, e) {
-            (Enc::Int(is), Elem::Int(i)) => is.contains(*i),
+        match (self.enc.get(), e) {
+            (EncRef::Int(is), Elem::Int(i)) => is.contains(*i),
             _ => e.with_bytes(|b| self.contains(b)),
         }
     }
@@ -443,9 +452,9 @@ impl Set {
     /// Adds a member; true if it is new. Converts the encoding when the
     /// member does not fit the current one (Valkey's `setTypeAddAux`).
     pub fn add(&mut self, m: &[u8], cfg: &SetConfig) -> bool {
-        match &mut self.enc {
-            Enc::Ht(t) => table_add(t, m),
-            Enc::Lp(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Ht(t) => table_add(t, m),
+            EncMut::Lp(lp) => {
                 if lp_contains(lp, m).is_some() {
                     return false;
                 }
@@ -461,7 +470,7 @@ impl Set {
                 }
                 true
             }
-            Enc::Int(is) => {
+            EncMut::Int(is) => {
                 if let Some(v) = parse_canonical_int(m) {
                     if !is.insert(v) {
                         return false;
@@ -488,7 +497,7 @@ impl Set {
                     && lp_safe_to_add(0, est_bytes + m.len())
                 {
                     self.convert_to_listpack();
-                    if let Enc::Lp(lp) = &mut self.enc {
+                    if let EncMut::Lp(lp) = self.enc.get_mut() {
                         lp.push_back(m);
                     }
                 } else {
@@ -503,7 +512,7 @@ impl Set {
     /// [`Set::add`] for an element of another set: integers go into an
     /// intset without a detour through text.
     pub fn add_elem(&mut self, e: &Elem<'_>, cfg: &SetConfig) -> bool {
-        if let (Enc::Int(is), Elem::Int(i)) = (&mut self.enc, e) {
+        if let (EncMut::Int(is), Elem::Int(i)) = (self.enc.get_mut(), e) {
             if !is.insert(*i) {
                 return false;
             }
@@ -517,7 +526,7 @@ impl Set {
 
     /// [`Set::remove`] for an element of another set.
     pub fn remove_elem(&mut self, e: &Elem<'_>) -> bool {
-        if let (Enc::Int(is), Elem::Int(i)) = (&mut self.enc, e) {
+        if let (EncMut::Int(is), Elem::Int(i)) = (self.enc.get_mut(), e) {
             return is.remove(*i);
         }
         e.with_bytes(|b| self.remove(b))
@@ -528,8 +537,8 @@ impl Set {
     /// compact encodings visit every member at once and return 0, as Valkey
     /// does for them.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8])) -> u64 {
-        match &self.enc {
-            Enc::Ht(t) => t.scan(cursor, |m| f(m.key())),
+        match self.enc.get() {
+            EncRef::Ht(t) => t.scan(cursor, |m| f(m.key())),
             _ => {
                 self.for_each(f);
                 0
@@ -538,24 +547,24 @@ impl Set {
     }
 
     fn table_add(&mut self, m: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Ht(t) => table_add(t, m),
+        match self.enc.get_mut() {
+            EncMut::Ht(t) => table_add(t, m),
             _ => false,
         }
     }
 
     /// Removes a member; true if it was present. The encoding stays.
     pub fn remove(&mut self, m: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Int(is) => parse_canonical_int(m).is_some_and(|v| is.remove(v)),
-            Enc::Lp(lp) => match lp_contains(lp, m) {
+        match self.enc.get_mut() {
+            EncMut::Int(is) => parse_canonical_int(m).is_some_and(|v| is.remove(v)),
+            EncMut::Lp(lp) => match lp_contains(lp, m) {
                 Some(p) => {
                     lp.delete(p);
                     true
                 }
                 None => false,
             },
-            Enc::Ht(t) => t.remove(m).is_some(),
+            EncMut::Ht(t) => t.remove(m).is_some(),
         }
     }
 
@@ -563,10 +572,10 @@ impl Set {
     /// `size_hint` members (SADD with many arguments; Valkey's
     /// `setTypeMaybeConvert`).
     pub fn maybe_convert(&mut self, size_hint: usize, cfg: &SetConfig) {
-        let convert = match &self.enc {
-            Enc::Lp(_) => size_hint > cfg.max_listpack_entries,
-            Enc::Int(_) => size_hint > cfg.max_intset_entries,
-            Enc::Ht(_) => false,
+        let convert = match self.enc.get() {
+            EncRef::Lp(_) => size_hint > cfg.max_listpack_entries,
+            EncRef::Int(_) => size_hint > cfg.max_intset_entries,
+            EncRef::Ht(_) => false,
         };
         if convert {
             self.convert_to_hashtable(size_hint);
@@ -585,7 +594,7 @@ impl Set {
                 t.insert(Member::new(b, b""));
             });
         }
-        self.enc = Enc::Ht(t);
+        self.enc = Enc::new(EncOwn::Ht(t));
     }
 
     /// Moves the members of an intset (or hash table) to a listpack.
@@ -600,7 +609,7 @@ impl Set {
                 other => other.with_bytes(|b| lp.push_back(b)),
             }
         }
-        self.enc = Enc::Lp(lp);
+        self.enc = Enc::new(EncOwn::Lp(lp));
     }
 
     /// Turns a set whose members are all integers into an intset, if it is
@@ -617,7 +626,7 @@ impl Set {
                 None => return,
             }
         }
-        self.enc = Enc::Int(IntSet::from_ints(ints));
+        self.enc = Enc::new(EncOwn::Int(IntSet::from_ints(ints)));
     }
 
     /// A random member (uniform for the compact encodings; the hash table
@@ -628,13 +637,13 @@ impl Set {
         if len == 0 {
             return None;
         }
-        match &self.enc {
-            Enc::Int(is) => Some(Elem::Int(is.get((rng() % len as u64) as usize))),
-            Enc::Lp(lp) => {
+        match self.enc.get() {
+            EncRef::Int(is) => Some(Elem::Int(is.get((rng() % len as u64) as usize))),
+            EncRef::Lp(lp) => {
                 let p = lp.seek((rng() % len as u64) as i64)?;
                 Some(lp.get(p).into())
             }
-            Enc::Ht(t) => t.fair_random_entry(rng).map(Elem::Member),
+            EncRef::Ht(t) => t.fair_random_entry(rng).map(Elem::Member),
         }
     }
 
@@ -645,15 +654,15 @@ impl Set {
             return None;
         }
         let i = (rng() % len as u64) as usize;
-        match &mut self.enc {
-            Enc::Int(is) => Some(is.remove_at(i).to_string().into_bytes()),
-            Enc::Lp(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Int(is) => Some(is.remove_at(i).to_string().into_bytes()),
+            EncMut::Lp(lp) => {
                 let p = lp.seek(i as i64)?;
                 let v = lp.get(p).to_vec();
                 lp.delete(p);
                 Some(v)
             }
-            Enc::Ht(t) => {
+            EncMut::Ht(t) => {
                 let k = t.fair_random_entry(rng)?.key().to_vec();
                 t.remove(&k[..]);
                 Some(k)
@@ -684,7 +693,7 @@ impl Set {
     /// Keeps only the members at these (ascending) indexes of a listpack
     /// set, returning the removed ones; for other encodings removes nothing.
     pub fn listpack_split(&mut self, keep: &[usize]) -> Vec<Vec<u8>> {
-        let Enc::Lp(lp) = &mut self.enc else {
+        let EncMut::Lp(lp) = self.enc.get_mut() else {
             return Vec::new();
         };
         let mut kept = Listpack::new();
@@ -759,7 +768,8 @@ mod tests {
 
     #[test]
     fn struct_stays_small() {
-        assert!(std::mem::size_of::<Set>() <= 32);
+        // One tagged pointer for all three encodings.
+        assert_eq!(std::mem::size_of::<Set>(), 8);
     }
 
     #[test]

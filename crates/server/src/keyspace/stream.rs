@@ -35,7 +35,10 @@ mod group;
 
 pub use group::{Consumer, CountUpdate, Group, Nack, INVALID_ENTRIES_READ};
 
-use super::listpack::{parse_canonical_int, Listpack, LpItem};
+use super::listpack::{
+    self, entry_len as value_size, int_entry_len as int_size, push_entry as put_value,
+    push_int_entry as put_int, Listpack, Lp, LpItem, EOF as LP_EOF, HEADER as LP_HEADER,
+};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -205,261 +208,20 @@ pub type Groups = BTreeMap<Vec<u8>, Group>;
 // ---- node listpacks, read and written where they lie ----------------------
 //
 // Nodes live inside shared chunk buffers (see `NodeIndex`), so they are read
-// through a borrowed view and written by appending to or patching the chunk,
-// not through `Listpack`, which owns its buffer. The byte format is the one
-// `keyspace/listpack.rs` documents; the tests check both agree.
-
-const LP_HEADER: usize = 6;
-const LP_EOF: u8 = 0xff;
-/// Header count meaning "too many to count".
-const LP_COUNT_UNKNOWN: u16 = u16::MAX;
-
-/// Bytes the backlen of an element of `body` bytes takes.
-fn backlen_size(body: usize) -> usize {
-    match body {
-        0..=127 => 1,
-        128..=16_382 => 2,
-        16_383..=2_097_150 => 3,
-        2_097_151..=268_435_454 => 4,
-        _ => 5,
-    }
-}
-
-/// Size of the encoding and data of the element at `pos`.
-fn body_len(buf: &[u8], pos: usize) -> Option<usize> {
-    let b = *buf.get(pos)?;
-    Some(if b & 0x80 == 0 {
-        1
-    } else if b & 0xc0 == 0x80 {
-        1 + (b & 0x3f) as usize
-    } else if b & 0xe0 == 0xc0 {
-        2
-    } else if b & 0xf0 == 0xe0 {
-        2 + (((b & 0x0f) as usize) << 8 | *buf.get(pos + 1)? as usize)
-    } else {
-        match b {
-            0xf0 => {
-                let l = buf.get(pos + 1..pos + 5)?;
-                5 + u32::from_le_bytes(l.try_into().ok()?) as usize
-            }
-            0xf1 => 3,
-            0xf2 => 4,
-            0xf3 => 5,
-            0xf4 => 9,
-            _ => return None,
-        }
-    })
-}
-
-/// Size of the element at `pos`, backlen included.
-fn element_size(buf: &[u8], pos: usize) -> Option<usize> {
-    let body = body_len(buf, pos)?;
-    Some(body + backlen_size(body))
-}
-
-/// The backlen whose last byte is at `at`.
-fn read_backlen(buf: &[u8], at: usize) -> Option<usize> {
-    let mut v = 0usize;
-    let mut shift = 0;
-    let mut i = at;
-    loop {
-        let b = *buf.get(i)?;
-        v |= ((b & 127) as usize) << shift;
-        if b & 128 == 0 {
-            return Some(v);
-        }
-        shift += 7;
-        if shift > 28 {
-            return None;
-        }
-        i = i.checked_sub(1)?;
-    }
-}
-
-/// The element at `pos`.
-fn decode(buf: &[u8], pos: usize) -> Option<LpItem<'_>> {
-    let b = *buf.get(pos)?;
-    let int = |n: usize| -> Option<i64> {
-        let mut v = [0u8; 8];
-        v[..n].copy_from_slice(buf.get(pos + 1..pos + 1 + n)?);
-        // Sign-extend from n bytes.
-        let shift = 64 - 8 * n as u32;
-        Some((i64::from_le_bytes(v) << shift) >> shift)
-    };
-    Some(if b & 0x80 == 0 {
-        LpItem::Int(b as i64)
-    } else if b & 0xc0 == 0x80 {
-        LpItem::Str(buf.get(pos + 1..pos + 1 + (b & 0x3f) as usize)?)
-    } else if b & 0xe0 == 0xc0 {
-        let u = ((b & 0x1f) as i64) << 8 | *buf.get(pos + 1)? as i64;
-        LpItem::Int((u << 51) >> 51)
-    } else if b & 0xf0 == 0xe0 {
-        let l = ((b & 0x0f) as usize) << 8 | *buf.get(pos + 1)? as usize;
-        LpItem::Str(buf.get(pos + 2..pos + 2 + l)?)
-    } else {
-        match b {
-            0xf0 => {
-                let l = u32::from_le_bytes(buf.get(pos + 1..pos + 5)?.try_into().ok()?) as usize;
-                LpItem::Str(buf.get(pos + 5..pos + 5 + l)?)
-            }
-            0xf1 => LpItem::Int(int(2)?),
-            0xf2 => LpItem::Int(int(3)?),
-            0xf3 => LpItem::Int(int(4)?),
-            0xf4 => LpItem::Int(int(8)?),
-            _ => return None,
-        }
-    })
-}
-
-/// A node's listpack, borrowed from its chunk. Chunks only hold well-formed
-/// listpacks (built here or checked by the loader); should one not be, reads
-/// end early rather than panic.
-#[derive(Clone, Copy)]
-struct Lp<'a>(&'a [u8]);
-
-impl<'a> Lp<'a> {
-    fn byte_len(self) -> usize {
-        self.0.len()
-    }
-
-    fn first(self) -> Option<usize> {
-        (*self.0.get(LP_HEADER)? != LP_EOF).then_some(LP_HEADER)
-    }
-
-    fn next(self, pos: usize) -> Option<usize> {
-        let n = pos + element_size(self.0, pos)?;
-        (*self.0.get(n)? != LP_EOF).then_some(n)
-    }
-
-    /// The element before `pos` (which may be the end marker's position).
-    fn prev(self, pos: usize) -> Option<usize> {
-        if pos <= LP_HEADER {
-            return None;
-        }
-        let body = read_backlen(self.0, pos - 1)?;
-        pos.checked_sub(body + backlen_size(body))
-            .filter(|&p| p >= LP_HEADER)
-    }
-
-    fn last(self) -> Option<usize> {
-        self.prev(self.0.len().checked_sub(1)?)
-    }
-
-    fn get(self, pos: usize) -> LpItem<'a> {
-        decode(self.0, pos).unwrap_or(LpItem::Int(0))
-    }
-}
-
-/// An integer element as stored: encoding, data and a one-byte backlen
-/// (integer bodies are at most 9 bytes).
-fn int_element(i: i64) -> ([u8; 10], usize) {
-    let mut e = [0u8; 10];
-    let body = if (0..=127).contains(&i) {
-        e[0] = i as u8;
-        1
-    } else if (-4096..=4095).contains(&i) {
-        let u = (i as u16) & 0x1fff;
-        e[0] = 0xc0 | (u >> 8) as u8;
-        e[1] = u as u8;
-        2
-    } else if (-32768..=32767).contains(&i) {
-        e[0] = 0xf1;
-        e[1..3].copy_from_slice(&(i as i16).to_le_bytes());
-        3
-    } else if (-8_388_608..=8_388_607).contains(&i) {
-        e[0] = 0xf2;
-        e[1..4].copy_from_slice(&(i as i32).to_le_bytes()[..3]);
-        4
-    } else if i32::try_from(i).is_ok() {
-        e[0] = 0xf3;
-        e[1..5].copy_from_slice(&(i as i32).to_le_bytes());
-        5
-    } else {
-        e[0] = 0xf4;
-        e[1..9].copy_from_slice(&i.to_le_bytes());
-        9
-    };
-    e[body] = body as u8;
-    (e, body + 1)
-}
-
-fn int_size(i: i64) -> usize {
-    match i {
-        0..=127 => 2,
-        -4096..=4095 => 3,
-        -32768..=32767 => 4,
-        -8_388_608..=8_388_607 => 5,
-        _ if i32::try_from(i).is_ok() => 6,
-        _ => 10,
-    }
-}
-
-/// Size of `v` as an element: canonical integers are stored as integers,
-/// as `Listpack::push_back` does.
-fn value_size(v: &[u8]) -> usize {
-    if let Some(i) = parse_canonical_int(v) {
-        return int_size(i);
-    }
-    let len = v.len();
-    let body = len
-        + match len {
-            0..=63 => 1,
-            64..=4095 => 2,
-            _ => 5,
-        };
-    body + backlen_size(body)
-}
-
-fn put_int(out: &mut Vec<u8>, i: i64) {
-    let (e, n) = int_element(i);
-    out.extend_from_slice(&e[..n]);
-}
-
-fn put_value(out: &mut Vec<u8>, v: &[u8]) {
-    if let Some(i) = parse_canonical_int(v) {
-        return put_int(out, i);
-    }
-    let len = v.len();
-    let body = if len < 64 {
-        out.push(0x80 | len as u8);
-        1 + len
-    } else if len < 4096 {
-        out.push(0xe0 | (len >> 8) as u8);
-        out.push(len as u8);
-        2 + len
-    } else {
-        out.push(0xf0);
-        out.extend_from_slice(&(len as u32).to_le_bytes());
-        5 + len
-    };
-    out.extend_from_slice(v);
-    // Most significant 7 bits first; all bytes but that one carry the
-    // "more to the left" bit, so it can be read right to left.
-    let n = backlen_size(body);
-    for k in (0..n).rev() {
-        let b = ((body >> (7 * k)) & 127) as u8;
-        out.push(if k == n - 1 { b } else { b | 128 });
-    }
-}
+// through a borrowed view (`listpack::Lp`) and written by appending to or
+// patching the chunk with `listpack.rs`'s entry writers, not through
+// `Listpack`, which owns its buffer: the byte format's code exists once.
 
 /// The total-bytes field of the listpack at `off`.
 fn lp_total(buf: &[u8], off: usize) -> Option<usize> {
-    let b = buf.get(off..off + 4)?;
-    Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+    listpack::total_bytes(buf.get(off..)?)
 }
 
 /// Sets the header of the listpack at `off`, which ends at the end of `buf`:
 /// its total bytes, and `added` more elements in its count.
 fn lp_fix_header(buf: &mut [u8], off: usize, added: usize) {
-    let total = buf.len() - off;
-    let Some(h) = buf.get_mut(off..off + LP_HEADER) else {
-        return;
-    };
-    h[..4].copy_from_slice(&(total as u32).to_le_bytes());
-    let c = u16::from_le_bytes([h[4], h[5]]);
-    if c != LP_COUNT_UNKNOWN {
-        let n = (c as usize + added).min(LP_COUNT_UNKNOWN as usize) as u16;
-        h[4..6].copy_from_slice(&n.to_le_bytes());
+    if let Some(lp) = buf.get_mut(off..) {
+        listpack::fix_header(lp, added);
     }
 }
 
@@ -849,19 +611,20 @@ impl NodeIndex {
         };
         let off = s.off as usize;
         let at = off + at;
-        let (e, n) = int_element(value);
-        let Some(old) = element_size(&c.bytes, at) else {
+        let n = int_size(value);
+        let Some(old) = listpack::entry_size(&c.bytes, at) else {
             return;
         };
         if old == n {
-            c.bytes[at..at + n].copy_from_slice(&e[..n]);
+            listpack::write_int_entry(&mut c.bytes[at..at + n], value);
             return;
         }
         if n > old {
             let need = c.bytes.len() + n - old;
             reserve_bin(&mut c.bytes, need);
         }
-        c.bytes.splice(at..at + old, e[..n].iter().copied());
+        c.bytes.splice(at..at + old, std::iter::repeat_n(0, n));
+        listpack::write_int_entry(&mut c.bytes[at..at + n], value);
         let Some(total) = lp_total(&c.bytes, off) else {
             return;
         };
@@ -997,7 +760,7 @@ impl NodeIndex {
             let k = self.rank(s.chunk);
             assert!(k < self.chunks.len(), "slot of a dropped chunk");
             let lp = self.lp_of(s).expect("node in its chunk");
-            assert!(Listpack::from_bytes(lp.0.to_vec()).is_some(), "bad node");
+            assert!(Listpack::from_bytes(lp.0).is_some(), "bad node");
             if let Some((m, pk, end)) = prev {
                 assert!(m < s.master, "masters out of order");
                 assert!(pk <= k, "chunks out of order");
@@ -2190,7 +1953,7 @@ mod tests {
         e.append(&[b"x", b"y"], NewId::Exact(id(7, 9)), c, 0)
             .unwrap();
         let (_, lp) = e.nodes().next().unwrap();
-        let lp = Listpack::from_bytes(lp.as_bytes().to_vec()).unwrap();
+        let lp = Listpack::from_bytes(lp.as_bytes()).unwrap();
         let items: Vec<Vec<u8>> = lp.iter().map(|i| i.to_vec()).collect();
         let expect: Vec<&[u8]> = vec![
             b"3", b"0", b"2", b"f", b"g", b"0", // master entry
@@ -2354,7 +2117,7 @@ mod tests {
     }
 
     #[test]
-    fn elements_are_encoded_as_listpack_rs_does() {
+    fn node_entries_are_encoded_as_listpacks_are() {
         let ints = [
             0i64,
             1,
@@ -2380,9 +2143,17 @@ mod tests {
         for i in ints {
             let mut lp = Listpack::new();
             lp.push_back_int(i);
-            let (e, n) = int_element(i);
-            assert_eq!(&lp.as_bytes()[LP_HEADER..lp.byte_len() - 1], &e[..n], "{i}");
-            assert_eq!(int_size(i), n, "{i}");
+            let mut out = Vec::new();
+            put_int(&mut out, i);
+            assert_eq!(
+                &lp.as_bytes()[LP_HEADER..lp.byte_len() - 1],
+                &out[..],
+                "{i}"
+            );
+            assert_eq!(int_size(i), out.len(), "{i}");
+            let mut patched = vec![0; out.len()];
+            listpack::write_int_entry(&mut patched, i);
+            assert_eq!(patched, out, "{i}");
         }
         let mut values: Vec<Vec<u8>> = [
             "",

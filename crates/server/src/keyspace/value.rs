@@ -9,12 +9,17 @@ use super::list::List;
 use super::record::ObjType;
 use super::set::Set;
 use super::stream::Stream;
+use super::thinbuf::StrBuf;
 use super::zset::ZSet;
 
+/// A heap value: 16 bytes, mimalloc's 16-byte bin in its `Box`, the size of
+/// Valkey's object header. Every payload is one pointer (the collections'
+/// encodings are tagged in it, see `thinbuf`); a string's length sits in
+/// bytes that would otherwise be padding.
 #[derive(Clone)]
 pub enum Value {
     /// A raw string kept in its own buffer so appends are amortised O(1).
-    Str(Vec<u8>),
+    Str(StrBuf),
     List(List),
     Hash(Hash),
     Set(Set),
@@ -64,7 +69,7 @@ impl Value {
         let boxed = crate::alloc::alloc_size(std::mem::size_of::<Value>());
         boxed
             + match self {
-                Value::Str(v) => crate::alloc::alloc_size(v.capacity()),
+                Value::Str(v) => v.memory_usage(),
                 Value::List(l) => l.memory_usage(samples),
                 Value::Hash(h) => h.memory_usage(samples),
                 Value::Set(s) => s.memory_usage(samples),
@@ -169,8 +174,13 @@ typed!(Stream, Stream, Box::new, |x: Box<Stream>| *x);
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_value_fits_mimallocs_32_byte_bin() {
-        // Every collection key pays for one Box<Value>.
-        assert!(std::mem::size_of::<super::Value>() <= 32);
+    fn a_value_is_16_bytes_like_valkeys_object_header() {
+        // Every collection key and grown string pays for one Box<Value>:
+        // 16 bytes is mimalloc's 16-byte bin.
+        assert_eq!(std::mem::size_of::<super::Value>(), 16);
+        assert_eq!(
+            crate::alloc::alloc_size(std::mem::size_of::<super::Value>()),
+            16
+        );
     }
 }

@@ -23,6 +23,7 @@ mod tree;
 
 use super::listpack::{Listpack, LpItem};
 use super::member::Member;
+use super::thinbuf::{one_word, LpHeader};
 use crate::util::num::{double_to_i64, format_double, strtod};
 use ferrokey_table::{EntryRef, Table};
 use std::cmp::Ordering;
@@ -452,11 +453,22 @@ impl Clone for Big {
     }
 }
 
-#[derive(Clone)]
-enum Enc {
-    Listpack(Listpack),
-    /// Boxed so a small sorted set costs only the listpack's 24 bytes.
-    Skiplist(Box<Big>),
+one_word! {
+    /// The encoding, in one word (see `thinbuf`): a small sorted set costs
+    /// only its listpack.
+    struct Enc / EncOwn / EncRef / EncMut {
+        thin Listpack(LpHeader),
+        boxed Skiplist(Big) = 2,
+    }
+}
+
+impl Clone for Enc {
+    fn clone(&self) -> Enc {
+        Enc::new(match self.get() {
+            EncRef::Listpack(lp) => EncOwn::Listpack(lp.clone()),
+            EncRef::Skiplist(b) => EncOwn::Skiplist(Box::new(b.clone())),
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -480,14 +492,14 @@ impl ZSet {
     /// An empty listpack-encoded sorted set.
     pub fn new() -> ZSet {
         ZSet {
-            enc: Enc::Listpack(Listpack::new()),
+            enc: Enc::new(EncOwn::Listpack(Listpack::new())),
         }
     }
 
     /// An empty skiplist-encoded sorted set sized for `cap` members.
     pub fn new_skiplist(cap: usize) -> ZSet {
         ZSet {
-            enc: Enc::Skiplist(Box::new(Big::with_capacity(cap))),
+            enc: Enc::new(EncOwn::Skiplist(Box::new(Big::with_capacity(cap)))),
         }
     }
 
@@ -505,40 +517,40 @@ impl ZSet {
     /// it does not hold pairs.
     pub fn from_listpack(lp: Listpack) -> Option<ZSet> {
         lp.len().is_multiple_of(2).then_some(ZSet {
-            enc: Enc::Listpack(lp),
+            enc: Enc::new(EncOwn::Listpack(lp)),
         })
     }
 
     /// The listpack, when that is the encoding (RDB).
     pub fn listpack(&self) -> Option<&Listpack> {
-        match &self.enc {
-            Enc::Listpack(lp) => Some(lp),
-            Enc::Skiplist(_) => None,
+        match self.enc.get() {
+            EncRef::Listpack(lp) => Some(lp),
+            EncRef::Skiplist(_) => None,
         }
     }
 
     pub fn is_listpack(&self) -> bool {
-        matches!(self.enc, Enc::Listpack(_))
+        matches!(self.enc.get(), EncRef::Listpack(_))
     }
 
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Listpack(lp) => lp.len() / 2,
-            Enc::Skiplist(b) => b.tree.len(),
+        match self.enc.get() {
+            EncRef::Listpack(lp) => lp.len() / 2,
+            EncRef::Skiplist(b) => b.tree.len(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        match &self.enc {
-            Enc::Listpack(lp) => lp.is_empty(),
-            Enc::Skiplist(b) => b.tree.is_empty(),
+        match self.enc.get() {
+            EncRef::Listpack(lp) => lp.is_empty(),
+            EncRef::Skiplist(b) => b.tree.is_empty(),
         }
     }
 
     pub fn encoding_name(&self) -> &'static str {
-        match &self.enc {
-            Enc::Listpack(_) => "listpack",
-            Enc::Skiplist(_) => "skiplist",
+        match self.enc.get() {
+            EncRef::Listpack(_) => "listpack",
+            EncRef::Skiplist(_) => "skiplist",
         }
     }
 
@@ -546,9 +558,9 @@ impl ZSet {
     /// `samples > 0`, estimated from that many members (O(samples)).
     pub fn memory_usage(&self, samples: usize) -> usize {
         use crate::alloc::alloc_size;
-        match &self.enc {
-            Enc::Listpack(lp) => lp.memory_usage(),
-            Enc::Skiplist(b) => {
+        match self.enc.get() {
+            EncRef::Listpack(lp) => lp.memory_usage(),
+            EncRef::Skiplist(b) => {
                 let fixed = alloc_size(std::mem::size_of::<Big>()) + b.index.bucket_bytes();
                 let n = b.index.len();
                 if samples == 0 {
@@ -573,9 +585,9 @@ impl ZSet {
 
     /// Allocations a drop frees (lazy free decides on it).
     pub fn free_effort(&self) -> usize {
-        match &self.enc {
-            Enc::Listpack(_) => 1,
-            Enc::Skiplist(b) => b.tree.len(),
+        match self.enc.get() {
+            EncRef::Listpack(_) => 1,
+            EncRef::Skiplist(b) => b.tree.len(),
         }
     }
 
@@ -598,8 +610,8 @@ impl ZSet {
     /// towards higher ranks, or towards rank 0 when `reverse`, until `f`
     /// returns false.
     pub fn walk(&self, from: usize, reverse: bool, mut f: impl FnMut(&[u8], f64) -> bool) {
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get() {
+            EncRef::Listpack(lp) => {
                 let Some(mut e) = lp.seek(2 * from as i64) else {
                     return;
                 };
@@ -621,13 +633,13 @@ impl ZSet {
                     }
                 }
             }
-            Enc::Skiplist(b) => b.tree.walk(from, reverse, |s, m| f(m, s)),
+            EncRef::Skiplist(b) => b.tree.walk(from, reverse, |s, m| f(m, s)),
         }
     }
 
     /// The pair at `rank` (0 = lowest score).
     pub fn get(&self, rank: usize) -> Option<(Vec<u8>, f64)> {
-        if let Enc::Skiplist(b) = &self.enc {
+        if let EncRef::Skiplist(b) = self.enc.get() {
             return b.tree.get(rank).map(|(s, m)| (m.to_vec(), s));
         }
         let mut out = None;
@@ -646,15 +658,15 @@ impl ZSet {
             return None;
         }
         let rank = if min { 0 } else { len - 1 };
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get_mut() {
+            EncMut::Listpack(lp) => {
                 let e = lp.seek(2 * rank as i64)?;
                 let m = lp.get(e).to_vec();
                 let s = lp_score(lp.get(lp.next(e)?));
                 lp.delete_range(e, 2);
                 Some((m, s))
             }
-            Enc::Skiplist(b) => {
+            EncMut::Skiplist(b) => {
                 let mut out = None;
                 b.remove_ranks(rank, 1, |m, s| out = Some((m.to_vec(), s)));
                 out
@@ -663,9 +675,9 @@ impl ZSet {
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match &self.enc {
-            Enc::Listpack(lp) => lp_find(lp, member).map(|(_, s)| s),
-            Enc::Skiplist(b) => b.index.get(member).map(|m| m.score()),
+        match self.enc.get() {
+            EncRef::Listpack(lp) => lp_find(lp, member).map(|(_, s)| s),
+            EncRef::Skiplist(b) => b.index.get(member).map(|m| m.score()),
         }
     }
 
@@ -673,8 +685,8 @@ impl ZSet {
     /// and its score.
     pub fn rank(&self, member: &[u8], reverse: bool) -> Option<(usize, f64)> {
         let len = self.len();
-        let (rank, score) = match &self.enc {
-            Enc::Listpack(lp) => {
+        let (rank, score) = match self.enc.get() {
+            EncRef::Listpack(lp) => {
                 let mut found = None;
                 for (i, (m, s)) in lp_pairs(lp).enumerate() {
                     if m.eq_bytes(member) {
@@ -684,7 +696,7 @@ impl ZSet {
                 }
                 found?
             }
-            Enc::Skiplist(b) => {
+            EncRef::Skiplist(b) => {
                 let m = b.index.get(member)?;
                 let s = m.score();
                 (b.tree.rank_member(s, member, m.as_ptr())?, s)
@@ -695,13 +707,15 @@ impl ZSet {
 
     /// Converts to the skiplist encoding, sized for `cap` members.
     fn convert_to_skiplist(&mut self, cap: usize) {
-        let Enc::Listpack(lp) = &self.enc else { return };
+        let EncRef::Listpack(lp) = self.enc.get() else {
+            return;
+        };
         let mut big = Big::with_capacity(cap);
         for (m, s) in lp_pairs(lp) {
             let mut buf = [0u8; 20];
             big.insert_new(item_bytes(m, &mut buf), s);
         }
-        self.enc = Enc::Skiplist(Box::new(big));
+        self.enc = Enc::new(EncOwn::Skiplist(Box::new(big)));
     }
 
     /// `zsetTypeMaybeConvert`: goes to the skiplist encoding ahead of adding
@@ -722,7 +736,9 @@ impl ZSet {
         total_len: usize,
         cfg: &ZSetConfig,
     ) {
-        let Enc::Skiplist(b) = &self.enc else { return };
+        let EncRef::Skiplist(b) = self.enc.get() else {
+            return;
+        };
         if b.tree.len() <= cfg.max_listpack_entries
             && max_len <= cfg.max_listpack_value
             && total_len <= LISTPACK_MAX_SAFETY_SIZE
@@ -735,7 +751,7 @@ impl ZSet {
                 lp.push_back(&text);
                 true
             });
-            self.enc = Enc::Listpack(lp);
+            self.enc = Enc::new(EncOwn::Listpack(lp));
         }
     }
 
@@ -753,7 +769,7 @@ impl ZSet {
             return AddOutcome::Nan;
         }
         let mut score = score;
-        if let Enc::Listpack(lp) = &mut self.enc {
+        if let EncMut::Listpack(lp) = self.enc.get_mut() {
             if let Some((pos, cur)) = lp_find(lp, member) {
                 if flags.nx {
                     return AddOutcome::Nop;
@@ -787,7 +803,7 @@ impl ZSet {
             let n = lp.len() / 2;
             self.convert_to_skiplist(n + 1);
         }
-        let Enc::Skiplist(b) = &mut self.enc else {
+        let EncMut::Skiplist(b) = self.enc.get_mut() else {
             return AddOutcome::Nop;
         };
         // One index lookup whether the member is there or not.
@@ -833,15 +849,15 @@ impl ZSet {
 
     /// `zsetDel`: true if `member` was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Listpack(lp) => match lp_find(lp, member) {
+        match self.enc.get_mut() {
+            EncMut::Listpack(lp) => match lp_find(lp, member) {
                 Some((pos, _)) => {
                     lp.delete_range(pos, 2);
                     true
                 }
                 None => false,
             },
-            Enc::Skiplist(b) => match b.index.remove(member) {
+            EncMut::Skiplist(b) => match b.index.remove(member) {
                 Some(m) => {
                     // Out of the tree before `m` (the member it points at)
                     // is freed at the end of this arm.
@@ -859,12 +875,12 @@ impl ZSet {
         if start >= end {
             return 0;
         }
-        match &mut self.enc {
-            Enc::Listpack(lp) => match lp.seek(2 * start as i64) {
+        match self.enc.get_mut() {
+            EncMut::Listpack(lp) => match lp.seek(2 * start as i64) {
                 Some(p) => lp.delete_range(p, 2 * (end - start)) / 2,
                 None => 0,
             },
-            Enc::Skiplist(b) => {
+            EncMut::Skiplist(b) => {
                 let mut n = 0;
                 b.remove_ranks(start, end - start, |_, _| n += 1);
                 n
@@ -877,8 +893,8 @@ impl ZSet {
         if r.is_empty() {
             return (0, 0);
         }
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get() {
+            EncRef::Listpack(lp) => {
                 // zzlFirstInRange: the first pair at or above min, which
                 // must also be at or below max.
                 let mut start = None;
@@ -899,7 +915,7 @@ impl ZSet {
                 }
                 start.map_or((0, 0), |s| (s, end))
             }
-            Enc::Skiplist(b) => {
+            EncRef::Skiplist(b) => {
                 let start = b.tree.partition_point_by_score(|s| !r.gte_min(s));
                 let end = b.tree.partition_point_by_score(|s| r.lte_max(s));
                 (start, end.max(start))
@@ -913,8 +929,8 @@ impl ZSet {
         if r.is_empty() {
             return (0, 0);
         }
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get() {
+            EncRef::Listpack(lp) => {
                 let mut start = None;
                 let mut end = 0;
                 for (i, (m, _)) in lp_pairs(lp).enumerate() {
@@ -935,7 +951,7 @@ impl ZSet {
                 }
                 start.map_or((0, 0), |s| (s, end))
             }
-            Enc::Skiplist(b) => {
+            EncRef::Skiplist(b) => {
                 let start = b.tree.partition_point(|_, m| !r.gte_min(m));
                 let end = b.tree.partition_point(|_, m| r.lte_max(m));
                 (start, end.max(start))
@@ -949,9 +965,9 @@ impl ZSet {
         if len == 0 {
             return None;
         }
-        match &self.enc {
-            Enc::Listpack(_) => self.get((rng() % len as u64) as usize),
-            Enc::Skiplist(b) => b
+        match self.enc.get() {
+            EncRef::Listpack(_) => self.get((rng() % len as u64) as usize),
+            EncRef::Skiplist(b) => b
                 .index
                 .fair_random_entry(rng)
                 .map(|m| (m.key().to_vec(), m.score())),
@@ -963,8 +979,8 @@ impl ZSet {
     /// the skiplist encoding walks its index table's buckets, visiting about
     /// `count` members (at most `10 * count` steps).
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], ScanScore)) -> u64 {
-        match &self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get() {
+            EncRef::Listpack(lp) => {
                 let mut it = lp.iter();
                 while let (Some(m), Some(s)) = (it.next(), it.next()) {
                     let mut b1 = [0u8; 20];
@@ -976,7 +992,7 @@ impl ZSet {
                 }
                 0
             }
-            Enc::Skiplist(b) => {
+            EncRef::Skiplist(b) => {
                 let mut cursor = cursor;
                 let mut visited = 0usize;
                 let mut budget = count.saturating_mul(10);
@@ -1074,6 +1090,12 @@ pub fn format_g17(v: f64, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn struct_is_one_pointer() {
+        // A small sorted set costs its listpack; the tree is boxed.
+        assert_eq!(std::mem::size_of::<ZSet>(), 8);
+    }
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
@@ -1467,7 +1489,7 @@ mod tests {
     }
 
     fn check_big(z: &ZSet) {
-        if let Enc::Skiplist(b) = &z.enc {
+        if let EncRef::Skiplist(b) = z.enc.get() {
             b.check();
         }
     }
@@ -1601,7 +1623,9 @@ mod memory {
             }
             // Only indicative: tests running alongside allocate too.
             let total = crate::alloc::used_memory() as f64 - before as f64;
-            let Enc::Skiplist(b) = &z.enc else { panic!() };
+            let EncRef::Skiplist(b) = z.enc.get() else {
+                panic!()
+            };
             let members: usize = b.index.iter().map(|m| m.memory_usage()).sum();
             println!(
                 "shuffled {shuffled}: total {:.2} B/member: index buckets {:.2}, members {:.2}, tree {:.2} (estimate {:.2}); exact usage {:.2}",
