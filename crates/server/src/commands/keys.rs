@@ -244,11 +244,11 @@ pub fn copy_record(rec: &Record, key: &[u8], expire: Option<i64>, clock: u32) ->
 /// builds a new one, but a heap value is moved, not copied, keeping RENAME
 /// O(1) for big values. The expire time and the access clock go with it
 /// (Valkey renames the same object).
-fn rekey_record(mut rec: Record, key: &[u8]) -> Record {
+fn rekey_record(rec: Record, key: &[u8]) -> Record {
     let (expire, clock) = (rec.expire(), rec.clock());
-    match rec.take_heap() {
-        Some(v) => Record::build(key, Payload::Heap(v), expire, clock),
-        None => copy_record(&rec, key, expire, clock),
+    match rec.into_heap() {
+        Ok(v) => Record::build(key, Payload::Heap(v), expire, clock),
+        Err(rec) => copy_record(&rec, key, expire, clock),
     }
 }
 

@@ -165,10 +165,10 @@ pub fn take<T: Typed>(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<T>, ()> {
         return Ok(None);
     }
     let db = &mut ctx.srv.keyspace.dbs[ctx.client.db];
-    let Some(mut rec) = db.remove(key) else {
+    let Some(rec) = db.remove(key) else {
         return Ok(None);
     };
-    Ok(rec.take_heap().and_then(|b| T::from_value(*b)))
+    Ok(rec.into_heap().ok().and_then(|b| T::from_value(*b)))
 }
 
 /// Which collection SCAN variant parses its options.
