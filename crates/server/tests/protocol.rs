@@ -77,6 +77,53 @@ fn a_streaming_pipeline_does_not_starve_other_clients() {
     probe.expect(format!(":{N}\r\n").as_bytes());
 }
 
+/// `busy-poll-usec` (Ferrokey's own parameter): the loop keeps polling
+/// for a while after a busy round instead of sleeping. Replies are the
+/// same with it off and on; it is settable and bounded like any number.
+#[test]
+fn busy_poll_is_a_parameter_and_changes_no_reply() {
+    let s = TestServer::start();
+    let mut c = s.conn();
+    let get = |c: &mut redis::Connection| -> Vec<String> {
+        redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("busy-poll-usec")
+            .query(c)
+            .unwrap()
+    };
+    assert_eq!(get(&mut c), ["busy-poll-usec", "50"]);
+    for v in ["0", "1000", "50"] {
+        let () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("busy-poll-usec")
+            .arg(v)
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(get(&mut c)[1], v);
+        let mut raw = s.raw();
+        let mut batch = Vec::new();
+        for _ in 0..100 {
+            batch.extend_from_slice(&encode(&[b"INCR", format!("n{v}").as_bytes()]));
+        }
+        raw.send(&batch);
+        let want: Vec<u8> = (1..=100)
+            .flat_map(|i| format!(":{i}\r\n").into_bytes())
+            .collect();
+        raw.expect(&want);
+    }
+    let err = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("busy-poll-usec")
+        .arg("-1")
+        .query::<()>(&mut c)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("argument must be between 0 and 1000000"),
+        "{err}"
+    );
+}
+
 /// The server stops reading a socket after a short read (no second read
 /// for the EAGAIN); a FIN sent later must still be seen and the client
 /// closed, and one sent with the last command too.

@@ -619,6 +619,13 @@ pub struct Config {
     pub active_expire_effort: u32,
     /// `hz`: server cron frequency (clamped to 1..500).
     pub hz: u32,
+    /// `busy-poll-usec` (Ferrokey's own): after a round that served
+    /// events, how long the event loop polls without sleeping before it
+    /// blocks. On a VM a sleeping core takes tens of microseconds to wake
+    /// for the next request, which is most of a request/response round
+    /// trip; polling briefly keeps it awake while requests keep coming.
+    /// An idle server does not spin (0 turns it off).
+    pub busy_poll_usec: u32,
     /// `min-replicas-to-write`.
     pub min_replicas_to_write: u32,
     /// `min-replicas-max-lag`.
@@ -915,6 +922,7 @@ impl Default for Config {
             key_load_delay: 0,
             active_expire_effort: 1,
             hz: 10,
+            busy_poll_usec: 50,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
             watchdog_period: 0,

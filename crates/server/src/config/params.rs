@@ -689,6 +689,8 @@ pub static PARAMS: &[Param] = &[
     num_p!("key-load-delay", None, HIDDEN, Signed, i32::MIN as i64, i32::MAX as i64, 0, Int, key_load_delay: i32),
     num_p!("active-expire-effort", None, 0, Signed, 1, 10, 1, Int, active_expire_effort: u32),
     num_p!("hz", None, 0, Signed, 0, i32::MAX as i64, 10, Int, hz: u32),
+    // Ferrokey's own (Valkey has no such parameter): see Config::busy_poll_usec.
+    num_p!("busy-poll-usec", None, 0, Signed, 0, 1_000_000, 50, Int, busy_poll_usec: u32),
     num_p!("min-replicas-to-write", Some("min-slaves-to-write"), 0, Signed, 0, i32::MAX as i64, 0, Int, min_replicas_to_write: u32),
     num_p!("min-replicas-max-lag", Some("min-slaves-max-lag"), 0, Signed, 0, i32::MAX as i64, 10, Int, min_replicas_max_lag: u32),
     num_p!("watchdog-period", None, HIDDEN, Signed, 0, i32::MAX as i64, 0, Int, watchdog_period: u32),
