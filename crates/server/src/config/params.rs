@@ -690,7 +690,8 @@ pub static PARAMS: &[Param] = &[
     num_p!("active-expire-effort", None, 0, Signed, 1, 10, 1, Int, active_expire_effort: u32),
     num_p!("hz", None, 0, Signed, 0, i32::MAX as i64, 10, Int, hz: u32),
     // Ferrokey's own (Valkey has no such parameter): see Config::busy_poll_usec.
-    num_p!("busy-poll-usec", None, 0, Signed, 0, 1_000_000, 50, Int, busy_poll_usec: u32),
+    // Hidden, so CONFIG GET * lists exactly Valkey's parameters.
+    num_p!("busy-poll-usec", None, HIDDEN, Signed, 0, 1_000_000, 50, Int, busy_poll_usec: u32),
     num_p!("min-replicas-to-write", Some("min-slaves-to-write"), 0, Signed, 0, i32::MAX as i64, 0, Int, min_replicas_to_write: u32),
     num_p!("min-replicas-max-lag", Some("min-slaves-max-lag"), 0, Signed, 0, i32::MAX as i64, 10, Int, min_replicas_max_lag: u32),
     num_p!("watchdog-period", None, HIDDEN, Signed, 0, i32::MAX as i64, 0, Int, watchdog_period: u32),
@@ -1690,10 +1691,11 @@ mod tests {
 
     #[test]
     fn table_shape_matches_valkey() {
-        // Valkey 8's static_configs[] without the LOG_REQ_RES-only entries.
-        assert_eq!(PARAMS.len(), 199);
+        // Valkey 8's static_configs[] without the LOG_REQ_RES-only entries,
+        // plus Ferrokey's one hidden parameter of its own, busy-poll-usec.
+        assert_eq!(PARAMS.len(), 199 + 1);
         assert_eq!(PARAMS.iter().filter(|p| p.alias.is_some()).count(), 25);
-        assert_eq!(PARAMS.iter().filter(|p| p.has(HIDDEN)).count(), 9);
+        assert_eq!(PARAMS.iter().filter(|p| p.has(HIDDEN)).count(), 9 + 1);
         let mut names: Vec<&str> = all_names().map(|(n, _)| n).collect();
         let total = names.len();
         names.sort_unstable();
