@@ -761,36 +761,7 @@ pub type KeysFn = fn(&Args<'_>) -> Vec<usize>;
 /// other byte (none: 0), saturated to 64 bits and then truncated to 32, so
 /// "4294967297" is 1 and "99999999999999999999" is -1.
 pub fn atoi(s: &[u8]) -> i32 {
-    let mut i = 0;
-    while s
-        .get(i)
-        .is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-    {
-        i += 1;
-    }
-    let negative = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    // Accumulated negatively so that LONG_MIN itself fits.
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(i).filter(|b| b.is_ascii_digit()) {
-        v = v.saturating_mul(10).saturating_sub(i64::from(d - b'0'));
-        i += 1;
-    }
-    let v = if negative {
-        v
-    } else {
-        v.checked_neg().unwrap_or(i64::MAX)
-    };
-    v as i32
+    crate::util::num::atoll(s) as i32
 }
 
 /// Valkey's `genericGetKeys`, the key finder of the numkeys commands

@@ -15,7 +15,9 @@
 //!   INCRBYFLOAT/HINCRBYFLOAT (`string2ld`, `+`, `ld2string` human mode);
 //! - [`parse_long_double`]: `string2ld` rounded to `f64`;
 //! - [`strtod`]: a faithful `strtod` prefix parser for callers that have their
-//!   own validation (e.g. ZRANGEBYSCORE bounds).
+//!   own validation (e.g. ZRANGEBYSCORE bounds);
+//! - [`atoll`]: C's `atoll` / `strtoll(s, NULL, 10)` (numkeys key finders,
+//!   the AOF manifest).
 //!
 //! Formatting:
 //! - [`write_i64`]/[`write_u64`]: `ll2string`/`ull2string`;
@@ -74,6 +76,41 @@ fn parse_strict_digits(digits: &[u8]) -> Option<u64> {
         v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
     }
     Some(v)
+}
+
+/// C's `atoll` (glibc: `strtoll(s, NULL, 10)`): leading white space, a
+/// sign, the digits up to the first other byte (none: 0), saturated to the
+/// `i64` range as `strtoll` does.
+pub fn atoll(s: &[u8]) -> i64 {
+    let mut i = 0;
+    while s
+        .get(i)
+        .is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+    {
+        i += 1;
+    }
+    let negative = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    // Accumulated negatively so that i64::MIN itself fits.
+    let mut v: i64 = 0;
+    while let Some(d) = s.get(i).filter(|b| b.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_sub(i64::from(d - b'0'));
+        i += 1;
+    }
+    if negative {
+        v
+    } else {
+        v.checked_neg().unwrap_or(i64::MAX)
+    }
 }
 
 /// Parses an unsigned 64-bit integer with the same strictness as
@@ -1820,6 +1857,16 @@ impl Big {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atoll_is_strtoll() {
+        assert_eq!(atoll(b"  -42xyz"), -42);
+        assert_eq!(atoll(b"+7"), 7);
+        assert_eq!(atoll(b"abc"), 0);
+        assert_eq!(atoll(b"-9223372036854775808"), i64::MIN);
+        assert_eq!(atoll(b"99999999999999999999"), i64::MAX);
+        assert_eq!(atoll(b"-99999999999999999999"), i64::MIN);
+    }
 
     fn fmt(f: impl Fn(&mut Vec<u8>)) -> String {
         let mut out = Vec::new();

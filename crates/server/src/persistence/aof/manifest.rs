@@ -114,36 +114,6 @@ fn needs_repr(s: &[u8]) -> bool {
         .any(|&c| c == b'\\' || c == b'"' || !(0x21..=0x7e).contains(&c))
 }
 
-/// C's `atoll`: optional blanks and sign, then as many digits as there are;
-/// 0 when there are none. Saturates instead of overflowing.
-fn atoll(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(i).filter(|c| c.is_ascii_digit()) {
-        v = v.saturating_mul(10).saturating_add(i64::from(d - b'0'));
-        i += 1;
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
-}
-
 impl Manifest {
     /// Parses manifest text with Valkey's rules and error messages
     /// (`aofLoadManifestFromFile`).
@@ -193,7 +163,7 @@ impl Manifest {
                     }
                     name = Some(v.clone());
                 } else if k.eq_ignore_ascii_case(b"seq") {
-                    seq = atoll(v);
+                    seq = crate::util::num::atoll(v);
                 } else if k.eq_ignore_ascii_case(b"type") {
                     kind = v.first().copied().unwrap_or(0);
                 }
