@@ -627,12 +627,13 @@ fn store_new(ctx: &mut Ctx<'_>, key: &[u8], v: StrBuf) {
 /// PFADD key [element ...]
 fn pfadd(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
-    let elems: Vec<&[u8]> = (2..ctx.argc()).map(|i| ctx.arg(i)).collect();
+    // A copy of the argument view (it borrows the query buffer, not ctx).
+    let args = ctx.args;
     let max_bytes = ctx.srv.config.hll_sparse_max_bytes;
     let add_all = |v: &mut StrBuf| -> Result<u64, Corrupt> {
         let mut updated = 0;
-        for e in &elems {
-            if add(v, e, max_bytes)? {
+        for i in 2..args.len() {
+            if add(v, args.get(i), max_bytes)? {
                 updated += 1;
             }
         }
