@@ -1193,6 +1193,21 @@ impl<'a> Ctx<'a> {
         &mut self.srv.keyspace.dbs[self.client.db]
     }
 
+    /// Starts loading the table lines of the keys at arguments `first`,
+    /// `first + step`, ... (at most 16): a multi-key command then waits for
+    /// its keys' cache misses together instead of one after another.
+    pub fn prefetch_keys(&mut self, first: usize, step: usize) {
+        let mut keys: [&[u8]; 16] = [&[]; 16];
+        let mut n = 0;
+        for i in (first..self.argc()).step_by(step).take(keys.len()) {
+            keys[n] = self.arg(i);
+            n += 1;
+        }
+        if n >= 2 {
+            self.srv.keyspace.dbs[self.client.db].prefetch(&keys[..n]);
+        }
+    }
+
     /// Parses argument `i` as an integer, replying with Valkey's error if it
     /// is not one.
     pub fn arg_i64(&mut self, i: usize) -> Option<i64> {

@@ -593,6 +593,7 @@ fn getex(ctx: &mut Ctx<'_>) {
 
 fn mget(ctx: &mut Ctx<'_>) {
     let n = ctx.argc() - 1;
+    ctx.prefetch_keys(1, 1);
     ctx.out.array(n);
     for i in 1..=n {
         let key = ctx.arg(i);
@@ -644,6 +645,7 @@ fn mset(ctx: &mut Ctx<'_>) {
         return ctx.wrong_arity();
     }
     let now = ctx.now();
+    ctx.prefetch_keys(1, 2);
     for i in (1..ctx.argc()).step_by(2) {
         let (key, val) = (ctx.arg(i), ctx.arg(i + 1));
         set_plain(ctx, key, val, now);
@@ -656,6 +658,7 @@ fn msetnx(ctx: &mut Ctx<'_>) {
         return ctx.wrong_arity();
     }
     let now = ctx.now();
+    ctx.prefetch_keys(1, 2);
     for i in (1..ctx.argc()).step_by(2) {
         let key = ctx.arg(i);
         if ctx.lookup_write(key).is_some() {
