@@ -32,7 +32,7 @@
 use super::strings::{cstr, split, with_raw_mut};
 use super::{acl, err, flags::*, Command, Ctx};
 use crate::keyspace::thinbuf::StrBuf;
-use crate::keyspace::Record;
+use crate::keyspace::{Record, Value};
 
 pub static COMMANDS: &[Command] = {
     use super::keyspec::*;
@@ -642,17 +642,31 @@ fn pfadd(ctx: &mut Ctx<'_>) {
         }
         Ok(updated)
     };
-    let res = match lookup_hll(ctx, key, false, |_| Ok(())) {
-        Found::Replied => return,
-        Found::Missing => {
-            // Creating the key counts as an update even with no elements.
-            let mut v = new_sparse();
-            invalidate_cache(&mut v);
-            let r = add_all(&mut v).map(|n| n + 1);
-            store_new(ctx, key, v);
-            r
-        }
-        Found::Hll => with_hll_mut(ctx, key, add_all).unwrap_or(Ok(0)),
+    // The common case in one lookup: the key holds an HLL in a string
+    // buffer of its own. Anything else (no key, an error to reply, a value
+    // stored inside the record) takes the general path.
+    let (db, _, _, now, touch) = split(ctx);
+    let fast = match db.get_with(key, now, touch) {
+        Some(mut rec) => match rec.heap_mut() {
+            Some(Value::Str(v)) if is_hll(v) => Some(add_all(v)),
+            _ => None,
+        },
+        None => None,
+    };
+    let res = match fast {
+        Some(r) => r,
+        None => match lookup_hll(ctx, key, false, |_| Ok(())) {
+            Found::Replied => return,
+            Found::Missing => {
+                // Creating the key counts as an update even with no elements.
+                let mut v = new_sparse();
+                invalidate_cache(&mut v);
+                let r = add_all(&mut v).map(|n| n + 1);
+                store_new(ctx, key, v);
+                r
+            }
+            Found::Hll => with_hll_mut(ctx, key, add_all).unwrap_or(Ok(0)),
+        },
     };
     match res {
         Err(Corrupt) => ctx.out.error(ERR_INVALID),
