@@ -1421,3 +1421,60 @@ fn keyspace_notifications() {
     }
     assert!(sub.silent_for(100));
 }
+
+/// A pipeline is prefetched as a batch before it runs: its keys, then the
+/// members its commands name in big sets, hashes and sorted sets. That is
+/// a hint only: the replies are those of the commands run one by one,
+/// also when a command in the batch deletes the collection the next ones
+/// name, or the argument after the key is not a member (ZADD's score).
+#[test]
+fn pipelined_commands_on_big_collections_reply_as_run_one_by_one() {
+    let s = TestServer::start();
+    let mut con = s.conn();
+    let mut p = redis::pipe();
+    // Past every default listpack limit (hashes: 512 entries).
+    for i in 0..600 {
+        p.cmd("SADD").arg("s").arg(format!("m{i}")).ignore();
+        p.cmd("HSET").arg("h").arg(format!("f{i}")).arg(i).ignore();
+        p.cmd("ZADD").arg("z").arg(i).arg(format!("m{i}")).ignore();
+    }
+    let () = p.query(&mut con).unwrap();
+    let mut p = redis::pipe();
+    p.cmd("SISMEMBER").arg("s").arg("m5");
+    p.cmd("SADD").arg("s").arg("new");
+    p.cmd("SISMEMBER").arg("s").arg("new");
+    p.cmd("HGET").arg("h").arg("f7");
+    p.cmd("ZSCORE").arg("z").arg("m9");
+    p.cmd("ZADD").arg("z").arg("1.5").arg("m9");
+    p.cmd("ZSCORE").arg("z").arg("m9");
+    p.cmd("DEL").arg("s");
+    p.cmd("SISMEMBER").arg("s").arg("m5");
+    p.cmd("SADD").arg("s").arg("m5");
+    p.cmd("SET").arg("str").arg("v");
+    p.cmd("HGET").arg("nokey").arg("f");
+    p.cmd("SCARD").arg("s");
+    p.cmd("OBJECT").arg("ENCODING").arg("s");
+    p.cmd("OBJECT").arg("ENCODING").arg("h");
+    p.cmd("OBJECT").arg("ENCODING").arg("z");
+    let got: Vec<Option<String>> = p.query(&mut con).unwrap();
+    let want = [
+        Some("1"),
+        Some("1"),
+        Some("1"),
+        Some("7"),
+        Some("9"),
+        Some("0"),
+        Some("1.5"),
+        Some("1"),
+        Some("0"),
+        Some("1"),
+        Some("OK"),
+        None,
+        Some("1"),
+        Some("listpack"),
+        Some("hashtable"),
+        Some("skiplist"),
+    ];
+    let want: Vec<Option<String>> = want.iter().map(|w| w.map(str::to_owned)).collect();
+    assert_eq!(got, want);
+}

@@ -257,6 +257,14 @@ impl Hash {
         Hash::default()
     }
 
+    /// The field table of the `hashtable` encoding (for prefetching).
+    pub fn member_table(&self) -> Option<&Table<Member>> {
+        match self.store() {
+            Store::Table(t) => Some(t),
+            Store::Lp(_) => None,
+        }
+    }
+
     #[inline]
     fn store(&self) -> Store<'_> {
         match self.enc.get() {

@@ -242,6 +242,49 @@ impl Db {
         }
     }
 
+    /// After [`Db::prefetch`] of the same batch: for each `(key, member)`
+    /// whose key holds a big hash, set or sorted set, starts loading the
+    /// member's bucket in that value's table, then the entries its tag
+    /// matches. The argument after the key is taken to be a member; for
+    /// the commands where it is not (ZADD's score, SET's value) the guess
+    /// costs a lookup of an already prefetched key, or a wasted prefetch.
+    pub fn prefetch_members(&self, cmds: &[(&[u8], Option<&[u8]>)]) {
+        const MAX: usize = 16;
+        fn members<'r>(
+            r: &'r Ref<'_, Record>,
+        ) -> Option<&'r ferrokey_table::Table<member::Member>> {
+            match r.value() {
+                ValueRef::Heap(v) => v.member_table(),
+                _ => None,
+            }
+        }
+        // One lookup per run of commands on the same key (a pipeline of
+        // SADDs to one set is the common case).
+        let mut recs: [Option<Ref<'_, Record>>; MAX] = std::array::from_fn(|_| None);
+        let mut found = [(0usize, 0u64); MAX];
+        let (mut nrecs, mut n) = (0, 0);
+        let mut prev: Option<&[u8]> = None;
+        for &(key, member) in cmds.iter().take(MAX) {
+            let Some(member) = member else { continue };
+            if prev != Some(key) {
+                prev = Some(key);
+                recs[nrecs] = self.keys.table(self.slot(key)).and_then(|t| t.get(key));
+                nrecs += 1;
+            }
+            if let Some(t) = recs[nrecs - 1].as_ref().and_then(members) {
+                let hash = t.hash_key(member);
+                t.prefetch_bucket(hash);
+                found[n] = (nrecs - 1, hash);
+                n += 1;
+            }
+        }
+        for &(r, hash) in &found[..n] {
+            if let Some(t) = recs[r].as_ref().and_then(members) {
+                t.prefetch_entries(hash);
+            }
+        }
+    }
+
     /// Marks a record as accessed (LRU second or LFU counter).
     pub fn touch(&mut self, rec: &mut Record, now: Now) {
         let rand = self.random_unit();

@@ -257,6 +257,14 @@ fn lp_contains(lp: &Listpack, m: &[u8]) -> Option<usize> {
 }
 
 impl Set {
+    /// The member table of the `hashtable` encoding (for prefetching).
+    pub fn member_table(&self) -> Option<&Table<Member>> {
+        match self.enc.get() {
+            EncRef::Ht(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// An empty set in the intset encoding (Valkey's `createIntsetObject`;
     /// adding a string to it moves it to a listpack).
     pub fn new() -> Set {

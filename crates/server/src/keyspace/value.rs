@@ -33,6 +33,17 @@ pub enum Value {
 pub const MEMORY_SAMPLES: usize = 5;
 
 impl Value {
+    /// The table holding a big hash's fields or a big set's or sorted
+    /// set's members, the one a member lookup will read.
+    pub fn member_table(&self) -> Option<&ferrokey_table::Table<super::member::Member>> {
+        match self {
+            Value::Hash(h) => h.member_table(),
+            Value::Set(s) => s.member_table(),
+            Value::ZSet(z) => z.member_table(),
+            _ => None,
+        }
+    }
+
     pub fn obj_type(&self) -> ObjType {
         match self {
             Value::Str(_) => ObjType::String,

@@ -489,6 +489,14 @@ impl std::fmt::Debug for ZSet {
 }
 
 impl ZSet {
+    /// The member index of the `skiplist` encoding (for prefetching).
+    pub fn member_table(&self) -> Option<&Table<Member>> {
+        match self.enc.get() {
+            EncRef::Skiplist(b) => Some(&b.index),
+            EncRef::Listpack(_) => None,
+        }
+    }
+
     /// An empty listpack-encoded sorted set.
     pub fn new() -> ZSet {
         ZSet {

@@ -414,12 +414,15 @@ impl OwnedArgs {
 }
 
 /// The second argument (the key, for most commands) of each complete
-/// multibulk command at the start of `buf`, up to `out.len()` of them;
-/// returns how many were found. A quick look ahead for prefetching, not a
+/// multibulk command at the start of `buf`, with the third if there is one
+/// (a member, for many commands on a collection), up to `out.len()` of
+/// them; returns how many were found. A quick look ahead for prefetching, not a
 /// parser: it stops at the first thing it does not expect (an inline
 /// command, a malformed or incomplete one) and the real parser decides
 /// what that is.
-pub fn peek_keys<'a>(buf: &'a [u8], out: &mut [&'a [u8]]) -> usize {
+pub type Peeked<'a> = (&'a [u8], Option<&'a [u8]>);
+
+pub fn peek_keys<'a>(buf: &'a [u8], out: &mut [Peeked<'a>]) -> usize {
     /// `<digits>\r\n` at `pos` after the type byte `kind`: (number, next pos).
     fn header(buf: &[u8], pos: usize, kind: u8) -> Option<(usize, usize)> {
         if *buf.get(pos)? != kind {
@@ -447,6 +450,7 @@ pub fn peek_keys<'a>(buf: &'a [u8], out: &mut [&'a [u8]]) -> usize {
             break;
         };
         let mut key: &[u8] = &[];
+        let mut next = None;
         let mut complete = true;
         for arg in 0..argc {
             let Some((len, start)) = header(buf, p, b'$') else {
@@ -458,8 +462,10 @@ pub fn peek_keys<'a>(buf: &'a [u8], out: &mut [&'a [u8]]) -> usize {
                 complete = false;
                 break;
             }
-            if arg == 1 {
-                key = &buf[start..end];
+            match arg {
+                1 => key = &buf[start..end],
+                2 => next = Some(&buf[start..end]),
+                _ => {}
             }
             p = end + 2;
         }
@@ -467,7 +473,7 @@ pub fn peek_keys<'a>(buf: &'a [u8], out: &mut [&'a [u8]]) -> usize {
             break;
         }
         if argc >= 2 {
-            out[found] = key;
+            out[found] = (key, next);
             found += 1;
         }
         pos = p;
@@ -747,11 +753,11 @@ mod tests {
     fn peek_keys_finds_the_second_argument_of_complete_commands() {
         let buf = b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n\
                     *2\r\n$3\r\nGET\r\n$0\r\n\r\n*2\r\n$3\r\nGET\r\n$2\r\nk3";
-        let mut out: [&[u8]; 4] = [&[]; 4];
+        let mut out: [Peeked; 4] = [(&[], None); 4];
         // PING has no key; the last GET is incomplete.
         assert_eq!(peek_keys(buf, &mut out), 2);
-        assert_eq!(out[0], b"k1");
-        assert_eq!(out[1], b"");
+        assert_eq!(out[0], (&b"k1"[..], Some(&b"v"[..])));
+        assert_eq!(out[1], (&b""[..], None));
         // Room for one only.
         assert_eq!(peek_keys(buf, &mut out[..1]), 1);
         // Stops at what it does not know, without reading past the buffer.

@@ -16,6 +16,7 @@ use super::exec::{execute, must_postpone};
 use super::{Client, ClientState, Server};
 use crate::config::{ClientBufferLimit, Config, OBUF_NORMAL, OBUF_PUBSUB};
 use crate::keyspace::Now;
+use crate::resp::parser::Peeked;
 use crate::resp::{ParseLimits, Parsed};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
@@ -861,18 +862,24 @@ impl EventLoop {
 }
 
 /// Prefetches the keys of a batch of pipelined commands (two or more in
-/// the buffer) before any of them runs; see `Db::prefetch`.
+/// the buffer) before any of them runs, then the members they name in big
+/// collections; see `Db::prefetch` and `Db::prefetch_members`.
 fn prefetch_batch(srv: &Server, c: &Client) {
     let buf = &c.qbuf[c.qpos..c.qend];
     // A lone command gains nothing: its own lookup takes the same misses.
     if buf.len() < 32 || c.parser.in_progress() {
         return;
     }
-    let mut keys: [&[u8]; 16] = [&[]; 16];
-    let n = crate::resp::parser::peek_keys(buf, &mut keys);
+    let mut cmds: [Peeked; 16] = [(&[], None); 16];
+    let n = crate::resp::parser::peek_keys(buf, &mut cmds);
     if n >= 2 {
         if let Some(db) = srv.keyspace.dbs.get(c.state.db) {
+            let mut keys: [&[u8]; 16] = [&[]; 16];
+            for (k, c) in keys.iter_mut().zip(&cmds[..n]) {
+                *k = c.0;
+            }
             db.prefetch(&keys[..n]);
+            db.prefetch_members(&cmds[..n]);
         }
     }
 }
