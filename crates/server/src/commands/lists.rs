@@ -213,9 +213,11 @@ fn parse_end(ctx: &mut Ctx<'_>, i: usize) -> Option<End> {
 fn push_generic(ctx: &mut Ctx<'_>, end: End, only_existing: bool) {
     let key = ctx.arg(1);
     let cfg = cfg(ctx);
-    let items: Vec<&[u8]> = (2..ctx.argc()).map(|i| ctx.arg(i)).collect();
+    // A copy of the argument view (it borrows the query buffer, not ctx).
+    let args = ctx.args;
+    let pushed = args.len() - 2;
     let push = |l: &mut List, _: &mut Reply| {
-        l.push_all(end, &items, &cfg);
+        l.push_all(end, (2..args.len()).map(|i| args.get(i)), &cfg);
         l.len()
     };
     let len = if only_existing {
@@ -234,7 +236,7 @@ fn push_generic(ctx: &mut Ctx<'_>, end: End, only_existing: bool) {
         }
     };
     ctx.out.integer(len as i64);
-    signal(ctx, key, items.len() as u64);
+    signal(ctx, key, pushed as u64);
     ctx.notify(LIST, end_event(end, true), key);
 }
 

@@ -1316,8 +1316,13 @@ impl List {
 
     /// LPUSH/RPUSH: pushes `items` in order at `end`, the conversion decided
     /// once for the whole batch as Valkey does.
-    pub fn push_all(&mut self, end: End, items: &[&[u8]], cfg: &ListConfig) {
-        let bytes = items.iter().map(|v| v.len()).sum();
+    pub fn push_all<'v, I>(&mut self, end: End, items: I, cfg: &ListConfig)
+    where
+        I: IntoIterator<Item = &'v [u8]>,
+        I::IntoIter: ExactSizeIterator + Clone,
+    {
+        let items = items.into_iter();
+        let bytes = items.clone().map(<[u8]>::len).sum();
         self.grow(bytes, items.len(), cfg);
         for v in items {
             self.push_raw(end, v);
@@ -1544,7 +1549,7 @@ mod tests {
     fn listpack_to_quicklist_by_count_and_back() {
         let c = cfg(3, 0);
         let mut l = List::new();
-        l.push_all(End::Tail, &[b"a", b"b", b"c"], &c);
+        l.push_all(End::Tail, [&b"a"[..], b"b", b"c"], &c);
         assert_eq!(l.encoding_name(), "listpack");
         l.push(End::Tail, b"d", &c);
         assert_eq!(l.encoding_name(), "quicklist");
@@ -1579,7 +1584,7 @@ mod tests {
         let c = cfg(-1, 0);
         let big = vec![b'x'; 8192];
         let mut l = List::new();
-        l.push_all(End::Tail, &[b"a", b"b", b"c"], &c);
+        l.push_all(End::Tail, [&b"a"[..], b"b", b"c"], &c);
         l.push(End::Tail, &big, &c);
         assert_eq!(l.encoding_name(), "quicklist");
         assert_eq!(l.node_count(), 2);
@@ -1591,7 +1596,7 @@ mod tests {
         // "$large a b", RPOP 2 -> one plain node stays a quicklist; LSET of
         // a small value replaces it by a packed node, then it converts.
         let mut l = List::new();
-        l.push_all(End::Tail, &[&big, b"a", b"b"], &c);
+        l.push_all(End::Tail, [&big[..], b"a", b"b"], &c);
         l.pop(End::Tail);
         l.pop(End::Tail);
         l.shrink(&c);
@@ -1864,7 +1869,7 @@ mod tests {
                     }
                     Op::PushMany(h, vs) => {
                         let refs: Vec<&[u8]> = vs.iter().map(|v| &v[..]).collect();
-                        l.push_all(end(h), &refs, &c);
+                        l.push_all(end(h), refs.iter().copied(), &c);
                         for v in vs {
                             if h { m.push_front(v) } else { m.push_back(v) }
                         }

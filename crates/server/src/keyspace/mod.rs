@@ -227,12 +227,21 @@ impl Db {
     pub fn prefetch(&self, keys: &[&[u8]]) {
         const MAX: usize = 16;
         let mut hashes = [(0usize, 0u64); MAX];
-        let n = keys.len().min(MAX);
-        for (k, h) in keys[..n].iter().zip(hashes.iter_mut()) {
+        let mut n = 0;
+        let mut prev: Option<&[u8]> = None;
+        for &k in keys.iter().take(MAX) {
+            // A run of commands on one key (a pipeline of LPUSHes to one
+            // list) needs it once.
+            if prev == Some(k) {
+                continue;
+            }
+            prev = Some(k);
             let slot = self.slot(k);
             if let Some(t) = self.keys.table(slot) {
-                *h = (slot, t.hash_key(k));
-                t.prefetch_bucket(h.1);
+                let hash = t.hash_key(k);
+                t.prefetch_bucket(hash);
+                hashes[n] = (slot, hash);
+                n += 1;
             }
         }
         for &(slot, hash) in &hashes[..n] {

@@ -497,6 +497,16 @@ impl EventLoop {
                 break;
             }
         }
+        if c.pending_output() > 0 && !c.state.close_after_reply && !self.srv.shutdown {
+            // Written with the other clients' replies once every event of
+            // this round is handled (Valkey's handleClientsWithPendingWrites
+            // in beforeSleep): the replies reach their readers in one burst,
+            // so a client woken by the first finds the next ones ready
+            // instead of going back to sleep between them (a wake-up on the
+            // other core costs more than the write that causes it).
+            self.srv.pending_writes.push(slot);
+            return true;
+        }
         self.flush(c, slot)
     }
 
