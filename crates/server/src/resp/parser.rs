@@ -413,15 +413,17 @@ impl OwnedArgs {
     }
 }
 
+/// What [`peek_keys`] finds of one command: its key and the argument after
+/// it, if any.
+pub type Peeked<'a> = (&'a [u8], Option<&'a [u8]>);
+
 /// The second argument (the key, for most commands) of each complete
 /// multibulk command at the start of `buf`, with the third if there is one
 /// (a member, for many commands on a collection), up to `out.len()` of
-/// them; returns how many were found. A quick look ahead for prefetching, not a
-/// parser: it stops at the first thing it does not expect (an inline
+/// them; returns how many were found. A quick look ahead for prefetching,
+/// not a parser: it stops at the first thing it does not expect (an inline
 /// command, a malformed or incomplete one) and the real parser decides
 /// what that is.
-pub type Peeked<'a> = (&'a [u8], Option<&'a [u8]>);
-
 pub fn peek_keys<'a>(buf: &'a [u8], out: &mut [Peeked<'a>]) -> usize {
     /// `<digits>\r\n` at `pos` after the type byte `kind`: (number, next pos).
     fn header(buf: &[u8], pos: usize, kind: u8) -> Option<(usize, usize)> {
