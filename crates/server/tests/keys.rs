@@ -95,7 +95,7 @@ fn del_unlink_exists_type() {
 /// FLUSHALL ASYNC one object per key; CONFIG RESETSTAT clears the count.
 #[test]
 fn lazy_free_is_counted_in_info() {
-    let s = TestServer::start();
+    let s = TestServer::start_with(&["--enable-debug-command", "yes"]);
     let mut c = Client::new(&s);
     let freed = |c: &mut Client| -> i64 {
         // The background thread may still be at it: wait for it to drain.
@@ -137,6 +137,29 @@ fn lazy_free_is_counted_in_info() {
     assert_eq!(c.call(&["MSET", "a", "1", "b", "2", "c", "3"]), ok());
     assert_eq!(c.call(&["FLUSHALL", "ASYNC"]), ok());
     assert_eq!(freed(&mut c), 3);
+    // Expiry, found on access and by the active cycle, per
+    // `lazyfree-lazy-expire` (default yes).
+    assert_eq!(c.call(&["CONFIG", "RESETSTAT"]), ok());
+    for (lazy, counted) in [("yes", 1), ("no", 0)] {
+        assert_eq!(
+            c.call(&["CONFIG", "SET", "lazyfree-lazy-expire", lazy]),
+            ok()
+        );
+        assert_eq!(c.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
+        big_set(&mut c, "e1");
+        assert_eq!(c.call(&["PEXPIRE", "e1", "1"]), int(1));
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(c.call(&["EXISTS", "e1"]), int(0));
+        assert_eq!(freed(&mut c), counted, "on access, lazy {lazy}");
+        big_set(&mut c, "e2");
+        assert_eq!(c.call(&["PEXPIRE", "e2", "1"]), int(1));
+        assert_eq!(c.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), ok());
+        wait_until(Duration::from_secs(5), "active expiry", || {
+            c.call(&["DBSIZE"]) == int(0)
+        });
+        assert_eq!(freed(&mut c), 2 * counted, "by the cycle, lazy {lazy}");
+        assert_eq!(c.call(&["CONFIG", "RESETSTAT"]), ok());
+    }
 }
 
 #[test]

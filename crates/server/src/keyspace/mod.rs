@@ -50,6 +50,9 @@ pub struct Now {
     /// deleted (Valkey pauses expiry with writes, so the dataset and what
     /// replicas/AOF see do not change while paused).
     pub expire_paused: bool,
+    /// `lazyfree-lazy-expire`: a big value that expires is freed by the
+    /// lazy-free thread rather than in place.
+    pub lazy_expire: bool,
 }
 
 impl Now {
@@ -60,6 +63,7 @@ impl Now {
             access,
             loading: false,
             expire_paused: false,
+            lazy_expire: true,
         }
     }
 
@@ -207,7 +211,7 @@ impl Db {
                 if self.propagate_expired {
                     self.expired_to_propagate.push(key.to_vec());
                 }
-                crate::lazyfree::drop_value(Some(rec));
+                crate::lazyfree::drop_value_if(Some(rec), now.lazy_expire);
                 None
             }
             KvEntry::Occupied(o) => {
@@ -316,8 +320,9 @@ impl Db {
         (self.rng >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// Deletes a key whose time has passed, counting it as expired.
-    fn expire_key(&mut self, key: &[u8]) {
+    /// Deletes a key whose time has passed, counting it as expired; `lazy`
+    /// is `lazyfree-lazy-expire`.
+    fn expire_key(&mut self, key: &[u8], lazy: bool) {
         if let Some(rec) = self.remove(key) {
             self.expired += 1;
             if self.log_expired {
@@ -326,7 +331,7 @@ impl Db {
             if self.propagate_expired {
                 self.expired_to_propagate.push(key.to_vec());
             }
-            crate::lazyfree::drop_value(Some(rec));
+            crate::lazyfree::drop_value_if(Some(rec), lazy);
         }
     }
 
@@ -600,7 +605,7 @@ impl Db {
             });
             checked += with_ttl.max(1);
             for k in doomed.drain(..) {
-                self.expire_key(&k);
+                self.expire_key(&k, now.lazy_expire);
                 expired += 1;
             }
             steps += 1;

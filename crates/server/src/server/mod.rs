@@ -536,6 +536,7 @@ impl Server {
         crate::keyspace::record::MAXMEMORY.with(|m| m.set(self.config.maxmemory));
         self.now = Now::from_system_with(self.access_mode());
         self.now.expire_paused = self.pause.is_some_and(|p| p.end_ms > self.now.ms);
+        self.now.lazy_expire = self.config.lazyfree_lazy_expire;
     }
 
     /// Moves the databases' expiry counts into the stats, and signals keys
