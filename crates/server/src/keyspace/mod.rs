@@ -263,6 +263,7 @@ impl Db {
     /// costs a lookup of an already prefetched key, or a wasted prefetch.
     pub fn prefetch_members(&self, cmds: &[(&[u8], Option<&[u8]>)]) {
         const MAX: usize = 16;
+        const MAX_MEMBER: usize = 128;
         fn members<'r>(
             r: &'r Ref<'_, Record>,
         ) -> Option<&'r ferrokey_table::Table<member::Member>> {
@@ -278,7 +279,11 @@ impl Db {
         let (mut nrecs, mut n) = (0, 0);
         let mut prev: Option<&[u8]> = None;
         for &(key, member) in cmds.iter().take(MAX) {
-            let Some(member) = member else { continue };
+            // A long member is not worth hashing twice: the prefetch saves
+            // a cache miss or two, less than hashing it costs.
+            let Some(member) = member.filter(|m| m.len() <= MAX_MEMBER) else {
+                continue;
+            };
             if prev != Some(key) {
                 prev = Some(key);
                 recs[nrecs] = self.keys.table(self.slot(key)).and_then(|t| t.get(key));
