@@ -658,7 +658,7 @@ mod tests {
             assert!(buckets.iter().all(Bucket::is_empty));
             // Dirty it: a reused block must come back zeroed.
             for b in buckets.iter_mut() {
-                b.set_raw(3, core::ptr::without_provenance_mut(0x40));
+                b.set_raw(3, 0x40);
             }
             // SAFETY: allocated above with the same count, not used again.
             unsafe { free_array(p, n) };

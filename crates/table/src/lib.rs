@@ -8,9 +8,10 @@
 //! # Layout
 //!
 //! A table is an array of 64-byte buckets (one cache line). A bucket is eight
-//! pointer slots; the top byte of each pointer holds a *tag* (the top byte of
-//! the entry's hash) and bit 48 marks a link to a child bucket, so a lookup
-//! compares the tag of all eight slots at once (SSE2) and follows a pointer to
+//! *tag* bytes (the top byte of each entry's hash) followed by eight 7-byte
+//! slots (an entry's 48-bit address, or in slot 7 of a full bucket the link
+//! to a child bucket), so a lookup compares the tags of all eight slots at
+//! once (one 8-byte load and one SSE2 compare) and follows an address to
 //! compare a key almost only on a real match. A link also carries a small
 //! filter of the tags stored below it, so most misses on a chained bucket
 //! stop at its first cache line, and every entry carries a few spare hash
@@ -35,11 +36,13 @@
 //!    of two or more is not empty. Deletes fill their hole from the chain's
 //!    tail (`compact_chain`), so chains stay short after churn. The safe
 //!    iterator defers this to the end of each chain.
-//! 4. A slot is empty iff it is null; slot 7 of a chained bucket is a link,
-//!    never an entry; a stored tag always equals the top byte of the entry's
-//!    hash, or 1 when that is 0 (`tag_of`), so it is never 0. A link's chain filter has the bit of every tag stored below it
-//!    (it may have more). An entry's rehash hint, if not zero, holds `k`
-//!    valid hash bits: those just above its level's bucket index.
+//! 4. A slot is empty iff its tag byte is 0, and an empty slot is all zeros;
+//!    slot 7 of a chained bucket is a link (tag byte 0), never an entry; a
+//!    stored tag always equals the top byte of the entry's hash, or 1 when
+//!    that is 0 (`tag_of`), so it is never 0. A link's chain filter has the
+//!    bit of every tag stored below it (it may have more). An entry's rehash
+//!    hint, if not zero, holds `k` valid hash bits: those just above its
+//!    level's bucket index.
 //! 5. `levels[i].used` counts the entries in level `i`, `children` its child
 //!    buckets; [`Table::bucket_bytes`] is exact from them.
 //! 6. The fill (entries / slots) stays at most 100 % after an insert and at
@@ -50,9 +53,10 @@
 //!
 //! # Safety
 //!
-//! The unsafe code is confined to this crate: buckets hold raw tagged
-//! pointers, and views of entries are rebuilt from them (see [`Entry`]'s
-//! contract). Every block states why it is sound; the tests, including the
+//! The unsafe code is confined to this crate: buckets hold entries'
+//! addresses (their pointers' provenance exposed on the way in, taken back
+//! on the way out), and views of entries are rebuilt from them (see
+//! [`Entry`]'s contract). Every block states why it is sound; the tests, including the
 //! property tests against `HashMap`, also run under valgrind
 //! (`scripts/valgrind-table.sh`).
 

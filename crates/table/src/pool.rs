@@ -1069,7 +1069,7 @@ mod tests {
         }
         run.iter_mut().for_each(|b| *b = Bucket::EMPTY);
         // Dirty it, as a table would.
-        run[0].set_raw(0, ptr::without_provenance_mut(0x40));
+        run[0].set_raw(0, 0x40);
         b.as_ptr()
     }
 
@@ -1232,7 +1232,7 @@ mod tests {
             let a = alloc_child();
             // SAFETY: a live bucket from the pool; dirtied, then freed once.
             unsafe {
-                (*a).set_raw(5, ptr::without_provenance_mut(0x40));
+                (*a).set_raw(5, 0x40);
                 free_child(a);
             }
             let b = alloc_child();
@@ -1271,7 +1271,7 @@ mod tests {
             // SAFETY: a live bucket of the arena.
             unsafe {
                 assert!((*b).is_empty());
-                (*b).set_raw(4, ptr::without_provenance_mut(0x40));
+                (*b).set_raw(4, 0x40);
             }
         }
         // SAFETY: allocated above, freed once.
@@ -1301,7 +1301,7 @@ mod tests {
                 // SAFETY: a live bucket from the pool.
                 unsafe {
                     assert!((*b).is_empty());
-                    (*b).set_raw(2, ptr::without_provenance_mut(0x80));
+                    (*b).set_raw(2, 0x80);
                 }
                 b
             })
