@@ -165,13 +165,25 @@ fn condition_flags() {
             "HPEXPIRE h 1500000 GT FIELDS 3 f1 f2 f3",
             &ints(&[1, 0, 0]),
         );
+        // Absolute times from here: two relative ones given in two
+        // commands differ when the clock ticks a millisecond in between.
+        let at = unix_ms() + 1_200_000;
         t(
             &mut c,
-            "HPEXPIRE h 1200000 LT FIELDS 3 f1 f2 f3",
+            &format!("HPEXPIREAT h {at} LT FIELDS 3 f1 f2 f3"),
             &ints(&[1, 1, 1]),
         );
         // Equal times fail both GT and LT.
-        t(&mut c, "HPEXPIRE h 1200000 GT FIELDS 1 f3", &ints(&[0]));
+        t(
+            &mut c,
+            &format!("HPEXPIREAT h {at} GT FIELDS 1 f3"),
+            &ints(&[0]),
+        );
+        t(
+            &mut c,
+            &format!("HPEXPIREAT h {at} LT FIELDS 1 f3"),
+            &ints(&[0]),
+        );
         let at = unix_ms() + 5_000_000;
         t(
             &mut c,
