@@ -1197,14 +1197,11 @@ impl<'a> Ctx<'a> {
     /// `first + step`, ... (at most 16): a multi-key command then waits for
     /// its keys' cache misses together instead of one after another.
     pub fn prefetch_keys(&mut self, first: usize, step: usize) {
-        let mut keys: [&[u8]; 16] = [&[]; 16];
-        let mut n = 0;
-        for i in (first..self.argc()).step_by(step).take(keys.len()) {
-            keys[n] = self.arg(i);
-            n += 1;
-        }
-        if n >= 2 {
-            self.srv.keyspace.dbs[self.client.db].prefetch(&keys[..n]);
+        // One key gains nothing: its own lookup takes the same misses.
+        if self.argc() > first + step {
+            let args = self.args;
+            let keys = (first..args.len()).step_by(step).map(|i| args.get(i));
+            self.srv.keyspace.dbs[self.client.db].prefetch(keys);
         }
     }
 

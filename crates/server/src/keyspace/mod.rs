@@ -228,12 +228,12 @@ impl Db {
     /// read: their buckets, then the records their tags point to (see
     /// `ferrokey_table::prefetch`). For a batch of pipelined commands this
     /// turns a cache miss or two per command into about two per batch.
-    pub fn prefetch(&self, keys: &[&[u8]]) {
+    pub fn prefetch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
         const MAX: usize = 16;
         let mut hashes = [(0usize, 0u64); MAX];
         let mut n = 0;
         let mut prev: Option<&[u8]> = None;
-        for &k in keys.iter().take(MAX) {
+        for k in keys.into_iter().take(MAX) {
             // A run of commands on one key (a pipeline of LPUSHes to one
             // list) needs it once.
             if prev == Some(k) {

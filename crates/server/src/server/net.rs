@@ -897,11 +897,7 @@ fn prefetch_batch(srv: &Server, c: &Client) {
     let n = crate::resp::parser::peek_keys(buf, &mut cmds);
     if n >= 2 {
         if let Some(db) = srv.keyspace.dbs.get(c.state.db) {
-            let mut keys: [&[u8]; 16] = [&[]; 16];
-            for (k, c) in keys.iter_mut().zip(&cmds[..n]) {
-                *k = c.0;
-            }
-            db.prefetch(&keys[..n]);
+            db.prefetch(cmds[..n].iter().map(|c| c.0));
             db.prefetch_members(&cmds[..n]);
         }
     }
