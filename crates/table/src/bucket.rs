@@ -117,6 +117,14 @@ const SLOT_BYTES: usize = 7;
 /// The bits of a word kept in its slot (the rest is the tag).
 const LOW_MASK: usize = (1 << TAG_SHIFT) - 1;
 
+/// Where the 8 bytes ending with slot `i` start (the byte before the
+/// slot: the last tag for slot 0, else the end of slot `i - 1`). They end
+/// at byte 63 at most, for every `i < 8`.
+#[inline(always)]
+const fn window(i: usize) -> usize {
+    SLOTS - 1 + SLOT_BYTES * (i & 7)
+}
+
 /// The tag of an entry with `hash`: its top byte, except that 0 becomes 1,
 /// so a stored tag never looks like an empty slot or a link (whose tag
 /// bytes are zero) and matching needs no presence check (`match_tag_nz`).
@@ -137,16 +145,9 @@ impl Bucket {
     #[inline(always)]
     fn low(&self, i: usize) -> usize {
         debug_assert!(i < SLOTS);
-        // SAFETY: i < 8, so the 8 bytes at 7 + 7 * i end at most at byte
-        // 63 of the bucket; unaligned reads are allowed.
-        let w = unsafe {
-            ptr::read_unaligned(
-                self.bytes
-                    .as_ptr()
-                    .add(SLOTS - 1 + SLOT_BYTES * (i & 7))
-                    .cast::<u64>(),
-            )
-        };
+        // SAFETY: the window is inside the bucket (see `window`);
+        // unaligned reads are allowed.
+        let w = unsafe { ptr::read_unaligned(self.bytes.as_ptr().add(window(i)).cast::<u64>()) };
         (u64::from_le(w) >> 8) as usize
     }
 
@@ -157,11 +158,7 @@ impl Bucket {
         debug_assert!(v & !LOW_MASK == 0);
         // SAFETY: as in `low`; `&mut self` makes this the only access.
         unsafe {
-            let p = self
-                .bytes
-                .as_mut_ptr()
-                .add(SLOTS - 1 + SLOT_BYTES * (i & 7))
-                .cast::<u64>();
+            let p = self.bytes.as_mut_ptr().add(window(i)).cast::<u64>();
             let kept = u64::from_le(ptr::read_unaligned(p)) & 0xff;
             ptr::write_unaligned(p, (kept | (v as u64) << 8).to_le());
         }
@@ -174,8 +171,9 @@ impl Bucket {
 
     #[inline]
     pub(crate) fn child(&self) -> *mut Bucket {
-        if self.is_chained() {
-            ptr::with_exposed_provenance_mut(self.low(LINK_SLOT) & CHILD_ADDR_MASK)
+        let a = self.low(LINK_SLOT);
+        if a & CHILD_BIT != 0 {
+            ptr::with_exposed_provenance_mut(a & CHILD_ADDR_MASK)
         } else {
             ptr::null_mut()
         }
