@@ -201,3 +201,55 @@ fn keyspace_and_keyevent_notifications() {
     assert_eq!(msg(sub.read()), vec!["__keyspace@0__:tmp", "expired"]);
     assert_eq!(msg(sub.read()), vec!["__keyevent@0__:expired", "tmp"]);
 }
+
+/// Messages wait for a quiet poll (or a few rounds) before they are
+/// written, so that one write carries several. Under a steady stream of
+/// pipelined publishes from several connections every message must still
+/// arrive, each publisher's in its order, and the replies must too.
+#[test]
+fn busy_publishers_deliver_every_message_in_order() {
+    const PUBLISHERS: usize = 4;
+    const EACH: usize = 2000;
+    let s = TestServer::start();
+    let mut subs: Vec<Client> = (0..2).map(|_| Client::new(&s)).collect();
+    for sub in &mut subs {
+        assert_eq!(
+            sub.call(&["SUBSCRIBE", "c"]),
+            sub_reply("subscribe", "c", 1)
+        );
+    }
+    std::thread::scope(|scope| {
+        for p in 0..PUBLISHERS {
+            let s = &s;
+            scope.spawn(move || {
+                let mut c = Client::new(s);
+                for batch in (0..EACH).collect::<Vec<_>>().chunks(50) {
+                    for i in batch {
+                        c.send(&["PUBLISH", "c", &format!("{p}:{i}")]);
+                    }
+                    for _ in batch {
+                        assert_eq!(c.read(), int(2));
+                    }
+                }
+            });
+        }
+    });
+    for sub in &mut subs {
+        let mut next = [0usize; PUBLISHERS];
+        for _ in 0..PUBLISHERS * EACH {
+            let V::Arr(items) = sub.read() else {
+                panic!("not a message")
+            };
+            assert_eq!(items[..2], [bulk("message"), bulk("c")]);
+            let V::Bulk(body) = &items[2] else {
+                panic!("no payload")
+            };
+            let body = String::from_utf8(body.clone()).unwrap();
+            let (p, i) = body.split_once(':').unwrap();
+            let (p, i): (usize, usize) = (p.parse().unwrap(), i.parse().unwrap());
+            assert_eq!(i, next[p], "publisher {p} out of order");
+            next[p] += 1;
+        }
+        assert_eq!(next, [EACH; PUBLISHERS]);
+    }
+}

@@ -378,6 +378,10 @@ pub struct Server {
     /// Slots of clients that got output from another client's command
     /// (MONITOR feed): the event loop flushes them.
     pub pending_writes: Vec<usize>,
+    /// Slots of subscribers that got pub/sub messages. The event loop
+    /// writes them once no more requests are waiting (or a few rounds on),
+    /// so one write carries the messages of several publishes.
+    pub pubsub_writes: Vec<usize>,
     /// A client was killed by CLIENT KILL: the event loop closes it.
     pub kill_pending: bool,
     /// The current CLIENT PAUSE, if any.
@@ -486,6 +490,7 @@ impl Server {
             latency: BTreeMap::new(),
             monitors: Vec::new(),
             pending_writes: Vec::new(),
+            pubsub_writes: Vec::new(),
             kill_pending: false,
             pause: None,
             resume_postponed: false,

@@ -69,7 +69,18 @@ pub struct EventLoop {
     /// Clients with replies to this round's commands, written at its end
     /// before the other pending output (see `flush_pending_writes`).
     replies: Vec<usize>,
+    /// Rounds since pub/sub messages were first held back (see
+    /// `wait_for_events`).
+    pubsub_rounds: u32,
 }
+
+/// How many rounds pub/sub messages may wait for a poll that finds
+/// nothing to do before they are written anyway.
+const PUBSUB_MAX_ROUNDS: u32 = 4;
+/// Held messages (deliveries) past which they are written at the end of
+/// the round: a round that fills many subscribers' buffers already makes
+/// writes big enough, and holding more only grows the buffers.
+const PUBSUB_MAX_HELD: usize = 512;
 
 /// The addresses `bind` asks for. `-` before an address makes it optional
 /// (Valkey: "* -::*" binds IPv6 only where available).
@@ -170,6 +181,7 @@ impl EventLoop {
             was_busy: false,
             serving_blocked: false,
             replies: Vec::new(),
+            pubsub_rounds: 0,
         })
     }
 
@@ -199,13 +211,7 @@ impl EventLoop {
                 let left = (deadline - Now::from_system().ms).max(0) as u64;
                 timeout = timeout.min(Duration::from_millis(left));
             }
-            if !self.busy_poll(&mut events, timeout)? {
-                if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
-                    if e.kind() != ErrorKind::Interrupted {
-                        return Err(e);
-                    }
-                }
-            }
+            self.wait_for_events(&mut events, timeout)?;
             self.was_busy = !events.is_empty();
             let busy = Instant::now();
             self.srv.refresh_now();
@@ -264,6 +270,39 @@ impl EventLoop {
         }
     }
 
+    /// Polls for events, sleeping up to `timeout`. Messages for subscribers
+    /// held back by the last rounds go out first if nothing is waiting, so
+    /// while publishers keep the server busy each subscriber gets the
+    /// messages of several publishes in one write (Valkey gets the same
+    /// from its longer rounds); an idle server delivers them at once.
+    fn wait_for_events(&mut self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+        if !self.srv.pubsub_writes.is_empty() {
+            self.poll_once(events, Duration::ZERO)?;
+            if !events.is_empty() {
+                return Ok(());
+            }
+            self.flush_pubsub_writes();
+        }
+        if !self.busy_poll(events, timeout)? {
+            self.poll_once(events, timeout)?;
+        }
+        Ok(())
+    }
+
+    fn poll_once(&mut self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+        match self.poll.poll(events, Some(timeout)) {
+            Err(e) if e.kind() != ErrorKind::Interrupted => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn flush_pubsub_writes(&mut self) {
+        self.pubsub_rounds = 0;
+        let held = std::mem::take(&mut self.srv.pubsub_writes);
+        self.srv.pending_writes.extend(held);
+        self.flush_pending_writes();
+    }
+
     /// `busy-poll-usec`: right after a round that served events, polls
     /// without sleeping for up to that long before the caller blocks;
     /// true if events came meanwhile. Measured on this 2-vCPU VM at -P 1
@@ -276,11 +315,7 @@ impl EventLoop {
         }
         let until = Instant::now() + Duration::from_micros(spin);
         loop {
-            match self.poll.poll(events, Some(Duration::ZERO)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+            self.poll_once(events, Duration::ZERO)?;
             if !events.is_empty() {
                 return Ok(true);
             }
@@ -326,6 +361,15 @@ impl EventLoop {
             }
             if !progressed || self.srv.shutdown {
                 break;
+            }
+        }
+        if !self.srv.pubsub_writes.is_empty() {
+            self.pubsub_rounds += 1;
+            if self.pubsub_rounds >= PUBSUB_MAX_ROUNDS
+                || self.srv.pubsub_writes.len() >= PUBSUB_MAX_HELD
+                || self.srv.shutdown
+            {
+                self.flush_pubsub_writes();
             }
         }
     }

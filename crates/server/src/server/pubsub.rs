@@ -221,7 +221,7 @@ pub fn publish(srv: &mut Server, shard: bool, channel: &[u8], msg: &[u8]) -> usi
             continue;
         }
         write_message(&mut c.out, k, pattern.as_deref(), channel, msg);
-        srv.pending_writes.push(slot);
+        srv.pubsub_writes.push(slot);
     }
     deliveries.len()
 }
