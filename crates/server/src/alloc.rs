@@ -162,6 +162,40 @@ pub fn release_free_memory() {
     unsafe { mi::mi_collect(true) }
 }
 
+/// `disable-thp yes` (Valkey's default): no transparent huge pages for this
+/// process. Valkey turns them off when the kernel has them `always` on,
+/// because after a fork (BGSAVE, BGREWRITEAOF) the first write to a huge page
+/// copies 2 MiB instead of 4 KiB: latency and memory go up while the child
+/// runs. mimalloc asks for huge pages itself (`madvise`), so for this process
+/// the kernel's `madvise` mode has the same effect as `always`, and it is
+/// turned off in both. (It also made RSS move in 2 MiB steps: a stream of
+/// 1M entries measured 31.7 MB of anonymous memory with them, 29.6 without,
+/// for 28.8 MB allocated.)
+///
+/// Returns Valkey's warning when the kernel has them `always` on and they
+/// could not be turned off.
+pub fn disable_thp() -> Result<(), &'static str> {
+    let Ok(mode) = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled") else {
+        return Ok(());
+    };
+    if mode.contains("[never]") {
+        return Ok(());
+    }
+    // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and only
+    // sets a flag of this process.
+    let r = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    if r != 0 && mode.contains("[always]") {
+        return Err(THP_WARNING);
+    }
+    Ok(())
+}
+
+const THP_WARNING: &str = "WARNING You have Transparent Huge Pages (THP) support enabled in your \
+    kernel. This will create latency and memory usage issues with Valkey. To fix this issue run \
+    the command 'echo madvise > /sys/kernel/mm/transparent_hugepage/enabled' as root, and add it \
+    to your /etc/rc.local in order to retain the setting after a reboot. Valkey must be \
+    restarted after THP is disabled (set to 'madvise' or 'never').";
+
 /// Bytes currently allocated: usable sizes of all live blocks, plus the
 /// bucket memory the table crate maps from the OS itself (big arrays, and
 /// the pool's chunks that hold buckets; not its spare chunks, which are

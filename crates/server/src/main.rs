@@ -11,6 +11,12 @@ fn main() {
         Err(exit) => exit_cli(exit),
     };
     ferrokey_server::util::clock::init();
+    // Before any data is loaded, as Valkey does (its linuxMemoryWarnings).
+    if config.disable_thp {
+        if let Err(warning) = ferrokey_server::alloc::disable_thp() {
+            log::warning(warning);
+        }
+    }
     let mut ev = match EventLoop::new(config) {
         Ok(ev) => ev,
         Err(e) => {

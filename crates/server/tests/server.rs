@@ -889,3 +889,35 @@ fn cluster_module_readonly_without_cluster_mode() {
         err("ERR Error unloading module: no such module with that name")
     );
 }
+
+/// `THP_enabled` from /proc/PID/status (Linux 5.0+), if the kernel shows it.
+fn thp_enabled(pid: u32) -> Option<bool> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("THP_enabled:"))?;
+    Some(line.split_whitespace().nth(1)? == "1")
+}
+
+/// `disable-thp yes` (the default) turns transparent huge pages off for the
+/// server, `no` leaves them as the kernel has them.
+#[test]
+fn disable_thp_turns_huge_pages_off_for_the_process() {
+    let mode =
+        std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+    let on = TestServer::start();
+    let off = TestServer::start_with(&["--disable-thp", "no"]);
+    assert_eq!(
+        on.cli(&["CONFIG", "GET", "disable-thp"]).trim_end(),
+        "disable-thp\nyes"
+    );
+    assert_eq!(
+        off.cli(&["CONFIG", "GET", "disable-thp"]).trim_end(),
+        "disable-thp\nno"
+    );
+    // The process flag is only set where the kernel could give huge pages.
+    let kernel_has_thp = mode.contains("[always]") || mode.contains("[madvise]");
+    let (Some(default), Some(kept)) = (thp_enabled(on.pid()), thp_enabled(off.pid())) else {
+        return; // no THP_enabled field (kernel before 5.0): nothing to observe
+    };
+    assert!(kept, "disable-thp no leaves the process flag alone");
+    assert_eq!(default, !kernel_has_thp, "disable-thp yes turns THP off");
+}

@@ -342,7 +342,7 @@ pub const DEFAULT_LATENCY_PERCENTILES: [f64; 3] = [50.0, 99.0, 99.9];
 /// `dual-channel-replication-enabled`), active defragmentation
 /// (`activedefrag`, `active-defrag-*`), `jemalloc-bg-thread`, syslog
 /// (`syslog-*`), `supervised`, `set-proc-title`, `proc-title-template`,
-/// the CPU affinity lists (`*-cpulist`), `oom-score-adj*`, `disable-thp`,
+/// the CPU affinity lists (`*-cpulist`), `oom-score-adj*`,
 /// `socket-mark-id`, `bind-source-addr`, `locale-collate`, `ignore-warnings`,
 /// `crash-log-enabled`, `crash-memcheck-enabled`, `use-exit-on-panic`,
 /// `enable-debug-assert`, `watchdog-period`, `availability-zone`,
