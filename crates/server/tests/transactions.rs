@@ -107,6 +107,50 @@ fn queueing_errors_abort_exec() {
 }
 
 #[test]
+fn a_refused_exec_discards_the_transaction_and_says_why() {
+    let s = TestServer::start();
+    let mut c = Client::new(&s);
+    // An arity error on EXEC itself, in MULTI: the transaction is gone.
+    assert_eq!(c.call(&["MULTI"]), ok());
+    assert_eq!(c.call(&["SET", "k", "v"]), queued());
+    assert_eq!(
+        c.call(&["EXEC", "extra"]),
+        err("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command")
+    );
+    assert_eq!(c.call(&["EXEC"]), err("ERR EXEC without MULTI"));
+    assert_eq!(c.call(&["EXISTS", "k"]), int(0));
+    // Counted as an EXECABORT error, and as a rejected EXEC.
+    let info = c.call(&["INFO", "errorstats"]).text();
+    assert!(info.contains("errorstat_EXECABORT:count=1"), "{info}");
+    let info = c.call(&["INFO", "commandstats"]).text();
+    assert!(
+        info.contains("cmdstat_exec:calls=1,") && info.contains("rejected_calls=1,failed_calls=1"),
+        "{info}"
+    );
+
+    // Out of memory: a read-only transaction still runs, one with a
+    // DENYOOM command queued before the limit is discarded at EXEC.
+    let mut admin = Client::new(&s);
+    assert_eq!(c.call(&["SET", "x", "value"]), ok());
+    assert_eq!(c.call(&["MULTI"]), ok());
+    assert_eq!(c.call(&["GET", "x"]), queued());
+    assert_eq!(c.call(&["PING"]), queued());
+    assert_eq!(admin.call(&["CONFIG", "SET", "maxmemory", "1"]), ok());
+    assert_eq!(c.call(&["EXEC"]), V::Arr(vec![bulk("value"), pong()]));
+    assert_eq!(admin.call(&["CONFIG", "SET", "maxmemory", "0"]), ok());
+    assert_eq!(c.call(&["MULTI"]), ok());
+    assert_eq!(c.call(&["SET", "x", "1"]), queued());
+    assert_eq!(c.call(&["GET", "x"]), queued());
+    assert_eq!(admin.call(&["CONFIG", "SET", "maxmemory", "1"]), ok());
+    assert_eq!(
+        c.call(&["EXEC"]),
+        err("EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.")
+    );
+    assert_eq!(admin.call(&["CONFIG", "SET", "maxmemory", "0"]), ok());
+    assert_eq!(c.call(&["GET", "x"]), bulk("value"));
+}
+
+#[test]
 fn errors_inside_exec_do_not_abort_the_others() {
     let s = TestServer::start();
     let mut c = Client::new(&s);

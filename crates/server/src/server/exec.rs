@@ -264,20 +264,13 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
                 .is_some_and(|m| m.queue.iter().any(|(c, _)| c.has(flags::WRITE))))
     {
         if let Some(msg) = crate::persistence::disk_error_reply(srv) {
-            if cmd.name == "exec" && client.multi.take().is_some() {
-                unwatch_all(srv, client);
-                let mut full = b"EXECABORT Transaction discarded because of: ".to_vec();
-                full.extend_from_slice(&msg);
-                reject(srv, client, out, Some(cmd), &full);
-            } else {
-                reject(srv, client, out, Some(cmd), &msg);
-            }
+            reject(srv, client, out, Some(cmd), &msg);
             return;
         }
     }
     // Valkey's processCommand evicts before any command runs or is queued,
-    // then refuses on OOM what may grow memory: DENYOOM commands, and
-    // anything queued in MULTI.
+    // then refuses on OOM what may grow memory: DENYOOM commands, and an
+    // EXEC that would run one. Read-only transactions still run.
     if srv.config.maxmemory > 0 && crate::alloc::used_memory() as u64 > srv.config.maxmemory {
         let out_of_memory = !super::evict::free_memory_if_needed(srv);
         // Invalidations of keys evicted now precede this command's reply.
@@ -285,8 +278,13 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
             out.raw(&srv.pending_push);
             srv.pending_push.clear();
         }
-        let queued = client.multi.is_some() && !runs_inside_multi(cmd);
-        if out_of_memory && (cmd.has(flags::DENYOOM) || queued) {
+        let denyoom = cmd.has(flags::DENYOOM)
+            || (cmd.name == "exec"
+                && client
+                    .multi
+                    .as_ref()
+                    .is_some_and(|m| m.queue.iter().any(|(c, _)| c.has(flags::DENYOOM))));
+        if out_of_memory && denyoom {
             reject(srv, client, out, Some(cmd), err::OOM);
             return;
         }
@@ -306,7 +304,9 @@ fn arity_error(name: &str) -> Vec<u8> {
 }
 
 /// Valkey's `rejectCommand`: the error reply, the transaction flagged,
-/// the command's `rejected_calls` and the error counters.
+/// the command's `rejected_calls` and the error counters. A refused EXEC
+/// discards the transaction and says why after `EXECABORT`, in or out of
+/// MULTI (Valkey's `execCommandAbort`).
 fn reject(
     srv: &mut Server,
     client: &mut ClientState,
@@ -315,6 +315,18 @@ fn reject(
     msg: &[u8],
 ) {
     flag_multi_error(client);
+    let aborted;
+    let msg = if cmd.is_some_and(|c| c.name == "exec") {
+        client.multi = None;
+        unwatch_all(srv, client);
+        // Valkey formats its generic refusals (arity) without the "ERR "
+        // an ordinary error reply gets.
+        let why = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+        aborted = [b"EXECABORT Transaction discarded because of: ", why].concat();
+        &aborted[..]
+    } else {
+        msg
+    };
     out.error(msg);
     if let Some(cmd) = cmd {
         srv.stats
