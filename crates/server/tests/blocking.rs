@@ -25,6 +25,31 @@ fn blpop_is_woken_by_a_push_from_another_client() {
 }
 
 #[test]
+fn a_woken_client_sees_the_key_expired_during_the_write_and_blocks_again() {
+    let s = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let mut a = Client::new(&s);
+    let mut b = Client::new(&s);
+    assert_eq!(b.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
+    let start = Instant::now();
+    a.send(&["BLPOP", "mylist", "1"]);
+    common::wait_blocked(&mut b, 1);
+    // The EXEC makes the list ready, but it expired while the transaction
+    // slept: the blocked client finds nothing and waits out its timeout.
+    assert_eq!(b.call(&["MULTI"]), ok());
+    b.call(&["RPUSH", "mylist", "a"]);
+    b.call(&["PEXPIRE", "mylist", "100"]);
+    b.call(&["DEBUG", "SLEEP", "0.2"]);
+    assert_eq!(b.call(&["EXEC"]), V::Arr(vec![int(1), int(1), ok()]));
+    assert_eq!(a.read(), V::NilArray);
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950) && waited < Duration::from_millis(1500),
+        "{waited:?}"
+    );
+    assert_eq!(b.call(&["EXISTS", "mylist"]), int(0));
+}
+
+#[test]
 fn clients_are_served_first_come_first_served() {
     let s = TestServer::start();
     let mut c1 = Client::new(&s);

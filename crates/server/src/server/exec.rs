@@ -390,6 +390,13 @@ fn call_with(
         }
     }
     let usec = start.elapsed_us();
+    // Valkey reads the clock before each top-level command; we read it once
+    // per event-loop round, and again after a command long enough for the
+    // difference to matter (expiries seen by the next one, or by a blocked
+    // client this one woke).
+    if !nested && usec >= 1000 {
+        srv.refresh_now();
+    }
     let prop = std::mem::replace(&mut srv.propagation, outer);
     if crate::persistence::aof::is_on() {
         let failed = out.buf().get(reply_start) == Some(&b'-');
