@@ -6,7 +6,7 @@
 //! port rollback, CLUSTER / MODULE without cluster mode or modules.
 
 mod common;
-use common::{bulk, encode, err, info_field as field, ok, wait_until, Client, TestServer, V};
+use common::{bulk, encode, err, info_field as field, int, ok, wait_until, Client, TestServer, V};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -424,6 +424,36 @@ fn debug_subcommands() {
             && obj.contains(" refcount:1 encoding:int serializedlength:2 lru:")
     );
     assert!(obj.contains(" lru_seconds_idle:"));
+    // A quicklist shows its shape (these figures are Valkey 8.1's for the
+    // same pushes); serializedlength is its RDB size.
+    c.call(&["CONFIG", "SET", "list-max-listpack-size", "-1"]);
+    c.call(&["CONFIG", "SET", "list-compress-depth", "12"]);
+    let items: Vec<String> = (0..6000).map(|i| (i % 10).to_string()).collect();
+    let mut push = vec!["LPUSH", "ql"];
+    push.extend(items.iter().map(String::as_str));
+    assert_eq!(c.call(&push), int(6000));
+    let obj = c.call(&["DEBUG", "OBJECT", "ql"]).text();
+    assert!(
+        obj.contains(" encoding:quicklist serializedlength:"),
+        "{obj}"
+    );
+    assert!(
+        obj.contains(" ql_nodes:3 ql_avg_node:2000.00 ql_listpack_max:-1 ql_compressed:1 ql_uncompressed_size:12021"),
+        "{obj}"
+    );
+    let fast = c.call(&["DEBUG", "OBJECT", "ql", "fast"]).text();
+    assert!(
+        fast.ends_with(" ql_compressed:1") && !fast.contains("serializedlength"),
+        "{fast}"
+    );
+    c.call(&["SADD", "set", "a"]);
+    let obj = c.call(&["DEBUG", "OBJECT", "set"]).text();
+    assert!(
+        obj.contains(" encoding:listpack serializedlength:"),
+        "{obj}"
+    );
+    assert!(!obj.contains(" serializedlength:0 "), "{obj}");
+    assert_eq!(c.call(&["DEL", "ql", "set"]), int(2));
     assert_eq!(
         c.call(&["DEBUG", "OBJECT", "nokey"]),
         err("ERR no such key")
@@ -792,6 +822,25 @@ fn latency_histograms_per_command() {
 }
 
 #[test]
+fn debug_pause_cron_stops_the_periodic_work() {
+    let s = TestServer::start_with(&["--enable-debug-command", "yes", "--hz", "100"]);
+    let mut c = Client::new(&s);
+    assert_eq!(c.call(&["DEBUG", "PAUSE-CRON", "1"]), ok());
+    assert_eq!(c.call(&["SET", "k", "v", "PX", "20"]), ok());
+    std::thread::sleep(Duration::from_millis(300));
+    // Nobody read the key and the cron is off: it is still there.
+    assert_eq!(c.call(&["DBSIZE"]), int(1));
+    assert!(c
+        .call(&["INFO", "stats"])
+        .text()
+        .contains("expired_keys:0\r\n"));
+    assert_eq!(c.call(&["DEBUG", "PAUSE-CRON", "0"]), ok());
+    wait_until(Duration::from_secs(5), "active expiry", || {
+        c.call(&["DBSIZE"]) == int(0)
+    });
+}
+
+#[test]
 fn latency_graph_draws_the_event() {
     let s = TestServer::start_with(&["--enable-debug-command", "yes"]);
     let mut c = Client::new(&s);
@@ -806,8 +855,12 @@ fn latency_graph_draws_the_event() {
     assert!(lines[0].starts_with("command - high "), "{graph}");
     assert_eq!(lines[1], "-".repeat(80));
     // One sample: the bottom of the scale (no range to scale to), a blank
-    // line, then the age label written downwards ("0s").
-    assert_eq!(&lines[2..], [" ", " ", " ", "_", " ", "0", "s", ""]);
+    // line, then the age label written downwards: "0s", or "1s" when a
+    // wall-clock second ended between the sample and the graph.
+    assert_eq!(&lines[2..5], [" ", " ", " "], "{graph}");
+    assert_eq!(&lines[5..7], ["_", " "], "{graph}");
+    assert!(lines[7] == "0" || lines[7] == "1", "{graph}");
+    assert_eq!(&lines[8..], ["s", ""], "{graph}");
 }
 
 // ---- CONFIG SET apply failures, CLUSTER, MODULE ---------------------------------

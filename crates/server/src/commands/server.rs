@@ -748,6 +748,10 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.srv.active_expire_enabled = atoi(ctx.arg(2)) != 0;
             ctx.out.ok();
         }
+        (b"pause-cron", 3) => {
+            ctx.srv.pause_cron = atoi(ctx.arg(2)) != 0;
+            ctx.out.ok();
+        }
         (b"object", 3 | 4) => debug_object(ctx),
         (b"digest", 2) => {
             let d = dataset_digest(ctx.srv);
@@ -861,60 +865,45 @@ fn debug_object(ctx: &mut Ctx<'_>) {
     let freq = access::lfu_decayed_counter(clock, access::lfu_minutes(now_ms), decay);
     let mut s = format!(
         "Value at:{:p} refcount:1 encoding:{}",
-        &*rec as *const Record,
+        rec.addr(),
         rec.encoding_name()
     );
     if !fast {
-        s.push_str(&format!(" serializedlength:{}", serialized_length(&rec)));
+        let compress = ctx.srv.config.rdbcompression;
+        s.push_str(&format!(
+            " serializedlength:{}",
+            serialized_length(&rec, compress)
+        ));
     }
     s.push_str(&format!(
         " lru:{clock} lru_seconds_idle:{idle} lfu_freq:{freq} lfu_access_time_minutes:{}",
         clock >> access::LFU_COUNTER_BITS
     ));
-    ctx.out.simple(s.as_bytes());
-}
-
-/// Bytes of an RDB length prefix.
-fn rdb_len_bytes(n: usize) -> usize {
-    match n {
-        0..=63 => 1,
-        64..=16383 => 2,
-        _ if n <= u32::MAX as usize => 5,
-        _ => 9,
-    }
-}
-
-/// Bytes an integer takes in RDB's integer string encodings, if it fits.
-fn rdb_int_bytes(v: i64) -> Option<usize> {
-    if (i8::MIN as i64..=i8::MAX as i64).contains(&v) {
-        Some(2)
-    } else if (i16::MIN as i64..=i16::MAX as i64).contains(&v) {
-        Some(3)
-    } else if (i32::MIN as i64..=i32::MAX as i64).contains(&v) {
-        Some(5)
-    } else {
-        None
-    }
-}
-
-/// The RDB size of a string value, without LZF compression (Valkey's
-/// `rdbSavedObjectLen`, which compresses strings over 20 bytes when
-/// `rdbcompression` is on, so long compressible strings come out smaller
-/// there). Other types report 0 until they have an RDB writer.
-fn serialized_length(rec: &Record) -> usize {
-    let mut buf = [0u8; 24];
-    let Some(s) = rec.string_value(&mut buf) else {
-        return 0;
-    };
-    // Short canonical integers are stored in RDB's integer encodings.
-    if s.len() <= 11 {
-        if let Some(v) = parse_i64(s).filter(|v| v.to_string().as_bytes() == s) {
-            if let Some(n) = rdb_int_bytes(v) {
-                return n;
+    if let crate::keyspace::record::ValueRef::Heap(Value::List(l)) = rec.value() {
+        if let Some(q) = l.quicklist_stats() {
+            s.push_str(&format!(
+                " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{}",
+                q.nodes,
+                q.count as f64 / q.nodes as f64,
+                q.fill,
+                q.compressed as u8
+            ));
+            if !fast {
+                s.push_str(&format!(" ql_uncompressed_size:{}", q.uncompressed_size));
             }
         }
     }
-    rdb_len_bytes(s.len()) + s.len()
+    ctx.out.simple(s.as_bytes());
+}
+
+/// Bytes the value takes in an RDB file, as Valkey's `rdbSavedObjectLen`
+/// counts them: the object without its type byte, strings compressed as
+/// `rdbcompression` says.
+fn serialized_length(rec: &Record, compress: bool) -> usize {
+    use crate::persistence::rdb::object::{write_object, SaveOpts};
+    let mut out = Vec::new();
+    write_object(&mut out, &rec.value(), &SaveOpts { compress });
+    out.len()
 }
 
 fn debug_protocol(ctx: &mut Ctx<'_>) {
@@ -1842,17 +1831,15 @@ mod tests {
     }
 
     #[test]
-    fn rdb_sizes() {
-        assert_eq!(rdb_len_bytes(5), 1);
-        assert_eq!(rdb_len_bytes(64), 2);
-        assert_eq!(rdb_len_bytes(16384), 5);
-        assert_eq!(rdb_int_bytes(100), Some(2));
-        assert_eq!(rdb_int_bytes(1000), Some(3));
-        assert_eq!(rdb_int_bytes(100_000), Some(5));
-        assert_eq!(rdb_int_bytes(1 << 40), None);
+    fn serialized_length_is_the_rdb_object_size() {
         let r = Record::new_string(b"k", b"hello", None, 0);
-        assert_eq!(serialized_length(&r), 6);
+        assert_eq!(serialized_length(&r, true), 6);
         let r = Record::new_string(b"k", b"1000", None, 0);
-        assert_eq!(serialized_length(&r), 3);
+        assert_eq!(serialized_length(&r, true), 3);
+        // Over 20 bytes and compressible: LZF unless rdbcompression is off.
+        let long = vec![b'a'; 200];
+        let r = Record::new_raw(b"k", long, None, 0);
+        assert!(serialized_length(&r, true) < 50);
+        assert_eq!(serialized_length(&r, false), 202);
     }
 }

@@ -942,6 +942,16 @@ impl fmt::Debug for Enc {
     }
 }
 
+/// [`List::quicklist_stats`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuicklistStats {
+    pub nodes: usize,
+    pub count: usize,
+    pub fill: i32,
+    pub compressed: bool,
+    pub uncompressed_size: usize,
+}
+
 #[derive(Clone, Debug)]
 pub struct List {
     enc: Enc,
@@ -1082,6 +1092,22 @@ impl List {
         match self.enc.get() {
             EncRef::Pack(_) => 1,
             EncRef::Quick(q) => q.nodes.len(),
+        }
+    }
+
+    /// What DEBUG OBJECT shows of a quicklist: node count, elements, the
+    /// fill it was created with, whether it compresses, and its nodes'
+    /// uncompressed bytes. None for a listpack.
+    pub fn quicklist_stats(&self) -> Option<QuicklistStats> {
+        match self.enc.get() {
+            EncRef::Pack(_) => None,
+            EncRef::Quick(q) => Some(QuicklistStats {
+                nodes: q.nodes.len(),
+                count: q.count,
+                fill: q.fill,
+                compressed: q.depth != 0,
+                uncompressed_size: q.nodes.iter().map(Node::raw_size).sum(),
+            }),
         }
     }
 

@@ -407,6 +407,11 @@ impl Record {
         }
     }
 
+    /// Where the record lives (DEBUG OBJECT's `Value at:`).
+    pub fn addr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+
     pub fn value(&self) -> ValueRef<'_> {
         match self.layout_kind() {
             // SAFETY: an Int payload is 8 bytes.

@@ -370,6 +370,9 @@ pub struct Server {
     pub shutdown: bool,
     /// `DEBUG SET-ACTIVE-EXPIRE 0` turns the cron's active expiry off.
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON: the periodic work (expiry, rehashing, eviction,
+    /// idle clients, BGSAVE triggers) is skipped while set.
+    pub pause_cron: bool,
     pub slowlog: Slowlog,
     /// LATENCY events by name.
     pub latency: BTreeMap<String, Box<LatencySeries>>,
@@ -486,6 +489,7 @@ impl Server {
             lastsave_unix: unix,
             shutdown: false,
             active_expire_enabled: true,
+            pause_cron: false,
             slowlog: Slowlog::default(),
             latency: BTreeMap::new(),
             monitors: Vec::new(),

@@ -242,9 +242,11 @@ impl EventLoop {
             }
             self.after_commands();
             if Instant::now() >= next_cron {
-                self.srv.refresh_now();
-                super::cron::run(&mut self.srv);
-                self.close_idle();
+                if !self.srv.pause_cron {
+                    self.srv.refresh_now();
+                    super::cron::run(&mut self.srv);
+                    self.close_idle();
+                }
                 let hz = self.srv.config.hz.clamp(1, 500) as u64;
                 next_cron = Instant::now() + Duration::from_millis(1000 / hz);
             }
