@@ -822,6 +822,54 @@ fn latency_histograms_per_command() {
 }
 
 #[test]
+fn debug_htstats_shows_the_tables_like_valkey() {
+    let s = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let mut c = Client::new(&s);
+    assert_eq!(
+        c.call(&["DEBUG", "HTSTATS", "0"]).text(),
+        "[Dictionary HT]\n[Expires HT]\n"
+    );
+    c.call(&["SET", "a", "1"]);
+    let full = c.call(&["DEBUG", "HTSTATS", "0", "FULL"]).text();
+    assert_eq!(
+        full,
+        "[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: 8\n \
+         number of entries: 1\n top-level buckets: 1\n child buckets: 0\n max chain length: 0\n \
+         avg chain length: 0.00\n chain length distribution:\n   0: 1 (100.00%)\n[Expires HT]\n"
+    );
+    assert_eq!(
+        c.call(&["DEBUG", "HTSTATS", "16"]),
+        err("ERR Out of range database")
+    );
+    assert_eq!(
+        c.call(&["DEBUG", "HTSTATS", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
+    // A set in its hashtable encoding; not a listpack, not a string.
+    let members: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    let mut sadd = vec!["SADD", "s"];
+    sadd.extend(members.iter().map(String::as_str));
+    assert_eq!(c.call(&sadd), int(200));
+    let stats = c.call(&["DEBUG", "HTSTATS-KEY", "s"]).text();
+    assert!(
+        stats.starts_with("Hash table 0 stats (main hash table):\n table size: ")
+            && stats.ends_with(" number of entries: 200\n"),
+        "{stats}"
+    );
+    let stats = c.call(&["DEBUG", "HTSTATS-KEY", "s", "full"]).text();
+    assert!(stats.contains(" top-level buckets: 32\n"), "{stats}");
+    c.call(&["SADD", "small", "x"]);
+    let not_table =
+        err("ERR The value stored at the specified key is not represented using an hash table");
+    assert_eq!(c.call(&["DEBUG", "HTSTATS-KEY", "small"]), not_table);
+    assert_eq!(c.call(&["DEBUG", "HTSTATS-KEY", "a"]), not_table);
+    assert_eq!(
+        c.call(&["DEBUG", "HTSTATS-KEY", "nokey"]),
+        err("ERR no such key")
+    );
+}
+
+#[test]
 fn debug_pause_cron_stops_the_periodic_work() {
     let s = TestServer::start_with(&["--enable-debug-command", "yes", "--hz", "100"]);
     let mut c = Client::new(&s);

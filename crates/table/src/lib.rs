@@ -70,6 +70,7 @@ mod pool;
 mod prefetch;
 mod sample;
 mod scan;
+mod stats;
 mod table;
 
 pub use alloc::{in_use_bytes, mapped_bytes, LAZY_FREE_BYTES, MAP_BYTES};
@@ -78,4 +79,5 @@ pub use iter::{Iter, IterMut};
 pub use kvstore::{KvEntry, KvIter, KvOccupied, KvStore, KvVacant, MAX_SLOTS};
 pub use pool::{pool_stats, PoolStats};
 
+pub use stats::{LevelStats, CHAIN_HISTOGRAM_LEN};
 pub use table::{Entry, EntryRef, Occupied, Ref, RefMut, ResizePolicy, Table, Vacant};

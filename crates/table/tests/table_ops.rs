@@ -591,3 +591,50 @@ fn avoid_policy_grows_only_past_the_hard_limit() {
     assert_eq!(t.capacity(), 8);
     set_policy(ResizePolicy::Allow);
 }
+
+#[test]
+fn stats_describe_both_arrays_and_their_chains() {
+    let mut t = filled(4096);
+    settle(&mut t);
+    let s = t.stats(true);
+    assert_eq!(s.len(), 1, "not rehashing: the main array only");
+    let main = &s[0];
+    assert_eq!((main.index, main.used), (0, 4096));
+    assert_eq!(main.size, main.top_level_buckets * 8);
+    // Every top-level bucket is in the histogram once, and every child
+    // bucket is one link of some chain.
+    assert_eq!(
+        main.chain_lengths.iter().sum::<usize>(),
+        main.top_level_buckets
+    );
+    let links: usize = main
+        .chain_lengths
+        .iter()
+        .enumerate()
+        .map(|(len, n)| len * n)
+        .sum();
+    assert_eq!(links, main.child_buckets);
+    assert_eq!(
+        main.chain_lengths[main.max_chain_len + 1..]
+            .iter()
+            .sum::<usize>(),
+        0
+    );
+    // Without `full`, no chain walk.
+    assert_eq!(t.stats(false)[0].chain_lengths.iter().sum::<usize>(), 0);
+
+    // Mid-rehash: both arrays, their entries adding up to the table's.
+    t.pause_rehashing();
+    for i in 4096..6000 {
+        t.insert(Bytes::new(&key(i)));
+    }
+    assert!(t.is_rehashing());
+    let s = t.stats(true);
+    assert_eq!(s.iter().map(|l| l.index).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(s[0].used + s[1].used, 6000);
+    assert_eq!(s[1].top_level_buckets, 2 * s[0].top_level_buckets);
+    for l in &s {
+        assert_eq!(l.chain_lengths.iter().sum::<usize>(), l.top_level_buckets);
+    }
+    t.resume_rehashing();
+}

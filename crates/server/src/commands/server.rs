@@ -752,6 +752,8 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.srv.pause_cron = atoi(ctx.arg(2)) != 0;
             ctx.out.ok();
         }
+        (b"htstats", 3..) => debug_htstats(ctx),
+        (b"htstats-key", 3..) => debug_htstats_key(ctx),
         (b"object", 3 | 4) => debug_object(ctx),
         (b"digest", 2) => {
             let d = dataset_digest(ctx.srv);
@@ -847,6 +849,91 @@ fn debug_reload(ctx: &mut Ctx<'_>) {
         Ok(()) => ctx.out.ok(),
         Err(e) => ctx.out.error(format!("ERR {e}").as_bytes()),
     }
+}
+
+/// DEBUG HTSTATS <dbid> [full]: the shape of a database's key tables.
+/// Expiry times live in the key records here, so the "[Expires HT]"
+/// section Valkey prints for its second table stays empty.
+fn debug_htstats(ctx: &mut Ctx<'_>) {
+    let Some(id) = ctx.arg_i64(2) else { return };
+    if id < 0 || id as usize >= ctx.srv.keyspace.dbs.len() {
+        ctx.out.error(b"ERR Out of range database");
+        return;
+    }
+    let full = ctx.argc() >= 4 && ctx.arg(3).eq_ignore_ascii_case(b"full");
+    let mut text = String::from("[Dictionary HT]\n");
+    for level in ctx.srv.keyspace.dbs[id as usize].table_stats(full) {
+        text.push_str(&format_table_stats(&level, full));
+    }
+    text.push_str("[Expires HT]\n");
+    ctx.out.verbatim(text.as_bytes(), b"txt");
+}
+
+/// DEBUG HTSTATS-KEY <key> [full]: the same for the table of a set, hash
+/// or sorted set in its hashtable encoding.
+fn debug_htstats_key(ctx: &mut Ctx<'_>) {
+    use crate::keyspace::record::ValueRef;
+    let full = ctx.argc() >= 4 && ctx.arg(3).eq_ignore_ascii_case(b"full");
+    let Some(rec) = ctx.srv.keyspace.dbs[ctx.client.db].peek(ctx.arg(2)) else {
+        ctx.out.error(err::NO_SUCH_KEY);
+        return;
+    };
+    let table = match rec.value() {
+        ValueRef::Heap(v) => v.member_table(),
+        _ => None,
+    };
+    let Some(table) = table else {
+        ctx.out.error(
+            b"ERR The value stored at the specified key is not represented using an hash table",
+        );
+        return;
+    };
+    let text: String = table
+        .stats(full)
+        .iter()
+        .map(|level| format_table_stats(level, full))
+        .collect();
+    ctx.out.verbatim(text.as_bytes(), b"txt");
+}
+
+/// One bucket array's statistics in Valkey's words (`hashtableGetStatsMsg`).
+fn format_table_stats(s: &ferrokey_table::LevelStats, full: bool) -> String {
+    use std::fmt::Write;
+    let role = if s.index == 0 {
+        "main hash table"
+    } else {
+        "rehashing target"
+    };
+    let mut out = format!("Hash table {} stats ({role}):\n", s.index);
+    if s.used == 0 {
+        out.push_str("No stats available for empty hash tables\n");
+        return out;
+    }
+    let _ = write!(
+        out,
+        " table size: {}\n number of entries: {}\n",
+        s.size, s.used
+    );
+    if full {
+        let buckets = s.top_level_buckets.max(1) as f64;
+        let _ = write!(
+            out,
+            " top-level buckets: {}\n child buckets: {}\n max chain length: {}\n \
+             avg chain length: {:.2}\n chain length distribution:\n",
+            s.top_level_buckets,
+            s.child_buckets,
+            s.max_chain_len,
+            s.child_buckets as f64 / buckets
+        );
+        // The last entry (the overflow of longer chains) is not printed,
+        // as in Valkey.
+        for (len, &n) in s.chain_lengths.iter().enumerate() {
+            if n > 0 && len + 1 < s.chain_lengths.len() {
+                let _ = writeln!(out, "   {len}: {n} ({:.2}%)", n as f64 / buckets * 100.0);
+            }
+        }
+    }
+    out
 }
 
 fn debug_object(ctx: &mut Ctx<'_>) {

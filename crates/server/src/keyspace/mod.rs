@@ -161,6 +161,11 @@ impl Db {
         self.keys.len()
     }
 
+    /// The key tables' shape (DEBUG HTSTATS), all slots summed.
+    pub fn table_stats(&self, full: bool) -> Vec<ferrokey_table::LevelStats> {
+        self.keys.stats(full)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
