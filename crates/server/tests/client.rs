@@ -538,6 +538,38 @@ fn tracking_sends_invalidations_after_the_reply() {
 }
 
 #[test]
+fn over_the_tracking_table_limit_the_next_command_invalidates_first() {
+    let s = TestServer::start();
+    let mut a = Client::new(&s);
+    let mut b = Client::new(&s);
+    assert_eq!(
+        b.call(&["CONFIG", "SET", "tracking-table-max-keys", "2"]),
+        ok()
+    );
+    a.hello3();
+    assert_eq!(a.call(&["CLIENT", "TRACKING", "ON"]), ok());
+    assert_eq!(
+        a.call(&["MGET", "1{tag}", "2{tag}"]),
+        V::Arr(vec![V::Null, V::Null])
+    );
+    assert_eq!(a.call(&["MULTI"]), ok());
+    assert_eq!(
+        b.call(&["CONFIG", "SET", "tracking-table-max-keys", "1"]),
+        ok()
+    );
+    // Valkey's #11715: the command only gets queued, yet the table is
+    // trimmed before it, and the push comes before the QUEUED.
+    let raw = a.call_raw(&[b"PING"]);
+    let push = String::from_utf8_lossy(&raw).into_owned();
+    assert!(
+        push.starts_with(">2\r\n$10\r\ninvalidate\r\n*1\r\n$6\r\n") && push.ends_with("{tag}\r\n"),
+        "{push}"
+    );
+    assert_eq!(a.read(), V::Simple("QUEUED".into()));
+    assert_eq!(a.call(&["EXEC"]), V::Arr(vec![V::Simple("PONG".into())]));
+}
+
+#[test]
 fn tracking_noloop_optin_optout() {
     let s = TestServer::start();
     let mut a = Client::new(&s);

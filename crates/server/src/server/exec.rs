@@ -84,15 +84,22 @@ pub fn must_postpone(srv: &Server, client: &ClientState, args: &Args<'_>) -> boo
 pub fn execute(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: Args<'_>) {
     let reply_start = out.len();
     let tracking = !srv.tracking.clients.is_empty();
-    if tracking {
-        // Valkey's processCommand keeps the tracking table in bounds.
-        super::tracking::limit_table(srv);
-    }
     srv.current = Some(super::Current {
         id: client.id,
         resp3: out.protocol() == crate::resp::Protocol::Resp3,
         pubsub: client.is_pubsub(),
     });
+    if tracking {
+        // Valkey's processCommand keeps the tracking table in bounds. Once
+        // `current` is set: this client's own invalidations then come
+        // before its reply (a QUEUED one too) instead of being lost, as it
+        // is not among the idle clients while it runs.
+        super::tracking::limit_table(srv);
+        if !srv.pending_push.is_empty() {
+            out.raw(&srv.pending_push);
+            srv.pending_push.clear();
+        }
+    }
     let reply_mark = out.len();
     // The handlers run under their own guard (`call_with`); this one
     // covers the checks before them, so a bug there costs one error reply,
