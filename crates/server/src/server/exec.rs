@@ -41,8 +41,15 @@ fn resolve(args: &Args<'_>) -> Option<&'static Command> {
 }
 
 /// Commands that change data or feed replicas: held by `CLIENT PAUSE WRITE`.
-fn may_replicate(cmd: &Command) -> bool {
-    cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0
+/// Whether `cmd` has one of the flags in `mask`, or is an EXEC that would
+/// run a queued command that has (Valkey tests `c->mstate.cmd_flags`).
+fn has_or_runs(client: &ClientState, cmd: &Command, mask: u32) -> bool {
+    cmd.flags & mask != 0
+        || (cmd.name == "exec"
+            && client
+                .multi
+                .as_ref()
+                .is_some_and(|m| m.queue.iter().any(|(c, _)| c.flags & mask != 0)))
 }
 
 /// Whether a CLIENT PAUSE holds this request: the event loop then leaves it
@@ -70,12 +77,7 @@ pub fn must_postpone(srv: &Server, client: &ClientState, args: &Args<'_>) -> boo
     if pause.all {
         return true;
     }
-    may_replicate(cmd)
-        || (cmd.name == "exec"
-            && client
-                .multi
-                .as_ref()
-                .is_some_and(|m| m.queue.iter().any(|(c, _)| may_replicate(c))))
+    has_or_runs(client, cmd, flags::WRITE | flags::MAY_REPLICATE)
 }
 
 /// Runs one request from a client, honouring CLIENT REPLY OFF / SKIP for
@@ -95,10 +97,7 @@ pub fn execute(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args
         // before its reply (a QUEUED one too) instead of being lost, as it
         // is not among the idle clients while it runs.
         super::tracking::limit_table(srv);
-        if !srv.pending_push.is_empty() {
-            out.raw(&srv.pending_push);
-            srv.pending_push.clear();
-        }
+        flush_pushes(srv, out);
     }
     let reply_mark = out.len();
     // The handlers run under their own guard (`call_with`); this one
@@ -136,6 +135,12 @@ pub fn execute(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args
     }
     // Push messages (invalidations) for this client follow its reply, and
     // are sent even with CLIENT REPLY OFF.
+    flush_pushes(srv, out);
+}
+
+/// Appends the push messages queued for the running client (see
+/// [`Server::push_to`]) to its output.
+fn flush_pushes(srv: &mut Server, out: &mut Reply) {
     if !srv.pending_push.is_empty() {
         out.raw(&srv.pending_push);
         srv.pending_push.clear();
@@ -262,14 +267,7 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
     // While the last BGSAVE failed (with stop-writes-on-bgsave-error) or the
     // AOF cannot be written, writes (and PING, to tell) are refused
     // (Valkey's `writeCommandsDeniedByDiskError`).
-    if cmd.has(flags::WRITE)
-        || cmd.name == "ping"
-        || (cmd.name == "exec"
-            && client
-                .multi
-                .as_ref()
-                .is_some_and(|m| m.queue.iter().any(|(c, _)| c.has(flags::WRITE))))
-    {
+    if cmd.name == "ping" || has_or_runs(client, cmd, flags::WRITE) {
         if let Some(msg) = crate::persistence::disk_error_reply(srv) {
             reject(srv, client, out, Some(cmd), &msg);
             return;
@@ -281,17 +279,8 @@ fn dispatch(srv: &mut Server, client: &mut ClientState, out: &mut Reply, args: A
     if srv.config.maxmemory > 0 && crate::alloc::used_memory() as u64 > srv.config.maxmemory {
         let out_of_memory = !super::evict::free_memory_if_needed(srv);
         // Invalidations of keys evicted now precede this command's reply.
-        if !srv.pending_push.is_empty() {
-            out.raw(&srv.pending_push);
-            srv.pending_push.clear();
-        }
-        let denyoom = cmd.has(flags::DENYOOM)
-            || (cmd.name == "exec"
-                && client
-                    .multi
-                    .as_ref()
-                    .is_some_and(|m| m.queue.iter().any(|(c, _)| c.has(flags::DENYOOM))));
-        if out_of_memory && denyoom {
+        flush_pushes(srv, out);
+        if out_of_memory && has_or_runs(client, cmd, flags::DENYOOM) {
             reject(srv, client, out, Some(cmd), err::OOM);
             return;
         }
